@@ -1,0 +1,61 @@
+/**
+ * The brainorg command line.
+ *
+ * @module
+ */
+
+import { ChecksumError, DataNotFoundError, InputError } from "@brainorg/common";
+import { BRAINORG_VERSION } from "@brainorg/common";
+import { analyzeCommand } from "./analyze.ts";
+import { dataCommand } from "./data.ts";
+import { EXIT } from "./exit_codes.ts";
+import { UsageError } from "./usage_error.ts";
+
+const HELP = `brainorg ${BRAINORG_VERSION} — brain-like functional organization in language models
+
+Usage:
+  deno task analyze [options]     the main job (no options: the built-in demo)
+  deno task data <command>        reference data: list, where, verify, fetch
+
+Run a command with --help for its options.
+`;
+
+/** Run the CLI; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "analyze":
+        return await analyzeCommand(rest);
+      case "data":
+        return await dataCommand(rest);
+      case "--version":
+        console.log(BRAINORG_VERSION);
+        return EXIT.ok;
+      case undefined:
+      case "-h":
+      case "--help":
+        console.log(HELP);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      default:
+        throw new UsageError(`unknown command "${command}"`, HELP);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}\n\n${err.help}`);
+      return EXIT.usage;
+    }
+    if (err instanceof InputError) {
+      console.error(`error: ${err.message}`);
+      return EXIT.input;
+    }
+    if (err instanceof DataNotFoundError || err instanceof ChecksumError) {
+      console.error(`error: ${err.message}`);
+      return EXIT.data;
+    }
+    console.error(err);
+    return EXIT.failure;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,22 @@
+/**
+ * Conventions shared by every brainorg package: errors that name the input at
+ * fault, progress reporting, atomic writes, hashing and provenance records.
+ *
+ * @example
+ * ```ts
+ * import { createProgress, writeJsonAtomic } from "@brainorg/common";
+ * const p = createProgress({ label: "demo", total: 2, tty: false });
+ * p.tick(2);
+ * p.done();
+ * await writeJsonAtomic("/tmp/brainorg-demo.json", { ok: true });
+ * ```
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./atomic_write.ts";
+export * from "./hash.ts";
+export * from "./progress.ts";
+export * from "./provenance.ts";
+export * from "./version.ts";

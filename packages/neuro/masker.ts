@@ -1,0 +1,143 @@
+/**
+ * Maskers (in nilearn's sense): a brain mask turns a 4-D image into a
+ * time × voxel matrix, and a voxel vector back into a volume.
+ *
+ * @module
+ */
+
+import { InputError } from "@brainorg/common";
+import { affineDistance } from "./affine.ts";
+import {
+  formatShape,
+  type Grid,
+  gridOf,
+  type NiftiImage,
+  volumeCount,
+  voxelsPerVolume,
+} from "./nifti_image.ts";
+
+/** A brain mask: which voxels of a grid are analysed, in NIfTI order. */
+export interface BrainMask {
+  grid: Grid;
+  /** Flat NIfTI-order indices of the voxels in the mask, ascending; length V. */
+  indices: Uint32Array;
+  /** Where the mask came from, for error messages. */
+  source: string;
+}
+
+const AFFINE_TOLERANCE_MM = 1e-3;
+
+/**
+ * Make a mask from an image: voxels whose (first-volume) value is non-zero.
+ *
+ * @param img a 3-D image (uint8 or float); further volumes are ignored
+ * @param source name of the file, for error messages
+ * @throws {InputError} when no voxel is non-zero
+ */
+export function maskFromImage(img: NiftiImage, source = "mask"): BrainMask {
+  const n = voxelsPerVolume(img);
+  let count = 0;
+  for (let i = 0; i < n; i++) if (img.data[i] !== 0 && !Number.isNaN(img.data[i])) count++;
+  if (count === 0) {
+    throw new InputError("mask is empty", {
+      file: source,
+      expected: "at least one non-zero voxel",
+      found: "all zero",
+    });
+  }
+  const indices = new Uint32Array(count);
+  for (let i = 0, k = 0; i < n; i++) {
+    if (img.data[i] !== 0 && !Number.isNaN(img.data[i])) indices[k++] = i;
+  }
+  return { grid: gridOf(img), indices, source };
+}
+
+/**
+ * Check that an image lies on the mask's grid (same shape, same affine to
+ * within 0.001 mm).
+ * @throws {InputError} naming both files and the differing field
+ */
+export function assertSameGrid(mask: BrainMask, img: NiftiImage, imageName = "image"): void {
+  const shape = img.shape.slice(0, 3);
+  if (shape.some((d, i) => d !== mask.grid.shape[i])) {
+    throw new InputError(`mask does not match the image grid (mask: ${mask.source})`, {
+      file: imageName,
+      field: "dim",
+      expected: formatShape(mask.grid.shape),
+      found: formatShape(shape),
+    });
+  }
+  const d = affineDistance(mask.grid.affine, img.affine);
+  if (d > AFFINE_TOLERANCE_MM) {
+    throw new InputError(
+      `mask and image share a shape but not a position in space (mask: ${mask.source}); ` +
+        `resample one onto the other first`,
+      {
+        file: imageName,
+        field: "affine",
+        expected: `the mask's affine [${[...mask.grid.affine.slice(0, 12)].join(", ")}]`,
+        found: `[${[...img.affine.slice(0, 12)].join(", ")}] (max difference ${d} mm)`,
+      },
+    );
+  }
+}
+
+/**
+ * Extract the masked voxels of every volume.
+ *
+ * @param img a 3-D or 4-D image on the mask's grid
+ * @param mask the mask
+ * @param imageName file name for errors
+ * @returns `Float32Array` of shape (T, V), row-major (`out[t * V + v]`), T
+ *   the number of volumes and V the number of mask voxels
+ *
+ * @example
+ * ```ts
+ * import { applyMask, maskFromImage, readNifti } from "@brainorg/neuro";
+ * const mask = maskFromImage(await readNifti("mask.nii.gz"), "mask.nii.gz");
+ * const bold = await readNifti("bold.nii.gz");
+ * const y = applyMask(bold, mask, "bold.nii.gz"); // (T, V)
+ * ```
+ */
+export function applyMask(img: NiftiImage, mask: BrainMask, imageName = "image"): Float32Array {
+  assertSameGrid(mask, img, imageName);
+  const T = volumeCount(img), V = mask.indices.length, N = voxelsPerVolume(img);
+  const out = new Float32Array(T * V);
+  for (let t = 0; t < T; t++) {
+    const base = t * N;
+    for (let v = 0; v < V; v++) out[t * V + v] = img.data[base + mask.indices[v]];
+  }
+  return out;
+}
+
+/**
+ * Put voxel values back into volumes (zero outside the mask).
+ *
+ * @param values shape (K, V) row-major, or (V) for one volume
+ * @param mask the mask the values were extracted with
+ * @returns a 3-D image (K = 1) or 4-D image with K volumes on the mask's grid
+ * @throws {RangeError} when `values.length` is not a multiple of V
+ */
+export function unmask(values: ArrayLike<number>, mask: BrainMask): NiftiImage {
+  const V = mask.indices.length;
+  if (values.length === 0 || values.length % V !== 0) {
+    throw new RangeError(
+      `values has ${values.length} entries: expected a multiple of the mask's ${V} voxels`,
+    );
+  }
+  const K = values.length / V;
+  const N = mask.grid.shape[0] * mask.grid.shape[1] * mask.grid.shape[2];
+  const data = new Float32Array(N * K);
+  for (let k = 0; k < K; k++) {
+    for (let v = 0; v < V; v++) data[k * N + mask.indices[v]] = values[k * V + v];
+  }
+  return {
+    shape: K === 1 ? [...mask.grid.shape] : [...mask.grid.shape, K],
+    affine: mask.grid.affine,
+    data,
+    description: "",
+    affineSource: "sform",
+    version: 1,
+    datatype: "float32",
+  };
+}

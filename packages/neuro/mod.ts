@@ -1,0 +1,29 @@
+/**
+ * Brain data and story timing in, brain maps out: NIfTI-1/2 reading and
+ * NIfTI-1 writing, maskers, resampling through affines, network templates
+ * (label atlases and continuous maps), ROI time-course tables with checks,
+ * transcripts (TextGrid, CSV/TSV, Gentle) and word events → TR-grid
+ * regressors (HRF convolution, Lanczos, FIR).
+ *
+ * @example
+ * ```ts
+ * import { applyDesign, buildWordDesign, readTranscript } from "@brainorg/neuro";
+ * const t = await readTranscript("story.TextGrid");
+ * const design = buildWordDesign(t, { tr: 2, runs: [{ volumes: 362, discarded: 10 }] });
+ * const wordRate = applyDesign(design, new Float32Array(t.words.length).fill(1)); // (362, 1)
+ * ```
+ *
+ * @module
+ */
+
+export * from "./affine.ts";
+export * from "./nifti_image.ts";
+export * from "./nifti_read.ts";
+export * from "./nifti_write.ts";
+export * from "./masker.ts";
+export * from "./resample.ts";
+export * from "./transcript.ts";
+export * from "./hrf.ts";
+export * from "./tr_grid.ts";
+export * from "./roi_table.ts";
+export * from "./atlas.ts";

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main } from "../apps/cli/main.ts";
+
+async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
+  const log = console.log, error = console.error;
+  let out = "", err = "";
+  console.log = (...a: unknown[]) => (out += a.join(" ") + "\n");
+  console.error = (...a: unknown[]) => (err += a.join(" ") + "\n");
+  try {
+    return { value: await fn(), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+Deno.test("the demo writes a results folder whose files hold what the summary says", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "demo");
+    const { value: code } = await quietly(() =>
+      main(["analyze", "--out", out, "--quiet", "--offline"])
+    );
+    assert.equal(code, 0);
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    assert.equal(summary.schema, "brainorg.results/0");
+    assert.equal(summary.stimulus.words, 2127);
+    assert.equal(summary.stimulus.volumes, 362);
+    assert.equal(summary.subjects.length, 28);
+    assert.deepEqual(
+      summary.subjects.filter((s: { usable: boolean }) => !s.usable).map((s: { id: string }) =>
+        s.id
+      ),
+      ["s33"],
+    );
+    assert.ok(summary.wordRateCheck.every((w: { r: number }) => w.r >= 0.95));
+
+    const rate = (await Deno.readTextFile(join(out, "stimulus", "word_rate.csv"))).trim().split(
+      "\n",
+    );
+    assert.equal(rate[0], "volume,time,word_rate");
+    assert.equal(rate.length, 363);
+    assert.match(rate[1], /^0,20,/); // first kept volume: 10 discarded × TR 2 s
+
+    const words = (await Deno.readTextFile(join(out, "stimulus", "words.csv"))).trim().split("\n");
+    assert.equal(words.length, 2128);
+    assert.match(words[1], /^Alice,20\.05891632653599,/);
+
+    const qc = await Deno.readTextFile(join(out, "qc", "subjects.csv"));
+    assert.match(qc, /\ns33,false,"?LATL: constant/);
+
+    const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
+    assert.equal(prov.inputs.length, 29);
+    assert.ok(prov.inputs.every((i: { sha256: string }) => /^[0-9a-f]{64}$/.test(i.sha256)));
+    assert.equal(prov.parameters.discarded, 10);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("usage errors exit 2 with help; unknown commands too", async () => {
+  let r = await quietly(() => main(["analyze", "--no-such-flag"]));
+  assert.equal(r.value, 2);
+  assert.match(r.err, /Unknown option '--no-such-flag'[\s\S]*Usage:/);
+  r = await quietly(() => main(["analyze", "--backend", "tpu"]));
+  assert.equal(r.value, 2);
+  assert.match(r.err, /--backend must be auto, webgpu or cpu: current value is "tpu"/);
+  r = await quietly(() => main(["frobnicate"]));
+  assert.equal(r.value, 2);
+  r = await quietly(() => main(["analyze", "--help"]));
+  assert.equal(r.value, 0);
+  assert.match(r.out, /deno task analyze/);
+});
+
+Deno.test("data verify finds and checks every registered file offline", async () => {
+  const r = await quietly(() => main(["data", "verify", "atlases/"]));
+  assert.equal(r.value, 0, r.out);
+  assert.match(r.out, /8 of 8 files verified/);
+});
