@@ -1,7 +1,8 @@
 /**
  * Runs reference computations in Python (Debian's python3 with numpy, scipy,
  * scikit-learn, nibabel) for tests that compare brainorg with the tools
- * users know. A test whose reference is missing is ignored, and says so.
+ * users know. A test whose reference is missing is ignored, and says so;
+ * with BRAINORG_REQUIRE_REFERENCES=1 (as in CI) it fails instead.
  *
  * @module
  */
@@ -37,6 +38,9 @@ export function findPython(modules: string[] = ["numpy"]): string | null {
 export function havePython(modules: string[], what: string): boolean {
   const ok = findPython(modules) !== null;
   if (!ok) {
+    if (Deno.env.get("BRAINORG_REQUIRE_REFERENCES") === "1") {
+      throw new Error(`${what} needs python3 with ${modules.join(", ")}, required here`);
+    }
     console.warn(
       `%cREFERENCE MISSING: ${what} needs python3 with ${modules.join(", ")} ` +
         `(apt-get install python3-sklearn python3-nibabel); test ignored.`,

@@ -1,0 +1,91 @@
+/**
+ * One interface, several implementations (as himalaya's backends): every
+ * solver is written against {@linkcode Backend}, and each backend computes
+ * its primitives where it runs best.
+ *
+ * @module
+ */
+
+import type { Matrix, MatrixView } from "./matrix.ts";
+
+/** What a backend is and runs on, for reports and provenance. */
+export interface BackendInfo {
+  /** `"cpu"` or `"webgpu"`. */
+  name: "cpu" | "webgpu";
+  /** The implementation in use, e.g. `"openblas"`, `"typescript"`, or the GPU adapter's description. */
+  implementation: string;
+  /** Free-form details (adapter vendor, limits, BLAS core type). */
+  details: Record<string, unknown>;
+}
+
+/** Options of {@linkcode Backend.gemm}. */
+export interface GemmOptions {
+  /** Use Aᵀ: A is stored (k × m). Default: false. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored (n × k). Default: false. */
+  transB?: boolean;
+}
+
+/**
+ * The primitives solvers need. All matrices are float32, row-major.
+ */
+export interface Backend {
+  readonly info: BackendInfo;
+
+  /**
+   * Matrix product C = op(A) · op(B).
+   *
+   * @param a (m × k), or (k × m) with `transA`
+   * @param b (k × n), or (n × k) with `transB`
+   * @returns C, (m × n)
+   */
+  gemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Promise<Matrix>;
+
+  /**
+   * Per-column mean and standard deviation (population, ddof = 0).
+   * @param x (n × p)
+   * @returns `mean` and `std`, each of length p
+   */
+  columnStats(x: MatrixView): Promise<{ mean: Float32Array; std: Float32Array }>;
+
+  /**
+   * Per-column Pearson correlation of two matrices of the same shape.
+   * @param a (n × p)
+   * @param b (n × p)
+   * @returns r, length p (0 where a column is constant)
+   */
+  columnCorrelation(a: MatrixView, b: MatrixView): Promise<Float32Array>;
+
+  /**
+   * R² of S stacked predictions of the same targets:
+   * `out[s * p + j] = 1 − Σ_i (y_ij − pred_(s·n + i) j)² / Σ_i (y_ij − ȳ_j)²`
+   * (1 for a perfect fit of a constant target, else 0 there, as scikit-learn).
+   *
+   * @param pred (S·n × p): S blocks of n rows
+   * @param y (n × p)
+   * @returns (S × p), row-major
+   */
+  stackedR2(pred: MatrixView, y: MatrixView): Promise<Matrix>;
+
+  /** Release device resources; the backend is unusable afterwards. */
+  dispose(): void;
+}
+
+/** Dimensions of C = op(A) · op(B), checked. */
+export function gemmShape(
+  a: MatrixView,
+  b: MatrixView,
+  options: GemmOptions = {},
+): { m: number; n: number; k: number } {
+  const m = options.transA ? a.cols : a.rows;
+  const k = options.transA ? a.rows : a.cols;
+  const kb = options.transB ? b.cols : b.rows;
+  const n = options.transB ? b.rows : b.cols;
+  if (k !== kb) {
+    throw new RangeError(
+      `gemm: inner dimensions differ: op(A) is ${m} × ${k}, op(B) is ${kb} × ${n}` +
+        ` (transA ${!!options.transA}, transB ${!!options.transB})`,
+    );
+  }
+  return { m, n, k };
+}

@@ -1,0 +1,116 @@
+/**
+ * Plain TypeScript implementations of the backend primitives, accumulating
+ * in float64: the oracle every other backend is tested against, and the
+ * fallback where nothing faster exists.
+ *
+ * @module
+ */
+
+import { type GemmOptions, gemmShape } from "./backend.ts";
+import type { Matrix, MatrixView } from "./matrix.ts";
+
+function at(v: MatrixView): (r: number, c: number) => number {
+  const stride = v.rowStride ?? v.cols, off = v.offset ?? 0, d = v.data;
+  return (r, c) => d[off + r * stride + c];
+}
+
+/** op(A) packed dense (m × k), row-major. */
+function packOp(v: MatrixView, trans: boolean): Float32Array {
+  const rows = trans ? v.cols : v.rows, cols = trans ? v.rows : v.cols;
+  const out = new Float32Array(rows * cols);
+  const get = at(v);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[r * cols + c] = trans ? get(c, r) : get(r, c);
+  }
+  return out;
+}
+
+/** C = op(A) · op(B) (see {@linkcode Backend.gemm}). */
+export function gemmReference(a: MatrixView, b: MatrixView, options: GemmOptions = {}): Matrix {
+  const { m, n, k } = gemmShape(a, b, options);
+  const A = packOp(a, !!options.transA), B = packOp(b, !!options.transB);
+  const C = new Float32Array(m * n);
+  const acc = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    acc.fill(0);
+    for (let p = 0; p < k; p++) {
+      const aip = A[i * k + p];
+      if (aip === 0) continue;
+      const row = p * n;
+      for (let j = 0; j < n; j++) acc[j] += aip * B[row + j];
+    }
+    for (let j = 0; j < n; j++) C[i * n + j] = acc[j];
+  }
+  return { rows: m, cols: n, data: C };
+}
+
+/** Per-column mean and population standard deviation. */
+export function columnStatsReference(x: MatrixView): { mean: Float32Array; std: Float32Array } {
+  const get = at(x);
+  const mean = new Float32Array(x.cols), std = new Float32Array(x.cols);
+  for (let c = 0; c < x.cols; c++) {
+    let s = 0;
+    for (let r = 0; r < x.rows; r++) s += get(r, c);
+    const mu = s / x.rows;
+    let ss = 0;
+    for (let r = 0; r < x.rows; r++) ss += (get(r, c) - mu) ** 2;
+    mean[c] = mu;
+    std[c] = Math.sqrt(ss / x.rows);
+  }
+  return { mean, std };
+}
+
+/** Per-column Pearson r of two same-shape matrices (0 for a constant column). */
+export function columnCorrelationReference(a: MatrixView, b: MatrixView): Float32Array {
+  if (a.rows !== b.rows || a.cols !== b.cols) {
+    throw new RangeError(
+      `columnCorrelation: shapes differ: ${a.rows} × ${a.cols} and ${b.rows} × ${b.cols}`,
+    );
+  }
+  const ga = at(a), gb = at(b);
+  const out = new Float32Array(a.cols);
+  for (let c = 0; c < a.cols; c++) {
+    let ma = 0, mb = 0;
+    for (let r = 0; r < a.rows; r++) {
+      ma += ga(r, c);
+      mb += gb(r, c);
+    }
+    ma /= a.rows;
+    mb /= a.rows;
+    let sab = 0, saa = 0, sbb = 0;
+    for (let r = 0; r < a.rows; r++) {
+      const x = ga(r, c) - ma, y = gb(r, c) - mb;
+      sab += x * y;
+      saa += x * x;
+      sbb += y * y;
+    }
+    out[c] = saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
+  }
+  return out;
+}
+
+/** R² of stacked predictions (see {@linkcode Backend.stackedR2}). */
+export function stackedR2Reference(pred: MatrixView, y: MatrixView): Matrix {
+  const n = y.rows, p = y.cols;
+  if (pred.cols !== p || pred.rows % n !== 0) {
+    throw new RangeError(
+      `stackedR2: pred is ${pred.rows} × ${pred.cols}; expected S·${n} × ${p} for y of ${n} × ${p}`,
+    );
+  }
+  const S = pred.rows / n;
+  const gp = at(pred), gy = at(y);
+  const out = new Float32Array(S * p);
+  for (let j = 0; j < p; j++) {
+    let mu = 0;
+    for (let i = 0; i < n; i++) mu += gy(i, j);
+    mu /= n;
+    let sst = 0;
+    for (let i = 0; i < n; i++) sst += (gy(i, j) - mu) ** 2;
+    for (let s = 0; s < S; s++) {
+      let sse = 0;
+      for (let i = 0; i < n; i++) sse += (gy(i, j) - gp(s * n + i, j)) ** 2;
+      out[s * p + j] = sst > 0 ? 1 - sse / sst : (sse === 0 ? 1 : 0);
+    }
+  }
+  return { rows: S, cols: p, data: out };
+}

@@ -1,0 +1,26 @@
+/**
+ * brainorg's compute kernels, usable by any WebGPU project: one
+ * {@linkcode Backend} interface with a CPU implementation (system BLAS
+ * through FFI, or plain TypeScript) and a WebGPU implementation (WGSL),
+ * small float64 decompositions, and solvers written against the interface.
+ *
+ * @example
+ * ```ts
+ * import { createBackend, ridgeCV } from "@brainorg/kernels";
+ * const backend = await createBackend({ backend: "auto" });
+ * console.log(backend.info);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./backend.ts";
+export * from "./matrix.ts";
+export * from "./cpu_reference.ts";
+export * from "./cpu_backend.ts";
+export * from "./linalg.ts";
+export * from "./ridge.ts";
+export * from "./webgpu_device.ts";
+export * from "./webgpu_kernels.ts";
+export * from "./webgpu_backend.ts";
+export * from "./select_backend.ts";

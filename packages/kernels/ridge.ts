@@ -1,0 +1,313 @@
+/**
+ * Ridge regression for many targets at once, with the penalty chosen per
+ * target by k-fold cross-validation (himalaya's `solve_ridge_svd` /
+ * `RidgeCV` scheme): per fold, one eigendecomposition of the p × p training
+ * Gram matrix serves every α and every target, and all α are scored with
+ * one product.
+ *
+ * Objective, per target y and penalty α:
+ * `w*, b* = argmin_{w,b} ||y − X w − b||² + α ||w||²` (b only with an intercept).
+ *
+ * @module
+ */
+
+import type { Backend } from "./backend.ts";
+import { eigh } from "./linalg.ts";
+import { columnBlock, type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
+
+/** Options of {@linkcode ridgeCV}. */
+export interface RidgeCVOptions {
+  /** Penalties to try, positive. Default: 10 values log-spaced from 0.1 to 10⁴. */
+  alphas?: number[];
+  /** Number of contiguous folds (fMRI samples are autocorrelated, so no shuffling). Default: 5. */
+  folds?: number;
+  /** Fit an intercept (center X and y on the training rows). Default: true. */
+  fitIntercept?: boolean;
+  /** Targets per batch; bounds memory. Default: as many as keep a batch's predictions under 64 MiB. */
+  targetBatch?: number;
+  /** Keep out-of-fold predictions (n × V). Default: true. */
+  returnPredictions?: boolean;
+  /** Reject NaN/Inf in X and Y (costs one pass over Y). Default: true. */
+  checkFinite?: boolean;
+  /** Called after each batch with (targets done, total targets). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What {@linkcode ridgeCV} returns. */
+export interface RidgeCVResult {
+  /** Weights refit on all samples at each target's α: (p × V), row-major. */
+  weights: Matrix;
+  /** Intercept per target (V); zeros without an intercept. */
+  intercept: Float32Array;
+  /** The α grid, as given. */
+  alphaGrid: number[];
+  /** Chosen α per target (V). */
+  alphas: Float64Array;
+  /** Index of the chosen α in the grid (V). */
+  alphaIndex: Uint16Array;
+  /** Mean over folds of the held-out R², per α and target: (nα × V). */
+  cvScores: Matrix;
+  /** Out-of-fold predictions at each target's chosen α: (n × V); absent when not requested. */
+  predictions?: Matrix;
+  /** Fold boundaries: held-out rows `[start, end)`. */
+  folds: [number, number][];
+}
+
+/** Contiguous k-fold boundaries over n samples, sizes differing by at most one (as scikit-learn's KFold). */
+export function contiguousFolds(n: number, k: number): [number, number][] {
+  if (!Number.isInteger(k) || k < 2 || k > n) {
+    throw new RangeError(
+      `folds must be an integer from 2 to the ${n} samples: current value is ${k}`,
+    );
+  }
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let f = 0; f < k; f++) {
+    const size = Math.floor(n / k) + (f < n % k ? 1 : 0);
+    out.push([start, start + size]);
+    start += size;
+  }
+  return out;
+}
+
+/** `count` values log-spaced from 10^lo to 10^hi. */
+export function logspace(lo: number, hi: number, count: number): number[] {
+  return Array.from(
+    { length: count },
+    (_, i) => 10 ** (lo + (count === 1 ? 0 : (i * (hi - lo)) / (count - 1))),
+  );
+}
+
+function getter(v: MatrixView) {
+  const stride = v.rowStride ?? v.cols, off = v.offset ?? 0;
+  return (r: number, c: number) => v.data[off + r * stride + c];
+}
+
+/** Eigen-decomposed, centered design on a set of rows. */
+interface Design {
+  /** Column means over the rows used (zeros without intercept). */
+  mean: Float64Array;
+  /** X centered, rows outside the set zeroed: (n × p). */
+  masked: Float32Array;
+  /** Eigenvalues s² of the Gram matrix (p). */
+  s2: Float64Array;
+  /** Eigenvectors (p × p), column j for s2[j]. */
+  vectors: Float64Array;
+}
+
+function designOn(x: MatrixView, rows: (r: number) => boolean, intercept: boolean): Design {
+  const n = x.rows, p = x.cols, get = getter(x);
+  const mean = new Float64Array(p);
+  let count = 0;
+  for (let r = 0; r < n; r++) {
+    if (!rows(r)) continue;
+    count++;
+    for (let j = 0; j < p; j++) mean[j] += get(r, j);
+  }
+  if (intercept) { for (let j = 0; j < p; j++) mean[j] /= count; }
+  else mean.fill(0);
+  const centered = new Float64Array(n * p);
+  for (let r = 0; r < n; r++) {
+    if (!rows(r)) continue;
+    for (let j = 0; j < p; j++) centered[r * p + j] = get(r, j) - mean[j];
+  }
+  const gram = new Float64Array(p * p);
+  for (let r = 0; r < n; r++) {
+    for (let a = 0; a < p; a++) {
+      const xa = centered[r * p + a];
+      if (xa === 0) continue;
+      for (let b = a; b < p; b++) gram[a * p + b] += xa * centered[r * p + b];
+    }
+  }
+  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[a * p + b] = gram[b * p + a];
+  const { values, vectors } = eigh(gram, p);
+  return {
+    mean,
+    masked: Float32Array.from(centered),
+    s2: values.map((v) => Math.max(v, 0)),
+    vectors,
+  };
+}
+
+function transposed(v: Float64Array, p: number): Matrix {
+  const out = new Float32Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) out[j * p + i] = v[i * p + j];
+  return { rows: p, cols: p, data: out };
+}
+
+/**
+ * Ridge regression with per-target α chosen by k-fold cross-validation.
+ *
+ * For each batch of targets and each fold: XᵀY on the training rows, its
+ * rotation into the eigenbasis of the training Gram matrix, then the
+ * held-out predictions of every α in one product, scored by R². The α with
+ * the best mean R² (the first one on ties, as GridSearchCV) is chosen per
+ * target, out-of-fold predictions are formed at it, and the weights are
+ * refit on all samples.
+ *
+ * @param backend computes the products and scores
+ * @param x regressors (n × p), row-major, e.g. the atoms' time courses
+ * @param y targets (n × V), row-major, e.g. voxels' BOLD signals
+ * @param options α grid, folds, intercept, batching
+ * @returns weights (p × V), intercept, chosen α, CV scores (nα × V), predictions (n × V)
+ * @throws {RangeError} for mismatched shapes, empty inputs or a non-positive α
+ * @throws {TypeError} for NaN/Inf in `x` or `y`
+ *
+ * @example
+ * ```ts
+ * import { createCpuBackend, ridgeCV } from "@brainorg/kernels";
+ * const backend = await createCpuBackend();
+ * const x = { rows: 100, cols: 3, data: Float32Array.from({ length: 300 }, Math.random) };
+ * const y = { rows: 100, cols: 2, data: Float32Array.from({ length: 200 }, Math.random) };
+ * const fit = await ridgeCV(backend, x, y, { alphas: [0.1, 1, 10] });
+ * console.log(fit.alphas, fit.weights.data);
+ * ```
+ */
+export async function ridgeCV(
+  backend: Backend,
+  x: MatrixView,
+  y: MatrixView,
+  options: RidgeCVOptions = {},
+): Promise<RidgeCVResult> {
+  const checkFinite = options.checkFinite ?? true;
+  validateMatrix("x", x, checkFinite);
+  validateMatrix("y", y, checkFinite);
+  const n = x.rows, p = x.cols, V = y.cols;
+  if (y.rows !== n) {
+    throw new RangeError(`ridgeCV: x has ${n} samples (rows) but y has ${y.rows}`);
+  }
+  const alphaGrid = options.alphas ?? logspace(-1, 4, 10);
+  if (alphaGrid.length === 0 || alphaGrid.some((a) => !(a > 0) || !Number.isFinite(a))) {
+    throw new RangeError(
+      `ridgeCV: alphas must be positive and finite: current value is [${alphaGrid}]`,
+    );
+  }
+  const intercept = options.fitIntercept ?? true;
+  const folds = contiguousFolds(n, options.folds ?? 5);
+  const nA = alphaGrid.length;
+  const maxVal = Math.max(...folds.map(([s, e]) => e - s));
+  const batch = options.targetBatch ??
+    Math.max(1, Math.min(V, Math.floor((64 * 2 ** 20) / (4 * nA * maxVal))));
+  const keepPred = options.returnPredictions ?? true;
+
+  const designs = folds.map(([s, e]) => designOn(x, (r) => r < s || r >= e, intercept));
+  const full = designOn(x, () => true, intercept);
+  const getX = getter(x);
+  // Held-out rows of X, centered by the training mean and rotated into the
+  // eigenbasis, scaled per α: the left factor of every α's predictions.
+  const heldOut = folds.map(([s, e], f) => {
+    const d = designs[f], nv = e - s;
+    const rotated = new Float64Array(nv * p);
+    for (let i = 0; i < nv; i++) {
+      for (let j = 0; j < p; j++) {
+        let acc = 0;
+        for (let k = 0; k < p; k++) acc += (getX(s + i, k) - d.mean[k]) * d.vectors[k * p + j];
+        rotated[i * p + j] = acc;
+      }
+    }
+    const stacked = new Float32Array(nA * nv * p);
+    alphaGrid.forEach((alpha, a) => {
+      for (let i = 0; i < nv; i++) {
+        for (let j = 0; j < p; j++) {
+          stacked[(a * nv + i) * p + j] = rotated[i * p + j] / (d.s2[j] + alpha);
+        }
+      }
+    });
+    return {
+      rotated: { rows: nv, cols: p, data: Float32Array.from(rotated) },
+      stacked: { rows: nA * nv, cols: p, data: stacked },
+    };
+  });
+
+  const weights = new Float32Array(p * V);
+  const interceptOut = new Float32Array(V);
+  const alphas = new Float64Array(V);
+  const alphaIndex = new Uint16Array(V);
+  const cvScores = new Float32Array(nA * V);
+  const predictions = keepPred ? new Float32Array(n * V) : undefined;
+  const getY = getter(y);
+
+  for (let v0 = 0; v0 < V; v0 += batch) {
+    const vb = Math.min(batch, V - v0);
+    const yb = columnBlock(y, v0, vb);
+    const total = new Float64Array(vb);
+    for (let r = 0; r < n; r++) for (let c = 0; c < vb; c++) total[c] += getY(r, v0 + c);
+
+    const score = new Float64Array(nA * vb);
+    const perFold: { z: Matrix; yMean: Float64Array }[] = [];
+    for (let f = 0; f < folds.length; f++) {
+      const [s, e] = folds[f], nv = e - s, d = designs[f];
+      const yMean = new Float64Array(vb);
+      const yVal = new Float32Array(nv * vb);
+      for (let i = 0; i < nv; i++) {
+        for (let c = 0; c < vb; c++) {
+          const val = getY(s + i, v0 + c);
+          yVal[i * vb + c] = val;
+          yMean[c] += val;
+        }
+      }
+      for (let c = 0; c < vb; c++) yMean[c] = intercept ? (total[c] - yMean[c]) / (n - nv) : 0;
+      for (let i = 0; i < nv; i++) for (let c = 0; c < vb; c++) yVal[i * vb + c] -= yMean[c];
+      const xty = await backend.gemm({ rows: n, cols: p, data: d.masked }, yb, { transA: true });
+      const z = await backend.gemm(transposed(d.vectors, p), xty);
+      const pred = await backend.gemm(heldOut[f].stacked, z);
+      const r2 = await backend.stackedR2(pred, { rows: nv, cols: vb, data: yVal });
+      for (let i = 0; i < nA * vb; i++) score[i] += r2.data[i] / folds.length;
+      perFold.push({ z, yMean });
+    }
+
+    const best = new Uint16Array(vb);
+    for (let c = 0; c < vb; c++) {
+      let bi = 0;
+      for (let a = 1; a < nA; a++) if (score[a * vb + c] > score[bi * vb + c]) bi = a;
+      best[c] = bi;
+      alphaIndex[v0 + c] = bi;
+      alphas[v0 + c] = alphaGrid[bi];
+      for (let a = 0; a < nA; a++) cvScores[a * V + v0 + c] = score[a * vb + c];
+    }
+    const scaled = (z: Matrix, s2: Float64Array): Matrix => {
+      const out = new Float32Array(p * vb);
+      for (let j = 0; j < p; j++) {
+        for (let c = 0; c < vb; c++) {
+          out[j * vb + c] = z.data[j * vb + c] / (s2[j] + alphaGrid[best[c]]);
+        }
+      }
+      return { rows: p, cols: vb, data: out };
+    };
+
+    if (predictions) {
+      for (let f = 0; f < folds.length; f++) {
+        const [s] = folds[f];
+        const pr = await backend.gemm(heldOut[f].rotated, scaled(perFold[f].z, designs[f].s2));
+        for (let i = 0; i < pr.rows; i++) {
+          for (let c = 0; c < vb; c++) {
+            predictions[(s + i) * V + v0 + c] = pr.data[i * vb + c] + perFold[f].yMean[c];
+          }
+        }
+      }
+    }
+
+    const xty = await backend.gemm({ rows: n, cols: p, data: full.masked }, yb, { transA: true });
+    const z = await backend.gemm(transposed(full.vectors, p), xty);
+    const vecs = { rows: p, cols: p, data: Float32Array.from(full.vectors) };
+    const w = await backend.gemm(vecs, scaled(z, full.s2));
+    for (let j = 0; j < p; j++) weights.set(w.data.subarray(j * vb, (j + 1) * vb), j * V + v0);
+    for (let c = 0; c < vb; c++) {
+      let b = intercept ? total[c] / n : 0;
+      if (intercept) { for (let j = 0; j < p; j++) b -= full.mean[j] * w.data[j * vb + c]; }
+      interceptOut[v0 + c] = b;
+    }
+    options.onProgress?.(v0 + vb, V);
+  }
+
+  return {
+    weights: { rows: p, cols: V, data: weights },
+    intercept: interceptOut,
+    alphaGrid,
+    alphas,
+    alphaIndex,
+    cvScores: { rows: nA, cols: V, data: cvScores },
+    ...(predictions ? { predictions: { rows: n, cols: V, data: predictions } } : {}),
+    folds,
+  };
+}

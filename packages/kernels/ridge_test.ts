@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { havePython, runPython } from "../../test/python.ts";
+import { createCpuBackend } from "./cpu_backend.ts";
+import { contiguousFolds, logspace, ridgeCV } from "./ridge.ts";
+import { maxRelativeError, normal, randomMatrix, rng } from "./_testing.ts";
+import type { Matrix } from "./matrix.ts";
+
+/** Targets with planted weights and noise levels from tiny to overwhelming. */
+function problem(n: number, p: number, v: number, seed: number) {
+  const x = randomMatrix(n, p, seed);
+  const w = randomMatrix(p, v, seed + 1);
+  const noise = normal(rng(seed + 2), n * v);
+  const y = new Float32Array(n * v);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < v; c++) {
+      let s = 0.5 * (c % 3);
+      for (let j = 0; j < p; j++) s += x.data[i * p + j] * w.data[j * v + c];
+      y[i * v + c] = s + noise[i * v + c] * (0.1 + 3 * (c / v)) * Math.sqrt(p);
+    }
+  }
+  return { x, y: { rows: n, cols: v, data: y } as Matrix };
+}
+
+Deno.test("contiguous folds match scikit-learn's KFold sizes", () => {
+  assert.deepEqual(contiguousFolds(11, 3), [[0, 4], [4, 8], [8, 11]]);
+  assert.throws(() => contiguousFolds(3, 5), /folds must be an integer from 2 to the 3 samples/);
+});
+
+Deno.test("ridgeCV validates its inputs", async () => {
+  const cpu = await createCpuBackend({ blas: "typescript" });
+  const x = randomMatrix(10, 2, 1), y = randomMatrix(9, 3, 2);
+  await assert.rejects(ridgeCV(cpu, x, y), /x has 10 samples \(rows\) but y has 9/);
+  const bad = randomMatrix(10, 3, 3);
+  bad.data[7] = NaN;
+  await assert.rejects(ridgeCV(cpu, x, bad), /`y` holds NaN at row 2, column 1/);
+  await assert.rejects(
+    ridgeCV(cpu, x, randomMatrix(10, 3, 4), { alphas: [1, -1] }),
+    /alphas must be positive/,
+  );
+  await assert.rejects(
+    ridgeCV(cpu, x, { rows: 10, cols: 0, data: new Float32Array() }),
+    /must not be empty/,
+  );
+});
+
+const SKLEARN = `
+import json, sys, numpy as np
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold
+d = json.load(open(sys.argv[1]))
+X = np.array(d["x"], dtype=np.float64).reshape(d["n"], d["p"])
+Y = np.array(d["y"], dtype=np.float64).reshape(d["n"], d["v"])
+out = {"alpha_index": [], "coef": [], "intercept": [], "cv": []}
+for c in range(d["v"]):
+    gs = GridSearchCV(Ridge(), {"alpha": d["alphas"]}, cv=KFold(d["folds"]), scoring="r2")
+    gs.fit(X, Y[:, c])
+    out["alpha_index"].append(int(gs.best_index_))
+    out["cv"].append(gs.cv_results_["mean_test_score"].tolist())
+    m = Ridge(alpha=d["alphas"][gs.best_index_]).fit(X, Y[:, c])
+    out["coef"].append(m.coef_.tolist())
+    out["intercept"].append(float(m.intercept_))
+print(json.dumps(out))
+`;
+
+Deno.test({
+  name:
+    "ridgeCV matches scikit-learn: same α per target (5-fold GridSearchCV), weights within 1e-4",
+  ignore: !havePython(["sklearn"], "ridge parity with scikit-learn"),
+  async fn() {
+    const n = 150, p = 8, v = 40, folds = 5;
+    const alphas = logspace(-2, 4, 13);
+    const { x, y } = problem(n, p, v, 11);
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = join(dir, "in.json");
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({ n, p, v, folds, alphas, x: [...x.data], y: [...y.data] }),
+      );
+      const ref = await runPython<
+        { alpha_index: number[]; coef: number[][]; intercept: number[]; cv: number[][] }
+      >(
+        SKLEARN,
+        [file],
+        ["sklearn"],
+      );
+      for (const blas of ["typescript", "auto"] as const) {
+        const backend = await createCpuBackend({ blas });
+        const fit = await ridgeCV(backend, x, y, { alphas, folds, targetBatch: 7 });
+        backend.dispose();
+        const chosen = new Set(fit.alphaIndex);
+        assert.ok(chosen.size >= 3, `the problem should need several α: ${[...chosen]}`);
+        for (let c = 0; c < v; c++) {
+          assert.equal(fit.alphaIndex[c], ref.alpha_index[c], `${blas}: α of target ${c}`);
+          const w = Array.from({ length: p }, (_, j) => fit.weights.data[j * v + c]);
+          const norm = Math.hypot(...ref.coef[c]);
+          const diff = Math.hypot(...w.map((wj, j) => wj - ref.coef[c][j]));
+          assert.ok(
+            diff / norm < 1e-4,
+            `${blas}: weights of target ${c}: relative error ${diff / norm}`,
+          );
+          assert.ok(
+            Math.abs(fit.intercept[c] - ref.intercept[c]) < 1e-4 * (1 + Math.abs(ref.intercept[c])),
+          );
+          for (let a = 0; a < alphas.length; a++) {
+            assert.ok(
+              Math.abs(fit.cvScores.data[a * v + c] - ref.cv[c][a]) < 1e-4,
+              `${blas}: cv score`,
+            );
+          }
+        }
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("out-of-fold predictions equal a refit on each fold's training rows", async () => {
+  const { x, y } = problem(60, 4, 5, 21);
+  const cpu = await createCpuBackend({ blas: "typescript" });
+  const fit = await ridgeCV(cpu, x, y, { alphas: [0.5, 5, 50], folds: 3 });
+  const [s, e] = fit.folds[1];
+  // Solve the fold's ridge directly through the normal equations.
+  const rows = [...Array(60).keys()].filter((r) => r < s || r >= e);
+  for (let c = 0; c < 5; c++) {
+    const alpha = fit.alphas[c];
+    const mx = [0, 1, 2, 3].map((j) =>
+      rows.reduce((t, r) => t + x.data[r * 4 + j], 0) / rows.length
+    );
+    const my = rows.reduce((t, r) => t + y.data[r * 5 + c], 0) / rows.length;
+    const a = new Float64Array(16), b = new Float64Array(4);
+    for (const r of rows) {
+      for (let i = 0; i < 4; i++) {
+        b[i] += (x.data[r * 4 + i] - mx[i]) * (y.data[r * 5 + c] - my);
+        for (let j = 0; j < 4; j++) {
+          a[i * 4 + j] += (x.data[r * 4 + i] - mx[i]) * (x.data[r * 4 + j] - mx[j]);
+        }
+      }
+    }
+    for (let i = 0; i < 4; i++) a[i * 5] += alpha;
+    const { choleskySolve } = await import("./linalg.ts");
+    const w = choleskySolve(a, b, 4);
+    for (let r = s; r < e; r++) {
+      let pred = my;
+      for (let j = 0; j < 4; j++) pred += (x.data[r * 4 + j] - mx[j]) * w[j];
+      assert.ok(Math.abs(fit.predictions!.data[r * 5 + c] - pred) < 1e-4 * (1 + Math.abs(pred)));
+    }
+  }
+});
+
+Deno.test("batching over targets does not change the result", async () => {
+  const { x, y } = problem(80, 6, 33, 5);
+  const cpu = await createCpuBackend({ blas: "typescript" });
+  const one = await ridgeCV(cpu, x, y, { targetBatch: 33 });
+  const many = await ridgeCV(cpu, x, y, { targetBatch: 4 });
+  assert.deepEqual(many.alphaIndex, one.alphaIndex);
+  assert.ok(maxRelativeError(many.weights.data, one.weights.data, 1e-5) < 1e-5);
+  assert.ok(maxRelativeError(many.predictions!.data, one.predictions!.data, 1e-5) < 1e-5);
+});

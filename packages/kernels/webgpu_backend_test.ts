@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { haveWebGpu } from "../../test/webgpu.ts";
+import type { Backend } from "./backend.ts";
+import {
+  columnCorrelationReference,
+  columnStatsReference,
+  gemmReference,
+  stackedR2Reference,
+} from "./cpu_reference.ts";
+import { columnBlock, type Matrix } from "./matrix.ts";
+import { createWebGpuBackend } from "./webgpu_backend.ts";
+import { createBackend, isSoftwareAdapter } from "./select_backend.ts";
+import { createCpuBackend } from "./cpu_backend.ts";
+import { ridgeCV } from "./ridge.ts";
+import { maxRelativeError, randomMatrix } from "./_testing.ts";
+
+const GPU = await haveWebGpu();
+
+async function withGpu(fn: (b: Backend) => Promise<void>, maxBindingBytes?: number) {
+  const b = await createWebGpuBackend({ maxBindingBytes });
+  try {
+    await fn(b);
+  } finally {
+    b.dispose();
+  }
+}
+
+/** Max |a − b| relative to the largest |b|: the error scale of a float32 product. */
+function scaledError(a: Float32Array, b: Float32Array): number {
+  let worst = 0, scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst / (scale || 1);
+}
+
+Deno.test({
+  name: "webgpu gemm equals the reference for every transpose, odd and degenerate shapes",
+  ignore: !GPU,
+  fn: () =>
+    withGpu(async (gpu) => {
+      const shapes = [[1, 1, 1], [1, 300, 64], [300, 1, 64], [5, 7, 3], [65, 63, 129], [
+        130,
+        67,
+        33,
+      ], [64, 64, 64]];
+      let seed = 1;
+      for (const [m, n, k] of shapes) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const a = transA ? randomMatrix(k, m, seed++) : randomMatrix(m, k, seed++);
+            const b = transB ? randomMatrix(n, k, seed++) : randomMatrix(k, n, seed++);
+            const got = await gpu.gemm(a, b, { transA, transB });
+            const want = gemmReference(a, b, { transA, transB });
+            assert.equal(got.rows, m);
+            assert.equal(got.cols, n);
+            const err = scaledError(got.data, want.data);
+            assert.ok(err < 1e-5, `${m}×${n}×${k} tA=${transA} tB=${transB}: ${err}`);
+          }
+        }
+      }
+      await assert.rejects(
+        gpu.gemm(randomMatrix(2, 3, 1), randomMatrix(4, 2, 2)),
+        /inner dimensions differ/,
+      );
+    }),
+});
+
+Deno.test({
+  name: "webgpu gemm tiles operands larger than one storage binding, and strided views",
+  ignore: !GPU,
+  fn: () =>
+    withGpu(async (gpu) => {
+      // A 64 KiB binding limit forces many row and column tiles.
+      const a = randomMatrix(300, 97, 3), y = randomMatrix(300, 1000, 4);
+      const view = columnBlock(y, 101, 555);
+      const got = await gpu.gemm(a, view, { transA: true });
+      const want = gemmReference(a, view, { transA: true });
+      assert.ok(scaledError(got.data, want.data) < 1e-5);
+      // An inner dimension longer than one binding holds: split and summed.
+      const long = await gpu.gemm(randomMatrix(3, 1500, 8), randomMatrix(1500, 5, 9));
+      assert.ok(
+        scaledError(
+          long.data,
+          gemmReference(randomMatrix(3, 1500, 8), randomMatrix(1500, 5, 9)).data,
+        ) < 1e-5,
+      );
+      const big = await gpu.gemm(randomMatrix(700, 40, 5), randomMatrix(40, 900, 6));
+      assert.ok(
+        scaledError(
+          big.data,
+          gemmReference(randomMatrix(700, 40, 5), randomMatrix(40, 900, 6)).data,
+        ) < 1e-5,
+      );
+    }, 32 * 1024),
+});
+
+Deno.test({
+  name: "webgpu gemm on a real-size BOLD matrix larger than the 128 MiB binding",
+  ignore: !GPU,
+  fn: () =>
+    withGpu(async (gpu) => {
+      const limit = Number(gpu.info.details.maxStorageBufferBindingSize);
+      const T = 300, V = Math.ceil((limit / 4 / T) * 1.15); // 15% over one binding
+      const x = randomMatrix(T, 64, 7);
+      const y: Matrix = { rows: T, cols: V, data: new Float32Array(T * V) };
+      for (let i = 0; i < y.data.length; i++) y.data[i] = ((i * 2654435761) % 1000) / 500 - 1;
+      const got = await gpu.gemm(x, y, { transA: true });
+      assert.equal(got.cols, V);
+      // Check a spread of columns against the reference.
+      for (const c0 of [0, Math.floor(V / 2), V - 37]) {
+        const want = gemmReference(x, columnBlock(y, c0, 37), { transA: true });
+        const part = new Float32Array(64 * 37);
+        for (let r = 0; r < 64; r++) {
+          part.set(got.data.subarray(r * V + c0, r * V + c0 + 37), r * 37);
+        }
+        assert.ok(scaledError(part, want.data) < 1e-5, `columns from ${c0}`);
+      }
+    }),
+});
+
+Deno.test({
+  name: "webgpu column statistics, correlations and stacked R² equal the reference",
+  ignore: !GPU,
+  fn: () =>
+    withGpu(async (gpu) => {
+      for (const [n, p] of [[1, 1], [300, 1], [7, 129], [300, 200]]) {
+        const a = randomMatrix(n, p, n + p), b = randomMatrix(n, p, n * p);
+        for (let i = 0; i < n; i++) b.data[i * p] = 3; // a constant column
+        const s = await gpu.columnStats(a), sr = columnStatsReference(a);
+        assert.ok(maxRelativeError(s.mean, sr.mean, 1e-5) < 1e-3);
+        assert.ok(maxRelativeError(s.std, sr.std, 1e-5) < 1e-4);
+        const r = await gpu.columnCorrelation(a, b), rr = columnCorrelationReference(a, b);
+        assert.ok(maxRelativeError(r, rr, 1e-5) < 1e-3, `${n}×${p}`);
+        assert.equal(r[0], 0);
+        const pred = randomMatrix(3 * n, p, 5);
+        const q = await gpu.stackedR2(pred, b), qr = stackedR2Reference(pred, b);
+        assert.ok(maxRelativeError(q.data, qr.data, 1e-5) < 1e-4, `R² ${n}×${p}`);
+      }
+    }, 32 * 1024),
+});
+
+Deno.test({
+  name: "ridgeCV on WebGPU equals ridgeCV on the CPU reference",
+  ignore: !GPU,
+  fn: () =>
+    withGpu(async (gpu) => {
+      const x = randomMatrix(120, 10, 1),
+        w = randomMatrix(10, 77, 2),
+        noise = randomMatrix(120, 77, 3);
+      const y = gemmReference(x, w);
+      for (let i = 0; i < y.data.length; i++) y.data[i] += 2 * noise.data[i] * ((i % 77) / 20);
+      const cpu = await createCpuBackend({ blas: "typescript" });
+      const ref = await ridgeCV(cpu, x, y, { targetBatch: 30 });
+      const got = await ridgeCV(gpu, x, y, { targetBatch: 30 });
+      assert.deepEqual(got.alphaIndex, ref.alphaIndex);
+      assert.ok(scaledError(got.weights.data, ref.weights.data) < 1e-4);
+      assert.ok(scaledError(got.predictions!.data, ref.predictions!.data) < 1e-4);
+    }),
+});
+
+Deno.test({
+  name: "auto backend: CPU when the only adapter is a software one; the choice is reported",
+  ignore: !GPU,
+  async fn() {
+    const gpu = await createWebGpuBackend();
+    const software = isSoftwareAdapter(gpu);
+    gpu.dispose();
+    const auto = await createBackend();
+    try {
+      assert.equal(auto.info.name, software ? "cpu" : "webgpu");
+      assert.match(String(auto.info.details.choice), /^auto: /);
+    } finally {
+      auto.dispose();
+    }
+  },
+});

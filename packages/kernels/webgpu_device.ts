@@ -1,0 +1,77 @@
+/**
+ * Getting a WebGPU device, with errors that say what to do when there is none.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode acquireDevice}. */
+export interface AcquireOptions {
+  /** Use this device (e.g. the page's own); brainorg will not destroy it. */
+  device?: GPUDevice;
+  /** Adapter preference. Default: `"high-performance"`. */
+  powerPreference?: GPUPowerPreference;
+}
+
+/** A device and what it is. */
+export interface AcquiredDevice {
+  device: GPUDevice;
+  /** Adapter description (vendor, architecture, device, description), when known. */
+  adapter: Record<string, string>;
+  /** Whether brainorg created the device (and so destroys it on dispose). */
+  owned: boolean;
+  /** Set when the device is lost, with the reason. */
+  lost: { reason?: string };
+}
+
+/**
+ * Acquire a GPUDevice with the adapter's largest storage-binding and buffer
+ * limits.
+ *
+ * @throws {Error} when WebGPU is missing from the runtime or no adapter exists,
+ *   saying how to get one or to use the CPU backend
+ */
+export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
+  if (options.device) {
+    const lost = {} as { reason?: string };
+    options.device.lost.then((info) => (lost.reason = `${info.reason}: ${info.message}`));
+    return { device: options.device, adapter: {}, owned: false, lost };
+  }
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    throw new Error(
+      "WebGPU is not available in this runtime (navigator.gpu is missing). " +
+        "In a browser, enable WebGPU (Chromium: --enable-unsafe-webgpu on Linux); " +
+        "or use the CPU backend (--backend cpu).",
+    );
+  }
+  const adapter = await gpu.requestAdapter({
+    powerPreference: options.powerPreference ?? "high-performance",
+  });
+  if (!adapter) {
+    throw new Error(
+      "no WebGPU adapter found. On a machine without a GPU, install Mesa's software adapters " +
+        "(Debian: apt-get install mesa-vulkan-drivers; choose with DENO_WEBGPU_BACKEND=vulkan|gl), " +
+        "or use the CPU backend (--backend cpu).",
+    );
+  }
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
+  const lost = {} as { reason?: string };
+  device.lost.then((info) => (lost.reason = `${info.reason}: ${info.message}`));
+  const info = adapter.info;
+  return {
+    device,
+    adapter: {
+      vendor: info?.vendor ?? "",
+      architecture: info?.architecture ?? "",
+      device: info?.device ?? "",
+      description: info?.description ?? "",
+    },
+    owned: true,
+    lost,
+  };
+}

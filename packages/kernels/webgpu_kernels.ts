@@ -1,0 +1,75 @@
+/**
+ * The WGSL kernels described as plain data (as tfjs and onnxruntime-web do):
+ * name, workgroup size, the constants that specialise the shader (from which
+ * the pipeline cache key is derived), its source, and how to compute the
+ * dispatch and uniforms for given shapes.
+ *
+ * @module
+ */
+
+import { WGSL } from "./wgsl_sources.ts";
+
+/** A kernel, independent of any device. */
+export interface KernelSpec<Shape> {
+  name: string;
+  /** The WGSL source. */
+  source: string;
+  /** Pipeline-overridable constants that specialise it. */
+  constants: Record<string, number>;
+  /** Workgroups along x and y for a shape. */
+  dispatch(shape: Shape): [number, number];
+  /** The uniform block for a shape, as 32-bit unsigned words. */
+  uniforms(shape: Shape): Uint32Array;
+}
+
+/** Cache key of a kernel: its name and constants, never assembled by hand elsewhere. */
+export function cacheKey(spec: KernelSpec<unknown>): string {
+  const c = Object.keys(spec.constants).sort().map((k) => `${k}=${spec.constants[k]}`);
+  return [spec.name, ...c].join("|");
+}
+
+/** Shape of one GEMM dispatch, on packed operands (M, N multiples of 64; K of 4). */
+export interface GemmShape {
+  M: number;
+  N: number;
+  K: number;
+}
+
+/** Output tile of one GEMM workgroup, in rows and columns (see shaders/gemm.wgsl). */
+export const GEMM_TILE = 64;
+
+/** C = A · B on packed, zero-padded operands. */
+export const gemmKernel: KernelSpec<GemmShape> = {
+  name: "gemm",
+  source: WGSL.gemm,
+  constants: {},
+  dispatch: (s) => [s.N / GEMM_TILE, s.M / GEMM_TILE],
+  uniforms: (s) => Uint32Array.from([s.M, s.N, s.K, 0]),
+};
+
+/** Per-column mean and std of (rows × cols). */
+export const columnStatsKernel: KernelSpec<{ rows: number; cols: number }> = {
+  name: "column_stats",
+  source: WGSL.column_stats,
+  constants: {},
+  dispatch: (s) => [Math.ceil(s.cols / 64), 1],
+  uniforms: (s) => Uint32Array.from([s.rows, s.cols]),
+};
+
+/** Per-column Pearson r of two (rows × cols) matrices. */
+export const columnCorrelationKernel: KernelSpec<{ rows: number; cols: number }> = {
+  name: "column_correlation",
+  source: WGSL.column_correlation,
+  constants: {},
+  dispatch: (s) => [Math.ceil(s.cols / 64), 1],
+  uniforms: (s) => Uint32Array.from([s.rows, s.cols]),
+};
+
+/** R² of S stacked predictions of (n × p) targets. */
+export const stackedR2Kernel: KernelSpec<{ n: number; p: number; S: number }> = {
+  name: "stacked_r2",
+  source: WGSL.stacked_r2,
+  constants: {},
+  dispatch: (s) => [Math.ceil(s.p / 64), s.S],
+  uniforms: (s) => Uint32Array.from([s.n, s.p, s.S, 0]),
+};
