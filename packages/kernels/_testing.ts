@@ -40,3 +40,14 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, ato
   }
   return worst;
 }
+
+/** Max |a − b| relative to the largest |b|: the error scale of a float32 product. */
+export function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`lengths differ: ${a.length} vs ${b.length}`);
+  let worst = 0, scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  }
+  return worst / (scale || 1);
+}

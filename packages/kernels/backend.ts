@@ -24,6 +24,11 @@ export interface GemmOptions {
   transA?: boolean;
   /** Use Bᵀ: B is stored (n × k). Default: false. */
   transB?: boolean;
+  /**
+   * Write C here (length ≥ m·n; C is its first m·n values) instead of a new
+   * array, so hot loops reuse one buffer. Default: a new array.
+   */
+  out?: Float32Array;
 }
 
 /**
@@ -31,6 +36,13 @@ export interface GemmOptions {
  */
 export interface Backend {
   readonly info: BackendInfo;
+
+  /**
+   * Columns per product that keep a solver's intermediate results in cache
+   * (CPU), or undefined where fewer, larger calls are better (WebGPU, whose
+   * every call waits for the device).
+   */
+  readonly preferredColumnBlock?: number;
 
   /**
    * Matrix product C = op(A) · op(B).

@@ -112,7 +112,10 @@ export function loadBlas(): Blas | { reason: string } {
       threads,
       sgemm(a, b, options = {}) {
         const { m, n, k } = gemmShape(a, b, options);
-        const c = new Float32Array(m * n);
+        const c = options.out ? options.out.subarray(0, m * n) : new Float32Array(m * n);
+        if (c.length < m * n) {
+          throw new RangeError(`gemm: out holds ${c.length} values; C needs ${m * n}`);
+        }
         const aa = a.data.subarray(a.offset ?? 0), bb = b.data.subarray(b.offset ?? 0);
         lib.symbols.cblas_sgemm(
           101, // row-major

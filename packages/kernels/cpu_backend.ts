@@ -16,6 +16,77 @@ import {
 import type { Matrix, MatrixView } from "./matrix.ts";
 import type { Blas } from "./blas_ffi.ts";
 
+/**
+ * R² of stacked predictions over dense rows: the same sums as
+ * {@linkcode stackedR2Reference} in row order, so the inner loops run over
+ * contiguous columns.
+ */
+function stackedR2Dense(predView: MatrixView, yView: MatrixView): Matrix {
+  const n = yView.rows, p = yView.cols;
+  if (predView.cols !== p || predView.rows % n !== 0) return stackedR2Reference(predView, yView);
+  const S = predView.rows / n;
+  const pd = predView.data, ps = predView.rowStride ?? p, po = predView.offset ?? 0;
+  const yd = yView.data, ys = yView.rowStride ?? p, yo = yView.offset ?? 0;
+  const mean = new Float64Array(p), sst = new Float64Array(p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j] += yd[yo + i * ys + j];
+  for (let j = 0; j < p; j++) mean[j] /= n;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) {
+      const d = yd[yo + i * ys + j] - mean[j];
+      sst[j] += d * d;
+    }
+  }
+  const out = new Float32Array(S * p);
+  const finish = (
+    s: number,
+    j: number,
+    sse: number,
+  ) => (out[s * p + j] = sst[j] > 0 ? 1 - sse / sst[j] : (sse === 0 ? 1 : 0));
+  for (let s = 0; s < S; s++) {
+    // Eight columns at a time in locals: V8 keeps them in registers, which
+    // is worth about a third of the time of this, the solver's hottest loop.
+    let j = 0;
+    for (; j + 8 <= p; j += 8) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      for (let i = 0, pr = po + s * n * ps + j, yr = yo + j; i < n; i++, pr += ps, yr += ys) {
+        let e = yd[yr] - pd[pr];
+        a0 += e * e;
+        e = yd[yr + 1] - pd[pr + 1];
+        a1 += e * e;
+        e = yd[yr + 2] - pd[pr + 2];
+        a2 += e * e;
+        e = yd[yr + 3] - pd[pr + 3];
+        a3 += e * e;
+        e = yd[yr + 4] - pd[pr + 4];
+        a4 += e * e;
+        e = yd[yr + 5] - pd[pr + 5];
+        a5 += e * e;
+        e = yd[yr + 6] - pd[pr + 6];
+        a6 += e * e;
+        e = yd[yr + 7] - pd[pr + 7];
+        a7 += e * e;
+      }
+      finish(s, j, a0);
+      finish(s, j + 1, a1);
+      finish(s, j + 2, a2);
+      finish(s, j + 3, a3);
+      finish(s, j + 4, a4);
+      finish(s, j + 5, a5);
+      finish(s, j + 6, a6);
+      finish(s, j + 7, a7);
+    }
+    for (; j < p; j++) {
+      let a = 0;
+      for (let i = 0; i < n; i++) {
+        const e = yd[yo + i * ys + j] - pd[po + (s * n + i) * ps + j];
+        a += e * e;
+      }
+      finish(s, j, a);
+    }
+  }
+  return { rows: S, cols: p, data: out };
+}
+
 /** Options of {@linkcode createCpuBackend}. */
 export interface CpuBackendOptions {
   /**
@@ -47,6 +118,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   const gemm = (a: MatrixView, b: MatrixView, o?: GemmOptions): Matrix =>
     blas ? blas.sgemm(a, b, o) : gemmReference(a, b, o);
   return {
+    preferredColumnBlock: 1024,
     info: {
       name: "cpu",
       implementation: blas ? `openblas (${blas.core})` : "typescript",
@@ -62,7 +134,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     gemm: (a, b, o) => Promise.resolve(gemm(a, b, o)),
     columnStats: (x) => Promise.resolve(columnStatsReference(x)),
     columnCorrelation: (a, b) => Promise.resolve(columnCorrelationReference(a, b)),
-    stackedR2: (p, y) => Promise.resolve(stackedR2Reference(p, y)),
+    stackedR2: (p, y) => Promise.resolve(stackedR2Dense(p, y)),
     dispose: () => blas?.close(),
   };
 }

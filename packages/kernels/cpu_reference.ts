@@ -29,7 +29,10 @@ function packOp(v: MatrixView, trans: boolean): Float32Array {
 export function gemmReference(a: MatrixView, b: MatrixView, options: GemmOptions = {}): Matrix {
   const { m, n, k } = gemmShape(a, b, options);
   const A = packOp(a, !!options.transA), B = packOp(b, !!options.transB);
-  const C = new Float32Array(m * n);
+  const C = options.out ? options.out.subarray(0, m * n) : new Float32Array(m * n);
+  if (C.length < m * n) {
+    throw new RangeError(`gemm: out holds ${C.length} values; C needs ${m * n}`);
+  }
   const acc = new Float64Array(n);
   for (let i = 0; i < m; i++) {
     acc.fill(0);

@@ -194,30 +194,31 @@ export async function ridgeCV(
   const full = designOn(x, () => true, intercept);
   const getX = getter(x);
   // Held-out rows of X, centered by the training mean and rotated into the
-  // eigenbasis, scaled per α: the left factor of every α's predictions.
+  // eigenbasis (then scaled per α: the left factor of every α's
+  // predictions), with a column of ones that adds the training mean of y.
+  const p1 = p + 1;
   const heldOut = folds.map(([s, e], f) => {
     const d = designs[f], nv = e - s;
-    const rotated = new Float64Array(nv * p);
+    const rotated = new Float32Array(nv * p1);
+    const stacked = new Float32Array(nA * nv * p1);
     for (let i = 0; i < nv; i++) {
       for (let j = 0; j < p; j++) {
         let acc = 0;
         for (let k = 0; k < p; k++) acc += (getX(s + i, k) - d.mean[k]) * d.vectors[k * p + j];
-        rotated[i * p + j] = acc;
+        rotated[i * p1 + j] = acc;
+        alphaGrid.forEach((alpha, a) => (stacked[(a * nv + i) * p1 + j] = acc / (d.s2[j] + alpha)));
       }
+      rotated[i * p1 + p] = 1;
+      for (let a = 0; a < nA; a++) stacked[(a * nv + i) * p1 + p] = 1;
     }
-    const stacked = new Float32Array(nA * nv * p);
-    alphaGrid.forEach((alpha, a) => {
-      for (let i = 0; i < nv; i++) {
-        for (let j = 0; j < p; j++) {
-          stacked[(a * nv + i) * p + j] = rotated[i * p + j] / (d.s2[j] + alpha);
-        }
-      }
-    });
     return {
-      rotated: { rows: nv, cols: p, data: Float32Array.from(rotated) },
-      stacked: { rows: nA * nv, cols: p, data: stacked },
+      rotated: { rows: nv, cols: p1, data: rotated },
+      stacked: { rows: nA * nv, cols: p1, data: stacked },
     };
   });
+  // Row f selects fold f's held-out rows: one product gives every fold's column sums.
+  const foldRows = new Float32Array(folds.length * n);
+  folds.forEach(([s, e], f) => foldRows.fill(1, f * n + s, f * n + e));
 
   const weights = new Float32Array(p * V);
   const interceptOut = new Float32Array(V);
@@ -225,34 +226,51 @@ export async function ridgeCV(
   const alphaIndex = new Uint16Array(V);
   const cvScores = new Float32Array(nA * V);
   const predictions = keepPred ? new Float32Array(n * V) : undefined;
-  const getY = getter(y);
+  const yStride = y.rowStride ?? y.cols, yOff = y.offset ?? 0;
+  const block = Math.min(batch, backend.preferredColumnBlock ?? batch);
+  const predBuffer = new Float32Array(nA * maxVal * block);
+  const meanRow = { rows: 1, cols: p, data: Float32Array.from(full.mean) };
 
   for (let v0 = 0; v0 < V; v0 += batch) {
     const vb = Math.min(batch, V - v0);
     const yb = columnBlock(y, v0, vb);
+    const foldSums = await backend.gemm({ rows: folds.length, cols: n, data: foldRows }, yb);
     const total = new Float64Array(vb);
-    for (let r = 0; r < n; r++) for (let c = 0; c < vb; c++) total[c] += getY(r, v0 + c);
+    for (let f = 0; f < folds.length; f++) {
+      for (let c = 0; c < vb; c++) total[c] += foldSums.data[f * vb + c];
+    }
 
     const score = new Float64Array(nA * vb);
-    const perFold: { z: Matrix; yMean: Float64Array }[] = [];
+    const perFold: { z: Matrix; yMean: Float32Array }[] = [];
     for (let f = 0; f < folds.length; f++) {
       const [s, e] = folds[f], nv = e - s, d = designs[f];
-      const yMean = new Float64Array(vb);
-      const yVal = new Float32Array(nv * vb);
-      for (let i = 0; i < nv; i++) {
-        for (let c = 0; c < vb; c++) {
-          const val = getY(s + i, v0 + c);
-          yVal[i * vb + c] = val;
-          yMean[c] += val;
+      // z rotated into the eigenbasis, plus a last row: the training mean of y.
+      const z1 = new Float32Array(p1 * vb);
+      const xty = await backend.gemm({ rows: n, cols: p, data: d.masked }, yb, { transA: true });
+      await backend.gemm(transposed(d.vectors, p), xty, { out: z1 });
+      const yMean = z1.subarray(p * vb);
+      if (intercept) {
+        for (let c = 0; c < vb; c++) yMean[c] = (total[c] - foldSums.data[f * vb + c]) / (n - nv);
+      }
+      const z = { rows: p1, cols: vb, data: z1 };
+      // Every α's held-out predictions, scored in column blocks that stay in cache.
+      for (let c0 = 0; c0 < vb; c0 += block) {
+        const nc = Math.min(block, vb - c0);
+        const pred = await backend.gemm(heldOut[f].stacked, columnBlock(z, c0, nc), {
+          out: predBuffer,
+        });
+        const yVal = {
+          rows: nv,
+          cols: nc,
+          data: y.data,
+          rowStride: yStride,
+          offset: yOff + s * yStride + v0 + c0,
+        };
+        const r2 = await backend.stackedR2(pred, yVal);
+        for (let a = 0; a < nA; a++) {
+          for (let c = 0; c < nc; c++) score[a * vb + c0 + c] += r2.data[a * nc + c] / folds.length;
         }
       }
-      for (let c = 0; c < vb; c++) yMean[c] = intercept ? (total[c] - yMean[c]) / (n - nv) : 0;
-      for (let i = 0; i < nv; i++) for (let c = 0; c < vb; c++) yVal[i * vb + c] -= yMean[c];
-      const xty = await backend.gemm({ rows: n, cols: p, data: d.masked }, yb, { transA: true });
-      const z = await backend.gemm(transposed(d.vectors, p), xty);
-      const pred = await backend.gemm(heldOut[f].stacked, z);
-      const r2 = await backend.stackedR2(pred, { rows: nv, cols: vb, data: yVal });
-      for (let i = 0; i < nA * vb; i++) score[i] += r2.data[i] / folds.length;
       perFold.push({ z, yMean });
     }
 
@@ -263,26 +281,31 @@ export async function ridgeCV(
       best[c] = bi;
       alphaIndex[v0 + c] = bi;
       alphas[v0 + c] = alphaGrid[bi];
-      for (let a = 0; a < nA; a++) cvScores[a * V + v0 + c] = score[a * vb + c];
     }
-    const scaled = (z: Matrix, s2: Float64Array): Matrix => {
-      const out = new Float32Array(p * vb);
+    for (let a = 0; a < nA; a++) {
+      for (let c = 0; c < vb; c++) cvScores[a * V + v0 + c] = score[a * vb + c];
+    }
+    // The first p rows of z scaled by 1 / (s²_j + α) at each target's own α;
+    // a last row, when given, is copied.
+    const scaled = (z: Matrix, s2: Float64Array, lastRow?: Float32Array): Matrix => {
+      const rows = lastRow ? p1 : p;
+      const out = new Float32Array(rows * vb);
+      const inv = new Float64Array(nA);
       for (let j = 0; j < p; j++) {
-        for (let c = 0; c < vb; c++) {
-          out[j * vb + c] = z.data[j * vb + c] / (s2[j] + alphaGrid[best[c]]);
-        }
+        for (let a = 0; a < nA; a++) inv[a] = 1 / (s2[j] + alphaGrid[a]);
+        const row = j * vb;
+        for (let c = 0; c < vb; c++) out[row + c] = z.data[row + c] * inv[best[c]];
       }
-      return { rows: p, cols: vb, data: out };
+      if (lastRow) out.set(lastRow, p * vb);
+      return { rows, cols: vb, data: out };
     };
 
     if (predictions) {
       for (let f = 0; f < folds.length; f++) {
-        const [s] = folds[f];
-        const pr = await backend.gemm(heldOut[f].rotated, scaled(perFold[f].z, designs[f].s2));
+        const [s] = folds[f], { z, yMean } = perFold[f];
+        const pr = await backend.gemm(heldOut[f].rotated, scaled(z, designs[f].s2, yMean));
         for (let i = 0; i < pr.rows; i++) {
-          for (let c = 0; c < vb; c++) {
-            predictions[(s + i) * V + v0 + c] = pr.data[i * vb + c] + perFold[f].yMean[c];
-          }
+          predictions.set(pr.data.subarray(i * vb, (i + 1) * vb), (s + i) * V + v0);
         }
       }
     }
@@ -292,10 +315,9 @@ export async function ridgeCV(
     const vecs = { rows: p, cols: p, data: Float32Array.from(full.vectors) };
     const w = await backend.gemm(vecs, scaled(z, full.s2));
     for (let j = 0; j < p; j++) weights.set(w.data.subarray(j * vb, (j + 1) * vb), j * V + v0);
-    for (let c = 0; c < vb; c++) {
-      let b = intercept ? total[c] / n : 0;
-      if (intercept) { for (let j = 0; j < p; j++) b -= full.mean[j] * w.data[j * vb + c]; }
-      interceptOut[v0 + c] = b;
+    if (intercept) {
+      const shift = await backend.gemm(meanRow, w);
+      for (let c = 0; c < vb; c++) interceptOut[v0 + c] = total[c] / n - shift.data[c];
     }
     options.onProgress?.(v0 + vb, V);
   }

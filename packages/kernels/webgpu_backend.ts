@@ -238,7 +238,10 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
       if (nc >= mc && nc > GEMM_TILE) nc = fit(nc / 2);
       else mc = fit(mc / 2);
     }
-    const c = new Float32Array(m * n);
+    const c = o.out ? o.out.subarray(0, m * n) : new Float32Array(m * n);
+    if (c.length < m * n) {
+      throw new RangeError(`gemm: out holds ${c.length} values; C needs ${m * n}`);
+    }
     for (let k0 = 0; k0 < k; k0 += kc) {
       const kk = Math.min(kc, k - k0), kp = roundUp(kk, 4);
       for (let m0 = 0; m0 < m; m0 += mc) {
@@ -286,7 +289,9 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   return {
     info: {
       name: "webgpu",
-      implementation: gpu.adapter.description || gpu.adapter.device || "WebGPU adapter",
+      implementation: gpu.adapter.description ||
+        [gpu.adapter.vendor, gpu.adapter.architecture].filter(Boolean).join(" ") ||
+        "WebGPU adapter",
       details: {
         ...gpu.adapter,
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,

@@ -12,7 +12,7 @@ import { createWebGpuBackend } from "./webgpu_backend.ts";
 import { createBackend, isSoftwareAdapter } from "./select_backend.ts";
 import { createCpuBackend } from "./cpu_backend.ts";
 import { ridgeCV } from "./ridge.ts";
-import { maxRelativeError, randomMatrix } from "./_testing.ts";
+import { maxRelativeError, randomMatrix, scaledError } from "./_testing.ts";
 
 const GPU = await haveWebGpu();
 
@@ -23,14 +23,6 @@ async function withGpu(fn: (b: Backend) => Promise<void>, maxBindingBytes?: numb
   } finally {
     b.dispose();
   }
-}
-
-/** Max |a − b| relative to the largest |b|: the error scale of a float32 product. */
-function scaledError(a: Float32Array, b: Float32Array): number {
-  let worst = 0, scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst / (scale || 1);
 }
 
 Deno.test({
