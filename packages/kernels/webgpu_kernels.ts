@@ -12,6 +12,8 @@ import { WGSL } from "./wgsl_sources.ts";
 /** A kernel, independent of any device. */
 export interface KernelSpec<Shape> {
   name: string;
+  /** `@workgroup_size` of the shader's entry point (x, y). */
+  workgroupSize: [number, number];
   /** The WGSL source. */
   source: string;
   /** Pipeline-overridable constants that specialise it. */
@@ -22,10 +24,10 @@ export interface KernelSpec<Shape> {
   uniforms(shape: Shape): Uint32Array;
 }
 
-/** Cache key of a kernel: its name and constants, never assembled by hand elsewhere. */
+/** Cache key of a kernel: its name, workgroup size and constants, never assembled by hand elsewhere. */
 export function cacheKey(spec: KernelSpec<unknown>): string {
   const c = Object.keys(spec.constants).sort().map((k) => `${k}=${spec.constants[k]}`);
-  return [spec.name, ...c].join("|");
+  return [spec.name, spec.workgroupSize.join("x"), ...c].join("|");
 }
 
 /** Shape of one GEMM dispatch, on packed operands (M, N multiples of 64; K of 4). */
@@ -41,6 +43,7 @@ export const GEMM_TILE = 64;
 /** C = A · B on packed, zero-padded operands. */
 export const gemmKernel: KernelSpec<GemmShape> = {
   name: "gemm",
+  workgroupSize: [8, 8],
   source: WGSL.gemm,
   constants: {},
   dispatch: (s) => [s.N / GEMM_TILE, s.M / GEMM_TILE],
@@ -50,6 +53,7 @@ export const gemmKernel: KernelSpec<GemmShape> = {
 /** Per-column mean and std of (rows × cols). */
 export const columnStatsKernel: KernelSpec<{ rows: number; cols: number }> = {
   name: "column_stats",
+  workgroupSize: [64, 1],
   source: WGSL.column_stats,
   constants: {},
   dispatch: (s) => [Math.ceil(s.cols / 64), 1],
@@ -59,6 +63,7 @@ export const columnStatsKernel: KernelSpec<{ rows: number; cols: number }> = {
 /** Per-column Pearson r of two (rows × cols) matrices. */
 export const columnCorrelationKernel: KernelSpec<{ rows: number; cols: number }> = {
   name: "column_correlation",
+  workgroupSize: [64, 1],
   source: WGSL.column_correlation,
   constants: {},
   dispatch: (s) => [Math.ceil(s.cols / 64), 1],
@@ -68,6 +73,7 @@ export const columnCorrelationKernel: KernelSpec<{ rows: number; cols: number }>
 /** R² of S stacked predictions of (n × p) targets. */
 export const stackedR2Kernel: KernelSpec<{ n: number; p: number; S: number }> = {
   name: "stacked_r2",
+  workgroupSize: [64, 1],
   source: WGSL.stacked_r2,
   constants: {},
   dispatch: (s) => [Math.ceil(s.p / 64), s.S],
