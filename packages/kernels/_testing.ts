@@ -1,18 +1,9 @@
 /** Seeded random inputs and comparisons for the kernel tests. */
 
 import type { Matrix } from "./matrix.ts";
+import { rng } from "./random.ts";
 
-/** A seeded generator of uniform [0, 1) numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** Standard normal samples (Box–Muller). */
 export function normal(rand: () => number, count: number): Float32Array {
@@ -50,4 +41,61 @@ export function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number 
     worst = Math.max(worst, Math.abs(a[i] - b[i]));
   }
   return worst / (scale || 1);
+}
+
+/**
+ * Signals made of known atoms: K smooth unit-norm atoms (T × K), and N
+ * signals (T × N) each a random mix of `perSignal` of them plus noise.
+ */
+export function plantedSignals(
+  o: { T: number; K: number; N: number; perSignal: number; noise: number; seed: number },
+): { atoms: Matrix; signals: Matrix } {
+  const rand = rng(o.seed);
+  const atoms = new Float32Array(o.T * o.K);
+  for (let k = 0; k < o.K; k++) {
+    // A sum of a few random sinusoids: smooth like a convolved time course.
+    let norm = 0;
+    const f = [1 + rand() * 6, 1 + rand() * 6, 1 + rand() * 6],
+      ph = [rand(), rand(), rand()].map((v) => v * 6.28);
+    for (let t = 0; t < o.T; t++) {
+      const v = f.reduce((s, fi, i) => s + Math.sin((2 * Math.PI * fi * t) / o.T + ph[i]), 0);
+      atoms[t * o.K + k] = v;
+      norm += v * v;
+    }
+    for (let t = 0; t < o.T; t++) atoms[t * o.K + k] /= Math.sqrt(norm);
+  }
+  const signals = new Float32Array(o.T * o.N);
+  const noise = normal(rand, o.T * o.N);
+  for (let n = 0; n < o.N; n++) {
+    for (let j = 0; j < o.perSignal; j++) {
+      const k = Math.floor(rand() * o.K), w = (rand() < 0.5 ? -1 : 1) * (0.5 + rand());
+      for (let t = 0; t < o.T; t++) signals[t * o.N + n] += w * atoms[t * o.K + k];
+    }
+    for (let t = 0; t < o.T; t++) {
+      signals[t * o.N + n] += (o.noise / Math.sqrt(o.T)) * noise[t * o.N + n];
+    }
+  }
+  return {
+    atoms: { rows: o.T, cols: o.K, data: atoms },
+    signals: { rows: o.T, cols: o.N, data: signals },
+  };
+}
+
+/** Pearson r between every column of a and every column of b: (a.cols × b.cols). */
+export function pearsonColumns(a: Matrix, b: Matrix): Float64Array {
+  const T = a.rows, out = new Float64Array(a.cols * b.cols);
+  const col = (m: Matrix, c: number) => {
+    const v = Float64Array.from({ length: T }, (_, t) => m.data[t * m.cols + c]);
+    const mu = v.reduce((s, x) => s + x, 0) / T;
+    const sd = Math.sqrt(v.reduce((s, x) => s + (x - mu) ** 2, 0)) || 1;
+    return v.map((x) => (x - mu) / sd);
+  };
+  const ca = Array.from({ length: a.cols }, (_, i) => col(a, i));
+  const cb = Array.from({ length: b.cols }, (_, j) => col(b, j));
+  for (let i = 0; i < a.cols; i++) {
+    for (let j = 0; j < b.cols; j++) {
+      out[i * b.cols + j] = ca[i].reduce((s, x, t) => s + x * cb[j][t], 0);
+    }
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { LassoBatch, LassoBatchResult } from "./lasso_batch.ts";
 import type { Matrix, MatrixView } from "./matrix.ts";
 
 /** What a backend is and runs on, for reports and provenance. */
@@ -80,6 +81,12 @@ export interface Backend {
    * @returns (S × p), row-major
    */
   stackedR2(pred: MatrixView, y: MatrixView): Promise<Matrix>;
+
+  /**
+   * Coordinate descent for many LASSO / elastic-net targets sharing one Gram
+   * matrix, along a warm-started penalty path (see {@linkcode LassoBatch}).
+   */
+  lassoCD(batch: LassoBatch): Promise<LassoBatchResult>;
 
   /** Release device resources; the backend is unusable afterwards. */
   dispose(): void;

@@ -20,6 +20,11 @@ import { gemmShape } from "./backend.ts";
 const CANDIDATES = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libblas.so.3"];
 
 const SYMBOLS = {
+  // cblas_sger(order, M, N, alpha, x, incx, y, incy, A, lda): A += alpha x yᵀ
+  cblas_sger: {
+    parameters: ["i32", "i32", "i32", "f32", "buffer", "i32", "buffer", "i32", "buffer", "i32"],
+    result: "void",
+  },
   cblas_sgemm: {
     parameters: [
       "i32",
@@ -56,6 +61,19 @@ export interface Blas {
   coreTypeSetByBrainorg: boolean;
   threads: number;
   sgemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Matrix;
+  /**
+   * Rank-one update A += alpha · x yᵀ, A (m × n) row-major with row stride
+   * `lda`, x (m), y (n).
+   */
+  sger(
+    m: number,
+    n: number,
+    alpha: number,
+    x: Float32Array,
+    y: Float32Array,
+    a: Float32Array,
+    lda: number,
+  ): void;
   close(): void;
 }
 
@@ -161,6 +179,9 @@ export function loadBlas(): Blas | { reason: string } {
           n,
         );
         return { rows: m, cols: n, data: c };
+      },
+      sger(m, n, alpha, x, y, a, lda) {
+        lib.symbols.cblas_sger(101, m, n, alpha, x, 1, y, 1, a, lda);
       },
       close: () => lib.close(),
     };

@@ -15,6 +15,8 @@ import {
 } from "./cpu_reference.ts";
 import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 import type { Blas } from "./blas_ffi.ts";
+import { lassoCDReference } from "./lasso_cd_reference.ts";
+import { lassoCDBlas } from "./lasso_cd_blas.ts";
 
 /**
  * R² of stacked predictions over dense rows: the same sums as
@@ -138,6 +140,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     columnStats: (x) => Promise.resolve(columnStatsReference(x)),
     columnCorrelation: (a, b) => Promise.resolve(columnCorrelationReference(a, b)),
     stackedR2: (p, y) => Promise.resolve(stackedR2Dense(p, y)),
+    lassoCD: (batch) => Promise.resolve(blas ? lassoCDBlas(blas, batch) : lassoCDReference(batch)),
     dispose: () => blas?.close(),
   };
 }

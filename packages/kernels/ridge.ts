@@ -13,6 +13,13 @@
 
 import type { Backend } from "./backend.ts";
 import { eigh } from "./linalg.ts";
+import {
+  centeredDesign,
+  contiguousFolds,
+  foldIndicator,
+  getter,
+  logspace,
+} from "./cross_validation.ts";
 import { columnBlock, type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode ridgeCV}. */
@@ -53,36 +60,6 @@ export interface RidgeCVResult {
   folds: [number, number][];
 }
 
-/** Contiguous k-fold boundaries over n samples, sizes differing by at most one (as scikit-learn's KFold). */
-export function contiguousFolds(n: number, k: number): [number, number][] {
-  if (!Number.isInteger(k) || k < 2 || k > n) {
-    throw new RangeError(
-      `folds must be an integer from 2 to the ${n} samples: current value is ${k}`,
-    );
-  }
-  const out: [number, number][] = [];
-  let start = 0;
-  for (let f = 0; f < k; f++) {
-    const size = Math.floor(n / k) + (f < n % k ? 1 : 0);
-    out.push([start, start + size]);
-    start += size;
-  }
-  return out;
-}
-
-/** `count` values log-spaced from 10^lo to 10^hi. */
-export function logspace(lo: number, hi: number, count: number): number[] {
-  return Array.from(
-    { length: count },
-    (_, i) => 10 ** (lo + (count === 1 ? 0 : (i * (hi - lo)) / (count - 1))),
-  );
-}
-
-function getter(v: MatrixView) {
-  const stride = v.rowStride ?? v.cols, off = v.offset ?? 0;
-  return (r: number, c: number) => v.data[off + r * stride + c];
-}
-
 /** Eigen-decomposed, centered design on a set of rows. */
 interface Design {
   /** Column means over the rows used (zeros without intercept). */
@@ -96,37 +73,9 @@ interface Design {
 }
 
 function designOn(x: MatrixView, rows: (r: number) => boolean, intercept: boolean): Design {
-  const n = x.rows, p = x.cols, get = getter(x);
-  const mean = new Float64Array(p);
-  let count = 0;
-  for (let r = 0; r < n; r++) {
-    if (!rows(r)) continue;
-    count++;
-    for (let j = 0; j < p; j++) mean[j] += get(r, j);
-  }
-  if (intercept) { for (let j = 0; j < p; j++) mean[j] /= count; }
-  else mean.fill(0);
-  const centered = new Float64Array(n * p);
-  for (let r = 0; r < n; r++) {
-    if (!rows(r)) continue;
-    for (let j = 0; j < p; j++) centered[r * p + j] = get(r, j) - mean[j];
-  }
-  const gram = new Float64Array(p * p);
-  for (let r = 0; r < n; r++) {
-    for (let a = 0; a < p; a++) {
-      const xa = centered[r * p + a];
-      if (xa === 0) continue;
-      for (let b = a; b < p; b++) gram[a * p + b] += xa * centered[r * p + b];
-    }
-  }
-  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[a * p + b] = gram[b * p + a];
-  const { values, vectors } = eigh(gram, p);
-  return {
-    mean,
-    masked: Float32Array.from(centered),
-    s2: values.map((v) => Math.max(v, 0)),
-    vectors,
-  };
+  const { mean, masked, gram } = centeredDesign(x, rows, intercept);
+  const { values, vectors } = eigh(gram, x.cols);
+  return { mean, masked, s2: values.map((v) => Math.max(v, 0)), vectors };
 }
 
 function transposed(v: Float64Array, p: number): Matrix {
@@ -216,9 +165,7 @@ export async function ridgeCV(
       stacked: { rows: nA * nv, cols: p1, data: stacked },
     };
   });
-  // Row f selects fold f's held-out rows: one product gives every fold's column sums.
-  const foldRows = new Float32Array(folds.length * n);
-  folds.forEach(([s, e], f) => foldRows.fill(1, f * n + s, f * n + e));
+  const foldRows = foldIndicator(folds, n);
 
   const weights = new Float32Array(p * V);
   const interceptOut = new Float32Array(V);

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { havePython, runPython } from "../../test/python.ts";
 import { createCpuBackend } from "./cpu_backend.ts";
-import { contiguousFolds, logspace, ridgeCV } from "./ridge.ts";
+import { ridgeCV } from "./ridge.ts";
+import { contiguousFolds, logspace } from "./cross_validation.ts";
 import { maxRelativeError, normal, randomMatrix, rng } from "./_testing.ts";
 import type { Matrix } from "./matrix.ts";
 

@@ -11,6 +11,7 @@
 
 import { type Backend, type GemmOptions, gemmShape } from "./backend.ts";
 import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
+import type { LassoBatch, LassoBatchResult } from "./lasso_batch.ts";
 import { type AcquiredDevice, acquireDevice, type AcquireOptions } from "./webgpu_device.ts";
 import {
   cacheKey,
@@ -19,6 +20,8 @@ import {
   GEMM_TILE,
   gemmKernel,
   type KernelSpec,
+  LASSO_FLAGS,
+  lassoCDKernel,
   stackedR2Kernel,
 } from "./webgpu_kernels.ts";
 
@@ -107,17 +110,22 @@ class KernelContext {
     return this.gpu.device;
   }
 
-  pipeline(spec: KernelSpec<unknown>): GPUComputePipeline {
+  /** The kernel's pipeline, compiled once per device; a shader that fails to compile throws. */
+  async pipeline(spec: KernelSpec<unknown>): Promise<GPUComputePipeline> {
     const key = cacheKey(spec);
     let p = this.pipelines.get(key);
     if (!p) {
-      const module = this.device.createShaderModule({ label: spec.name, code: spec.source });
-      p = this.device.createComputePipeline({
+      const device = this.device;
+      device.pushErrorScope("validation");
+      const module = device.createShaderModule({ label: spec.name, code: spec.source });
+      const pipeline = device.createComputePipeline({
         label: key,
         layout: "auto",
         compute: { module, entryPoint: "main", constants: spec.constants },
       });
-      this.pipelines.set(key, p);
+      const error = await device.popErrorScope();
+      if (error) throw new Error(`WebGPU kernel "${key}" failed to compile: ${error.message}`);
+      this.pipelines.set(key, p = pipeline);
     }
     return p;
   }
@@ -147,6 +155,20 @@ class KernelContext {
     inputs: Float32Array[],
     outputLength: number,
   ): Promise<Float32Array> {
+    return (await this.runMany(spec, shape, inputs, [{ length: outputLength }]))[0];
+  }
+
+  /**
+   * Run one kernel: bindings are the inputs, then the outputs (each
+   * optionally filled with `init` first), then the uniforms; returns every
+   * output read back.
+   */
+  async runMany<S>(
+    spec: KernelSpec<S>,
+    shape: S,
+    inputs: Float32Array[],
+    outputs: { length: number; init?: Float32Array }[],
+  ): Promise<Float32Array[]> {
     const device = this.device;
     const [gx, gy] = spec.dispatch(shape);
     const maxWg = device.limits.maxComputeWorkgroupsPerDimension;
@@ -156,10 +178,23 @@ class KernelContext {
       );
     }
     const buffers = inputs.map((d, i) => this.upload(`${spec.name}:in${i}`, d));
-    const out = device.createBuffer({
-      label: `${spec.name}:out`,
-      size: Math.max(4, outputLength * 4),
-      usage: USAGE_OUT,
+    const outs = outputs.map((o, i) => {
+      const size = Math.max(4, o.length * 4);
+      const buf = device.createBuffer({
+        label: `${spec.name}:out${i}`,
+        size,
+        usage: USAGE_OUT | 0x08,
+      });
+      if (o.init && o.init.byteLength > 0) {
+        device.queue.writeBuffer(
+          buf,
+          0,
+          o.init.buffer as ArrayBuffer,
+          o.init.byteOffset,
+          o.init.byteLength,
+        );
+      }
+      return buf;
     });
     const words = spec.uniforms(shape);
     const padded = new Uint32Array(Math.ceil(words.length / 4) * 4);
@@ -170,17 +205,19 @@ class KernelContext {
       usage: USAGE_UNIFORM,
     });
     device.queue.writeBuffer(uni, 0, padded);
-    const read = device.createBuffer({
-      label: `${spec.name}:read`,
-      size: Math.max(4, outputLength * 4),
-      usage: USAGE_READ,
-    });
+    const reads = outputs.map((o, i) =>
+      device.createBuffer({
+        label: `${spec.name}:read${i}`,
+        size: Math.max(4, o.length * 4),
+        usage: USAGE_READ,
+      })
+    );
     try {
-      const pipeline = this.pipeline(spec as KernelSpec<unknown>);
+      const pipeline = await this.pipeline(spec as KernelSpec<unknown>);
       const bind = device.createBindGroup({
         label: spec.name,
         layout: pipeline.getBindGroupLayout(0),
-        entries: [...buffers, out, uni].map((buffer, binding) => ({
+        entries: [...buffers, ...outs, uni].map((buffer, binding) => ({
           binding,
           resource: { buffer },
         })),
@@ -193,14 +230,19 @@ class KernelContext {
         pass.dispatchWorkgroups(gx, gy);
         pass.end();
       }
-      enc.copyBufferToBuffer(out, 0, read, 0, Math.max(4, outputLength * 4));
+      outs.forEach((o, i) =>
+        enc.copyBufferToBuffer(o, 0, reads[i], 0, Math.max(4, outputs[i].length * 4))
+      );
       device.queue.submit([enc.finish()]);
-      await read.mapAsync(1 /* READ */);
-      const result = new Float32Array(read.getMappedRange().slice(0, outputLength * 4));
-      read.unmap();
-      return result;
+      const results: Float32Array[] = [];
+      for (let i = 0; i < reads.length; i++) {
+        await reads[i].mapAsync(1 /* READ */);
+        results.push(new Float32Array(reads[i].getMappedRange().slice(0, outputs[i].length * 4)));
+        reads[i].unmap();
+      }
+      return results;
     } finally {
-      for (const b of [...buffers, out, uni, read]) b.destroy();
+      for (const b of [...buffers, ...outs, uni, ...reads]) b.destroy();
     }
   }
 }
@@ -351,8 +393,192 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
       }
       return { rows: S, cols: p, data: out };
     },
+    lassoCD: (batch) => lassoCDOnDevice(ctx, batch, maxElems),
     dispose() {
       if (gpu.owned) gpu.device.destroy();
     },
   };
+}
+
+/** Columns [v0, v0 + n) of a (rows × V) row-major matrix, dense. */
+function columnsOf(m: Float32Array, rows: number, V: number, v0: number, n: number): Float32Array {
+  const out = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) out.set(m.subarray(r * V + v0, r * V + v0 + n), r * n);
+  return out;
+}
+
+/**
+ * Batched coordinate descent on the device: targets in chunks that fit one
+ * binding; per chunk, an initialising dispatch, then resumable dispatches
+ * (eight per submit) until no target is active.
+ */
+async function lassoCDOnDevice(
+  ctx: KernelContext,
+  batch: LassoBatch,
+  maxElems: number,
+): Promise<LassoBatchResult> {
+  const { p, yy } = batch, V = yy.length, nA = batch.path.length;
+  const held = batch.heldOut;
+  const perTarget = 2 * p + 4, fixed = 2 * p * p + nA;
+  const vc = Math.max(
+    1,
+    Math.min(
+      V,
+      65_536,
+      Math.floor((maxElems - fixed) / perTarget),
+      Math.floor(maxElems / Math.max(p, nA)),
+    ),
+  );
+  const sse = held ? new Float32Array(nA * V) : undefined;
+  const weights = batch.stopIndex || !held ? new Float32Array(p * V) : undefined;
+  const iterations = new Uint32Array(V);
+  const device = ctx.device;
+  const pipeline = await ctx.pipeline(lassoCDKernel as KernelSpec<unknown>);
+  for (let v0 = 0; v0 < V; v0 += vc) {
+    const n = Math.min(vc, V - v0);
+    const parts: ArrayLike<number>[] = [
+      batch.gram,
+      columnsOf(batch.q, p, V, v0, n),
+      yy.subarray(v0, v0 + n),
+      batch.scale.subarray(v0, v0 + n),
+      batch.path,
+      held ? held.gram : [],
+      held ? columnsOf(held.q, p, V, v0, n) : [],
+      held ? held.yy.subarray(v0, v0 + n) : [],
+      batch.stopIndex ? batch.stopIndex.subarray(v0, v0 + n) : [],
+    ];
+    const offsets: number[] = [];
+    let total = 0;
+    for (const part of parts) {
+      offsets.push(total);
+      total += part.length;
+    }
+    const inpData = new Float32Array(Math.max(total, 1));
+    parts.forEach((part, i) => inpData.set(part, offsets[i]));
+    const flags = (batch.positive ? LASSO_FLAGS.positive : 0) | (held ? LASSO_FLAGS.heldOut : 0) |
+      (batch.stopIndex ? LASSO_FLAGS.stop : 0) | (batch.warmStart ? LASSO_FLAGS.warm : 0);
+    const shape = {
+      p,
+      V: n,
+      nA,
+      flags,
+      l1Ratio: batch.l1Ratio ?? 1,
+      // float32 cannot reach float64 gaps: below 1e-6 the tolerance only costs sweeps.
+      tol: Math.max(batch.tol ?? 1e-4, 1e-6),
+      maxIter: batch.maxIter ?? 1000,
+      budget: Math.max(4, Math.floor(60_000 / (p * p))),
+      offsets,
+    };
+    const storage = (label: string, bytes: number, init?: ArrayBufferView) => {
+      const buf = device.createBuffer({
+        label: `lasso_cd:${label}`,
+        size: Math.max(16, bytes),
+        usage: USAGE_OUT | 0x08,
+      });
+      if (init && init.byteLength > 0) {
+        device.queue.writeBuffer(
+          buf,
+          0,
+          init.buffer as ArrayBuffer,
+          init.byteOffset,
+          init.byteLength,
+        );
+      }
+      return buf;
+    };
+    const uniform = (words: Uint32Array) => {
+      const buf = device.createBuffer({
+        label: "lasso_cd:params",
+        size: words.byteLength,
+        usage: USAGE_UNIFORM,
+      });
+      device.queue.writeBuffer(
+        buf,
+        0,
+        words.buffer as ArrayBuffer,
+        words.byteOffset,
+        words.byteLength,
+      );
+      return buf;
+    };
+    const inp = ctx.upload("lasso_cd:in", inpData);
+    const wio = storage(
+      "weights",
+      4 * p * n,
+      batch.warmStart ? columnsOf(batch.warmStart, p, V, v0, n) : undefined,
+    );
+    const grad = storage("gradient", 4 * p * n);
+    const sseBuf = storage("sse", 4 * (held ? nA * n : 1));
+    const state = storage("state", 4 * 4 * n);
+    const active = storage("active", 4);
+    const uInit = uniform(lassoCDKernel.uniforms({ ...shape, flags: flags | LASSO_FLAGS.init }));
+    const uRun = uniform(lassoCDKernel.uniforms(shape));
+    const bind = (u: GPUBuffer) =>
+      device.createBindGroup({
+        label: "lasso_cd",
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [inp, wio, grad, sseBuf, state, active, u].map((buffer, binding) => ({
+          binding,
+          resource: { buffer },
+        })),
+      });
+    const bInit = bind(uInit), bRun = bind(uRun);
+    const [gx] = lassoCDKernel.dispatch(shape);
+    const readActive = device.createBuffer({
+      label: "lasso_cd:read-active",
+      size: 16,
+      usage: USAGE_READ,
+    });
+    try {
+      let first = true;
+      for (let round = 0;; round++) {
+        const enc = device.createCommandEncoder({ label: "lasso_cd" });
+        for (let d = 0; d < 8; d++) {
+          enc.clearBuffer(active);
+          const pass = enc.beginComputePass({ label: "lasso_cd" });
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, first ? bInit : bRun);
+          pass.dispatchWorkgroups(gx);
+          pass.end();
+          first = false;
+        }
+        enc.copyBufferToBuffer(active, 0, readActive, 0, 4);
+        device.queue.submit([enc.finish()]);
+        await readActive.mapAsync(1);
+        const still = new Uint32Array(readActive.getMappedRange().slice(0, 4))[0];
+        readActive.unmap();
+        if (still === 0) break;
+        if (round > 1_000_000) throw new Error("lasso_cd: no progress after a million dispatches");
+      }
+      const reads = [wio, sseBuf, state].map((b) => {
+        const r = device.createBuffer({ label: "lasso_cd:read", size: b.size, usage: USAGE_READ });
+        return { src: b, dst: r };
+      });
+      const enc = device.createCommandEncoder({ label: "lasso_cd:read" });
+      for (const { src, dst } of reads) enc.copyBufferToBuffer(src, 0, dst, 0, src.size);
+      device.queue.submit([enc.finish()]);
+      const out: ArrayBuffer[] = [];
+      for (const { dst } of reads) {
+        await dst.mapAsync(1);
+        out.push(dst.getMappedRange().slice(0));
+        dst.unmap();
+        dst.destroy();
+      }
+      const [wOut, sseOut, stOut] = [
+        new Float32Array(out[0]),
+        new Float32Array(out[1]),
+        new Uint32Array(out[2]),
+      ];
+      if (weights) {
+        for (let j = 0; j < p; j++) weights.set(wOut.subarray(j * n, (j + 1) * n), j * V + v0);
+      }
+      if (sse) {
+        for (let i = 0; i < nA; i++) sse.set(sseOut.subarray(i * n, (i + 1) * n), i * V + v0);
+      }
+      iterations.set(stOut.subarray(2 * n, 3 * n), v0);
+    } finally {
+      for (const b of [inp, wio, grad, sseBuf, state, active, uInit, uRun, readActive]) b.destroy();
+    }
+  }
+  return { ...(sse ? { sse } : {}), ...(weights ? { weights } : {}), iterations };
 }

@@ -12,7 +12,14 @@ import { createWebGpuBackend } from "./webgpu_backend.ts";
 import { createBackend, isSoftwareAdapter } from "./select_backend.ts";
 import { createCpuBackend } from "./cpu_backend.ts";
 import { ridgeCV } from "./ridge.ts";
-import { maxRelativeError, randomMatrix, scaledError } from "./_testing.ts";
+import {
+  maxRelativeError,
+  pearsonColumns,
+  plantedSignals,
+  randomMatrix,
+  scaledError,
+} from "./_testing.ts";
+import { learnDictionary } from "./dictionary_learning.ts";
 
 const GPU = await haveWebGpu();
 
@@ -165,4 +172,27 @@ Deno.test({
       auto.dispose();
     }
   },
+});
+
+Deno.test({
+  name: "dictionary learning on WebGPU recovers planted atoms, as on the CPU",
+  ignore: !GPU,
+  fn: () =>
+    withGpu(async (gpu) => {
+      const K = 6;
+      const planted = { T: 60, K, N: 1500, perSignal: 2, noise: 0.05, seed: 1 };
+      const { atoms, signals } = plantedSignals(planted);
+      const fit = await learnDictionary(gpu, signals, {
+        atoms: K,
+        alpha: 0.3,
+        batchSize: 128,
+        passes: 5,
+        seed: 1,
+      });
+      const r = pearsonColumns(atoms, fit.dictionary);
+      for (let k = 0; k < K; k++) {
+        const best = Math.max(...Array.from({ length: K }, (_, j) => Math.abs(r[k * K + j])));
+        assert.ok(best >= 0.95, `atom ${k}: ${best}`);
+      }
+    }),
 });

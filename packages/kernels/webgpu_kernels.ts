@@ -79,3 +79,47 @@ export const stackedR2Kernel: KernelSpec<{ n: number; p: number; S: number }> = 
   dispatch: (s) => [Math.ceil(s.p / 64), s.S],
   uniforms: (s) => Uint32Array.from([s.n, s.p, s.S, 0]),
 };
+
+/** Shape and settings of one LASSO coordinate-descent dispatch (see shaders/lasso_cd.wgsl). */
+export interface LassoCDShape {
+  p: number;
+  V: number;
+  nA: number;
+  flags: number;
+  l1Ratio: number;
+  tol: number;
+  maxIter: number;
+  /** Work units (p² inner steps each) one invocation may spend per dispatch. */
+  budget: number;
+  /** Offsets of gram, q, yy, scale, path, held-out gram, q, yy, stop in the input buffer. */
+  offsets: number[];
+}
+
+/** Flags of shaders/lasso_cd.wgsl. */
+export const LASSO_FLAGS = { positive: 1, heldOut: 2, stop: 4, warm: 8, init: 16 } as const;
+
+/**
+ * Resumable coordinate descent along a penalty path, one invocation per
+ * target; dispatched until no target is active.
+ */
+export const lassoCDKernel: KernelSpec<LassoCDShape> = {
+  name: "lasso_cd",
+  workgroupSize: [64, 1],
+  source: WGSL.lasso_cd,
+  constants: {},
+  dispatch: (s) => [Math.ceil(s.V / 64), 1],
+  uniforms: (s) => {
+    const u = new Uint32Array(20);
+    const f = new Float32Array(u.buffer);
+    u[0] = s.p;
+    u[1] = s.V;
+    u[2] = s.nA;
+    u[3] = s.flags;
+    f[4] = s.l1Ratio;
+    f[5] = s.tol;
+    u[6] = s.maxIter;
+    u[7] = s.budget;
+    s.offsets.forEach((o, i) => (u[8 + i] = o));
+    return u;
+  },
+};

@@ -1,0 +1,91 @@
+/**
+ * What the cross-validated solvers share: contiguous folds, penalty grids,
+ * and designs centered on a subset of rows.
+ *
+ * @module
+ */
+
+import type { MatrixView } from "./matrix.ts";
+
+/** Contiguous k-fold boundaries over n samples, sizes differing by at most one (as scikit-learn's KFold). */
+export function contiguousFolds(n: number, k: number): [number, number][] {
+  if (!Number.isInteger(k) || k < 2 || k > n) {
+    throw new RangeError(
+      `folds must be an integer from 2 to the ${n} samples: current value is ${k}`,
+    );
+  }
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let f = 0; f < k; f++) {
+    const size = Math.floor(n / k) + (f < n % k ? 1 : 0);
+    out.push([start, start + size]);
+    start += size;
+  }
+  return out;
+}
+
+/** `count` values log-spaced from 10^lo to 10^hi. */
+export function logspace(lo: number, hi: number, count: number): number[] {
+  return Array.from(
+    { length: count },
+    (_, i) => 10 ** (lo + (count === 1 ? 0 : (i * (hi - lo)) / (count - 1))),
+  );
+}
+
+/** Element (r, c) of a view. */
+export function getter(v: MatrixView): (r: number, c: number) => number {
+  const stride = v.rowStride ?? v.cols, off = v.offset ?? 0;
+  return (r: number, c: number) => v.data[off + r * stride + c];
+}
+
+/** A design centered on a subset of its rows. */
+export interface CenteredDesign {
+  /** Column means over the rows used (zeros without intercept), (p). */
+  mean: Float64Array;
+  /** X minus those means on the rows used, zero on the others: (n × p). */
+  masked: Float32Array;
+  /** Gram matrix of the rows used, centered, float64 (p × p). */
+  gram: Float64Array;
+  /** Rows used. */
+  count: number;
+}
+
+/** Center X on the rows where `rows(r)` holds (means from those rows; none without intercept). */
+export function centeredDesign(
+  x: MatrixView,
+  rows: (r: number) => boolean,
+  intercept: boolean,
+): CenteredDesign {
+  const n = x.rows, p = x.cols, get = getter(x);
+  const mean = new Float64Array(p);
+  let count = 0;
+  for (let r = 0; r < n; r++) {
+    if (!rows(r)) continue;
+    count++;
+    for (let j = 0; j < p; j++) mean[j] += get(r, j);
+  }
+  if (intercept) { for (let j = 0; j < p; j++) mean[j] /= count; }
+  else mean.fill(0);
+  const centered = new Float64Array(n * p);
+  for (let r = 0; r < n; r++) {
+    if (!rows(r)) continue;
+    for (let j = 0; j < p; j++) centered[r * p + j] = get(r, j) - mean[j];
+  }
+  const gram = new Float64Array(p * p);
+  for (let r = 0; r < n; r++) {
+    for (let a = 0; a < p; a++) {
+      const xa = centered[r * p + a];
+      if (xa === 0) continue;
+      for (let b = a; b < p; b++) gram[a * p + b] += xa * centered[r * p + b];
+    }
+  }
+  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[a * p + b] = gram[b * p + a];
+  return { mean, masked: Float32Array.from(centered), gram, count };
+}
+
+/** Row f is 1 on fold f's held-out rows: one product gives every fold's column sums. */
+export function foldIndicator(folds: [number, number][], n: number): Float32Array {
+  const out = new Float32Array(folds.length * n);
+  folds.forEach(([s, e], f) => out.fill(1, f * n + s, f * n + e));
+  return out;
+}

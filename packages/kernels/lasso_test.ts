@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { havePython, runPython } from "../../test/python.ts";
+import { haveWebGpu } from "../../test/webgpu.ts";
+import { createCpuBackend } from "./cpu_backend.ts";
+import { createWebGpuBackend } from "./webgpu_backend.ts";
+import { lassoCV, lassoFit } from "./lasso.ts";
+import { gemmReference } from "./cpu_reference.ts";
+import { centeredDesign } from "./cross_validation.ts";
+import { normal, randomMatrix, rng } from "./_testing.ts";
+import type { Matrix } from "./matrix.ts";
+
+/** Sparse planted weights (a few regressors per target) plus noise of varied strength. */
+function sparseProblem(n: number, p: number, v: number, seed: number) {
+  const x = randomMatrix(n, p, seed);
+  const rand = rng(seed + 1);
+  const w = new Float32Array(p * v);
+  for (let c = 0; c < v; c++) {
+    for (let t = 0; t < 3; t++) w[Math.floor(rand() * p) * v + c] = (rand() - 0.5) * 4;
+  }
+  const y = gemmReference(x, { rows: p, cols: v, data: w });
+  const noise = normal(rng(seed + 2), n * v);
+  for (let i = 0; i < n * v; i++) y.data[i] += 1.5 + noise[i] * (0.3 + (i % v) / v * 3);
+  return { x, y, w };
+}
+
+function objective(
+  x: Matrix,
+  y: Matrix,
+  w: ArrayLike<number>,
+  b: number,
+  c: number,
+  alpha: number,
+) {
+  const n = x.rows, p = x.cols;
+  let sse = 0, l1 = 0;
+  for (let i = 0; i < n; i++) {
+    let pred = b;
+    for (let j = 0; j < p; j++) pred += x.data[i * p + j] * w[j];
+    sse += (y.data[i * y.cols + c] - pred) ** 2;
+  }
+  for (let j = 0; j < p; j++) l1 += Math.abs(w[j]);
+  return sse / (2 * n) + alpha * l1;
+}
+
+const SKLEARN_LASSO = `
+import json, sys, numpy as np
+from sklearn.linear_model import Lasso, LassoCV
+from sklearn.model_selection import KFold
+d = json.load(open(sys.argv[1]))
+X = np.array(d["x"], dtype=np.float64).reshape(d["n"], d["p"])
+Y = np.array(d["y"], dtype=np.float64).reshape(d["n"], d["v"])
+out = {"coef": [], "intercept": [], "cv_alpha": [], "cv_index": []}
+for c in range(d["v"]):
+    m = Lasso(alpha=d["alpha"], tol=1e-12, max_iter=100000).fit(X, Y[:, c])
+    out["coef"].append(m.coef_.tolist()); out["intercept"].append(float(m.intercept_))
+    cv = LassoCV(cv=KFold(5), n_alphas=d["n_alphas"], eps=1e-3, tol=1e-10, max_iter=100000).fit(X, Y[:, c])
+    out["cv_alpha"].append(float(cv.alpha_))
+    out["cv_index"].append(int(np.argmin(np.abs(cv.alphas_ - cv.alpha_))))
+print(json.dumps(out))
+`;
+
+Deno.test({
+  name:
+    "LASSO matches scikit-learn: objective within 1e-5, same support, same CV α (LassoCV, 5 contiguous folds)",
+  ignore: !havePython(["sklearn"], "LASSO parity with scikit-learn"),
+  async fn() {
+    const n = 120, p = 12, v = 24, alpha = 0.08, nAlphas = 30;
+    const { x, y } = sparseProblem(n, p, v, 5);
+    const dir = await Deno.makeTempDir();
+    try {
+      const file = join(dir, "in.json");
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({ n, p, v, alpha, n_alphas: nAlphas, x: [...x.data], y: [...y.data] }),
+      );
+      const ref = await runPython<
+        { coef: number[][]; intercept: number[]; cv_alpha: number[]; cv_index: number[] }
+      >(
+        SKLEARN_LASSO,
+        [file],
+        ["sklearn"],
+      );
+      const cpu = await createCpuBackend();
+      const fit = await lassoFit(cpu, x, y, { alpha, tol: 1e-12, maxIter: 100_000 });
+      for (let c = 0; c < v; c++) {
+        const w = Array.from({ length: p }, (_, j) => fit.weights.data[j * v + c]);
+        const ours = objective(x, y, w, fit.intercept[c], c, alpha);
+        const theirs = objective(x, y, ref.coef[c], ref.intercept[c], c, alpha);
+        assert.ok(
+          Math.abs(ours - theirs) / theirs < 1e-5,
+          `target ${c}: objective ${ours} vs ${theirs}`,
+        );
+        const support = w.map((wj) => Math.abs(wj) > 1e-6),
+          refSupport = ref.coef[c].map((wj) => Math.abs(wj) > 1e-6);
+        assert.deepEqual(support, refSupport, `target ${c}: support`);
+      }
+      const cv = await lassoCV(cpu, x, y, {
+        nAlphas,
+        tol: 1e-10,
+        maxIter: 100_000,
+        targetBatch: 10,
+      });
+      const chosen = new Set(cv.alphaIndex);
+      assert.ok(chosen.size >= 3, `several α should be chosen: ${[...chosen]}`);
+      for (let c = 0; c < v; c++) {
+        assert.equal(cv.alphaIndex[c], ref.cv_index[c], `target ${c}: CV α index`);
+        assert.ok(
+          Math.abs(cv.alphas[c] - ref.cv_alpha[c]) < 1e-6 * ref.cv_alpha[c],
+          `target ${c}: α`,
+        );
+      }
+      cpu.dispose();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("degenerate targets: all-zero y and α above α_max give all-zero weights", async () => {
+  const cpu = await createCpuBackend({ blas: "typescript" });
+  const { x, y } = sparseProblem(40, 5, 3, 9);
+  for (let i = 0; i < 40; i++) y.data[i * 3] = 0;
+  const cv = await lassoCV(cpu, x, y, { nAlphas: 10 });
+  for (let j = 0; j < 5; j++) assert.equal(cv.weights.data[j * 3], 0);
+  assert.equal(cv.intercept[0], 0);
+  // α_max from the data: just above it nothing enters; just below something does.
+  const d = centeredDesign(x, () => true, true);
+  let amax = 0;
+  for (let j = 0; j < 5; j++) {
+    let s = 0;
+    for (let i = 0; i < 40; i++) s += d.masked[i * 5 + j] * y.data[i * 3 + 1];
+    amax = Math.max(amax, Math.abs(s) / 40);
+  }
+  const above = await lassoFit(cpu, x, {
+    rows: 40,
+    cols: 1,
+    data: Float32Array.from({ length: 40 }, (_, i) => y.data[i * 3 + 1]),
+  }, { alpha: amax * 1.001 });
+  assert.ok(above.weights.data.every((w) => w === 0));
+  const below = await lassoFit(cpu, x, {
+    rows: 40,
+    cols: 1,
+    data: Float32Array.from({ length: 40 }, (_, i) => y.data[i * 3 + 1]),
+  }, { alpha: amax * 0.9 });
+  assert.ok(below.weights.data.some((w) => w !== 0));
+});
+
+Deno.test("positive LASSO keeps weights ≥ 0; elastic net shrinks less than LASSO at the same α", async () => {
+  const cpu = await createCpuBackend({ blas: "typescript" });
+  const { x, y } = sparseProblem(80, 8, 6, 13);
+  const pos = await lassoFit(cpu, x, y, { alpha: 0.05, positive: true });
+  assert.ok(pos.weights.data.every((w) => w >= 0));
+  assert.ok(pos.weights.data.some((w) => w > 0));
+  const lasso = await lassoFit(cpu, x, y, { alpha: 0.2 });
+  const enet = await lassoFit(cpu, x, y, { alpha: 0.2, l1Ratio: 0.5 });
+  const nnz = (w: Float32Array) => w.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0);
+  assert.ok(nnz(enet.weights.data) >= nnz(lasso.weights.data));
+});
+
+Deno.test({
+  name: "WebGPU coordinate descent equals the CPU reference (path scores and weights)",
+  ignore: !(await haveWebGpu()),
+  async fn() {
+    const gpu = await createWebGpuBackend();
+    try {
+      const cpu = await createCpuBackend({ blas: "typescript" });
+      const { x, y } = sparseProblem(90, 13, 70, 21);
+      const ref = await lassoCV(cpu, x, y, { nAlphas: 15, tol: 1e-6 });
+      const got = await lassoCV(gpu, x, y, { nAlphas: 15, tol: 1e-6 });
+      let same = 0;
+      for (let c = 0; c < 70; c++) if (got.alphaIndex[c] === ref.alphaIndex[c]) same++;
+      assert.ok(same >= 68, `same α for ${same} of 70 targets`);
+      let worst = 0, scale = 0;
+      for (let i = 0; i < ref.cvScores.data.length; i++) {
+        worst = Math.max(worst, Math.abs(got.cvScores.data[i] - ref.cvScores.data[i]));
+        scale = Math.max(scale, Math.abs(ref.cvScores.data[i]));
+      }
+      assert.ok(worst / scale < 1e-3, `CV curves differ by ${worst / scale}`);
+      for (let c = 0; c < 70; c++) {
+        if (got.alphaIndex[c] !== ref.alphaIndex[c]) continue;
+        for (let j = 0; j < 13; j++) {
+          const a = got.weights.data[j * 70 + c], b = ref.weights.data[j * 70 + c];
+          assert.ok(
+            Math.abs(a - b) < 1e-3 * (1 + Math.abs(b)),
+            `weight (${j}, ${c}): ${a} vs ${b}`,
+          );
+        }
+      }
+    } finally {
+      gpu.dispose();
+    }
+  },
+});

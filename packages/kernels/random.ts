@@ -1,0 +1,18 @@
+/**
+ * Seeded random numbers, so every random choice a solver makes can be
+ * reproduced from the seed in its provenance.
+ *
+ * @module
+ */
+
+/** A seeded generator of uniform numbers in [0, 1) (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
