@@ -13,7 +13,7 @@
 
 import type { Backend } from "./backend.ts";
 import { eigh, gram64 } from "./linalg.ts";
-import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
+import { columnBlock, densify, type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 import { codeObjective, sparseEncode } from "./sparse_coding.ts";
 import { rng } from "./random.ts";
 
@@ -71,23 +71,81 @@ function gatherColumns(x: MatrixView, idx: ArrayLike<number>, from: number, coun
   return { rows: T, cols: count, data: out };
 }
 
-/** Leading K left singular vectors of X (T × N) scaled by their singular values, through X Xᵀ. */
-async function svdInit(backend: Backend, x: MatrixView, K: number): Promise<Float64Array> {
+/**
+ * Leading K left singular vectors of X (T × N), scaled by their singular
+ * values (scikit-learn's initialisation), by randomised subspace iteration
+ * on S = X Xᵀ (Halko et al. 2011): a few products with S, then one small
+ * eigendecomposition, instead of the eigendecomposition of all of S.
+ */
+async function svdInit(
+  backend: Backend,
+  x: MatrixView,
+  K: number,
+  rand: () => number,
+): Promise<Float64Array> {
   const T = x.rows;
-  const xxt = await backend.gemm(x, x, { transB: true });
-  const { values, vectors } = eigh(
-    Float64Array.from(xxt.data, (v, i) => {
-      const r = Math.floor(i / T), c = i % T;
-      return r <= c ? v : xxt.data[c * T + r]; // exact symmetry for eigh
-    }),
-    T,
-  );
+  const xxt = (await backend.gemm(x, x, { transB: true })).data;
+  const L = Math.min(T, K + 10);
+  let Q = new Float64Array(T * L);
+  for (let i = 0; i < Q.length; i++) Q[i] = gaussian(rand);
+  const multiply = (m: Float64Array) => {
+    const out = new Float64Array(T * L);
+    for (let r = 0; r < T; r++) {
+      for (let k = 0; k < T; k++) {
+        const s = xxt[r * T + k];
+        if (s === 0) continue;
+        for (let c = 0; c < L; c++) out[r * L + c] += s * m[k * L + c];
+      }
+    }
+    return out;
+  };
+  for (let it = 0; it < 5; it++) Q = orthonormalColumns(multiply(Q), T, L);
+  // Rayleigh–Ritz: eigenvectors of Qᵀ S Q rotate Q onto S's leading eigenvectors.
+  const SQ = multiply(Q);
+  const small = new Float64Array(L * L);
+  for (let a = 0; a < L; a++) {
+    for (let b = 0; b < L; b++) {
+      let acc = 0;
+      for (let r = 0; r < T; r++) acc += Q[r * L + a] * SQ[r * L + b];
+      small[a * L + b] = acc;
+    }
+  }
+  for (let a = 0; a < L; a++) {
+    for (let b = 0; b < a; b++) {
+      small[a * L + b] = small[b * L + a] = (small[a * L + b] + small[b * L + a]) / 2;
+    }
+  }
+  const { values, vectors } = eigh(small, L);
   const d = new Float64Array(T * K);
-  for (let k = 0; k < Math.min(K, T); k++) {
+  for (let k = 0; k < Math.min(K, L); k++) {
     const s = Math.sqrt(Math.max(values[k], 0));
-    for (let t = 0; t < T; t++) d[t * K + k] = vectors[t * T + k] * s;
+    for (let r = 0; r < T; r++) {
+      let acc = 0;
+      for (let a = 0; a < L; a++) acc += Q[r * L + a] * vectors[a * L + k];
+      d[r * K + k] = acc * s;
+    }
   }
   return d;
+}
+
+/** Orthonormalise the columns of m (rows × cols) by modified Gram–Schmidt. */
+function orthonormalColumns(
+  m: Float64Array<ArrayBuffer>,
+  rows: number,
+  cols: number,
+): Float64Array<ArrayBuffer> {
+  for (let c = 0; c < cols; c++) {
+    for (let prev = 0; prev < c; prev++) {
+      let dot = 0;
+      for (let r = 0; r < rows; r++) dot += m[r * cols + c] * m[r * cols + prev];
+      for (let r = 0; r < rows; r++) m[r * cols + c] -= dot * m[r * cols + prev];
+    }
+    let norm = 0;
+    for (let r = 0; r < rows; r++) norm += m[r * cols + c] ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let r = 0; r < rows; r++) m[r * cols + c] /= norm;
+  }
+  return m;
 }
 
 /** Bisection on log α for the code density of `sample` on `dict`. */
@@ -172,7 +230,7 @@ export async function learnDictionary(
     }
     D = Float64Array.from(options.init.data);
   } else {
-    D = await svdInit(backend, signals, K);
+    D = await svdInit(backend, signals, K, rng((options.seed ?? 0) + 0x9e3779b9));
   }
   // Shuffle once, then cycle through the same minibatches (as scikit-learn).
   const order = Uint32Array.from({ length: N }, (_, i) => i);
@@ -190,8 +248,9 @@ export async function learnDictionary(
     }
     return out;
   };
-  const sampleIdx = order.subarray(0, Math.min(N, 2048));
-  const sample = gatherColumns(signals, sampleIdx, 0, sampleIdx.length);
+  // The signals once in shuffled order, so each minibatch is a column block (a view, no copy).
+  const shuffled = gatherColumns(signals, order, 0, N);
+  const sample = densify(columnBlock(shuffled, 0, Math.min(N, 2048)));
   let alpha = options.alpha ?? 1;
   if (options.targetDensity !== undefined) {
     alpha = await calibrateAlpha(
@@ -212,7 +271,7 @@ export async function learnDictionary(
     let cost = 0, batches = 0;
     for (let from = 0; from < N; from += batchSize, step++) {
       const b = Math.min(batchSize, N - from);
-      const xb = gatherColumns(signals, order, from, b);
+      const xb = columnBlock(shuffled, from, b);
       const dict = toMatrix(D, T, K);
       const warm = new Float32Array(K * b);
       for (let k = 0; k < K; k++) {
@@ -243,19 +302,16 @@ export async function learnDictionary(
       const col = new Float64Array(T);
       for (let k = 0; k < K; k++) {
         if (A[k * K + k] > 1e-6) {
-          for (let t = 0; t < T; t++) {
-            let da = 0;
-            for (let j = 0; j < K; j++) da += D[t * K + j] * A[j * K + k];
-            col[t] = D[t * K + k] + (B[t * K + k] - da) / A[k * K + k];
-          }
+          atomStep(D, A, B, T, K, k, col);
         } else {
           // An atom out of use: restart it from a random signal of this batch.
           const pick = Math.floor(rand() * b);
           let mean = 0, sd = 0;
-          for (let t = 0; t < T; t++) mean += xb.data[t * b + pick] / T;
-          for (let t = 0; t < T; t++) sd += (xb.data[t * b + pick] - mean) ** 2 / T;
+          const at = (t: number) => shuffled.data[t * N + from + pick];
+          for (let t = 0; t < T; t++) mean += at(t) / T;
+          for (let t = 0; t < T; t++) sd += (at(t) - mean) ** 2 / T;
           const noise = 0.01 * (Math.sqrt(sd) || 1);
-          for (let t = 0; t < T; t++) col[t] = xb.data[t * b + pick] + noise * gaussian(rand);
+          for (let t = 0; t < T; t++) col[t] = at(t) + noise * gaussian(rand);
           for (let i = 0; i < N; i++) codes[k * N + i] = 0;
           resampled++;
         }
@@ -295,6 +351,25 @@ export async function learnDictionary(
     density: final.density,
     resampled,
   };
+}
+
+/** col = d_k + (B_k − D A_k) / A_kk: one block-coordinate step for atom k (A symmetric). */
+function atomStep(
+  D: Float64Array,
+  A: Float64Array,
+  B: Float64Array,
+  T: number,
+  K: number,
+  k: number,
+  col: Float64Array,
+): void {
+  const akk = A[k * K + k], ak = k * K;
+  for (let t = 0; t < T; t++) {
+    const row = t * K;
+    let da = 0;
+    for (let j = 0; j < K; j++) da += D[row + j] * A[ak + j];
+    col[t] = D[row + k] + (B[row + k] - da) / akk;
+  }
 }
 
 function gaussian(rand: () => number): number {

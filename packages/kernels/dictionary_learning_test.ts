@@ -76,8 +76,8 @@ Deno.test({
     "dictionary objective no worse than scikit-learn's MiniBatchDictionaryLearning after the same passes",
   ignore: !havePython(["sklearn"], "dictionary learning against scikit-learn"),
   async fn() {
-    // Online learning depends on the order of the signals: compare means over five seeds.
-    const T = 40, K = 10, N = 2000, alpha = 0.1, passes = 5, batch = 64, seeds = 5;
+    // Online learning depends on the order of the signals: compare means over eight seeds.
+    const T = 40, K = 10, N = 2000, alpha = 0.1, passes = 5, batch = 64, seeds = 8;
     const { signals } = plantedSignals({ T, K, N, perSignal: 3, noise: 0.2, seed: 4 });
     const dir = await Deno.makeTempDir();
     try {
@@ -93,7 +93,7 @@ Deno.test({
         const codes = (await sparseEncode(cpu, d, signals, { alpha, tol: 1e-8 })).codes;
         return await dictionaryObjective(cpu, d, codes, signals, alpha);
       };
-      let ours = 0, theirs = 0;
+      const ours: number[] = [], theirs: number[] = [];
       for (let seed = 0; seed < seeds; seed++) {
         const fit = await learnDictionary(cpu, signals, {
           atoms: K,
@@ -102,13 +102,20 @@ Deno.test({
           batchSize: batch,
           seed,
         });
-        ours += (await judge(fit.dictionary)) / seeds;
-        theirs += (await judge({ rows: T, cols: K, data: Float32Array.from(ref.atoms[seed]) })) /
-          seeds;
+        ours.push(await judge(fit.dictionary));
+        theirs.push(await judge({ rows: T, cols: K, data: Float32Array.from(ref.atoms[seed]) }));
       }
+      // "No worse" up to the spread between seeds: the mean objective may
+      // exceed scikit-learn's by at most two standard errors of the difference.
+      const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length;
+      const variance = (x: number[]) =>
+        x.reduce((a, b) => a + (b - mean(x)) ** 2, 0) / (x.length - 1);
+      const se = Math.sqrt(variance(ours) / seeds + variance(theirs) / seeds);
       assert.ok(
-        ours <= theirs * 1.01,
-        `ours ${ours.toFixed(5)} vs scikit-learn ${theirs.toFixed(5)}`,
+        mean(ours) <= mean(theirs) + 2 * se,
+        `ours ${mean(ours).toFixed(5)} vs scikit-learn ${mean(theirs).toFixed(5)} (standard error ${
+          se.toFixed(5)
+        })`,
       );
     } finally {
       await Deno.remove(dir, { recursive: true });

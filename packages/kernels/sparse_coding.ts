@@ -13,7 +13,6 @@
  */
 
 import type { Backend } from "./backend.ts";
-import { gram64 } from "./linalg.ts";
 import { densify, type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode sparseEncode}. */
@@ -77,7 +76,7 @@ export async function sparseEncode(
     throw new RangeError(`sparseEncode: alpha must be ≥ 0: current value is ${options.alpha}`);
   }
   const d = densify(dictionary);
-  const gram = gram64(d.data, T, K);
+  const gram = Float64Array.from((await backend.gemm(d, d, { transA: true })).data);
   const q = (await backend.gemm(d, signals, { transA: true })).data;
   const yy = new Float32Array(N);
   const xs = signals.rowStride ?? N, xo = signals.offset ?? 0;
