@@ -11,6 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { seeded } from "./_data.ts";
 import { createWebGpuBackend, logspace, type Matrix, ridgeCV } from "@brainorg/kernels";
 
 const { values } = parseArgs({
@@ -21,16 +22,6 @@ const { values } = parseArgs({
   },
 });
 const peak = Number(values["peak-tflops"]) * 1e12;
-
-function seeded(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a * 1664525 + 1013904223) >>> 0;
-    out[i] = a / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 const gpu = await createWebGpuBackend();
 console.log(`adapter: ${gpu.info.implementation}`, gpu.info.details);

@@ -3,6 +3,9 @@ the very inputs brainorg used (raw float32 files written by bench/run.ts).
 
 Usage: python3 peers.py gemm A.f32 B.f32 M K N repeats
        python3 peers.py ridge X.f32 Y.f32 T P V folds alphas_json which
+       python3 peers.py lasso X.f32 Y.f32 T P V folds n_alphas voxels
+       python3 peers.py encode D.f32 X.f32 T K N alpha
+       python3 peers.py dictionary X.f32 T N K alpha passes batch algorithm
 Prints one JSON object: seconds (best of repeats) and results to compare.
 """
 import json
@@ -72,11 +75,60 @@ def ridge(x_path, y_path, t, p, v, folds, alphas, which):
     return {"seconds": secs, "alpha_index": best.astype(int).tolist(), "weights_sample": W[:, :: max(1, v // 500)].tolist()}
 
 
+def lasso_cv(x_path, y_path, t, p, v, folds, n_alphas, voxels):
+    """scikit-learn LassoCV per voxel, on the first `voxels` targets (to extrapolate)."""
+    from sklearn.linear_model import LassoCV
+    from sklearn.model_selection import KFold
+
+    X = load(x_path, (t, p)).astype(np.float64)
+    Y = load(y_path, (t, v))
+    t0 = time.perf_counter()
+    alphas = []
+    for c in range(voxels):
+        m = LassoCV(cv=KFold(folds), n_alphas=n_alphas).fit(X, Y[:, c].astype(np.float64))
+        alphas.append(float(m.alpha_))
+    secs = time.perf_counter() - t0
+    return {"seconds": secs, "per_voxel": secs / voxels, "alphas": alphas}
+
+
+def encode(d_path, x_path, t, k, n, alpha):
+    from sklearn.decomposition import sparse_encode
+
+    D = load(d_path, (t, k))
+    X = load(x_path, (t, n))
+    t0 = time.perf_counter()
+    C = sparse_encode(X.T, D.T, algorithm="lasso_cd", alpha=alpha)
+    secs = time.perf_counter() - t0
+    obj = 0.5 * ((X.T - C @ D.T) ** 2).sum() + alpha * np.abs(C).sum()
+    return {"seconds": secs, "objective": float(obj / n), "density": float((C != 0).mean())}
+
+
+def dictionary(x_path, t, n, k, alpha, passes, batch, algo):
+    from sklearn.decomposition import MiniBatchDictionaryLearning
+
+    X = load(x_path, (t, n))
+    t0 = time.perf_counter()
+    m = MiniBatchDictionaryLearning(n_components=k, alpha=alpha, batch_size=batch, max_iter=passes,
+                                    fit_algorithm=algo, tol=0, max_no_improvement=None, random_state=0)
+    m.fit(X.T)
+    secs = time.perf_counter() - t0
+    return {"seconds": secs, "atoms": m.components_.T.flatten().tolist()}
+
+
 if __name__ == "__main__":
     kind = sys.argv[1]
     if kind == "gemm":
         _, _, a, b, m, k, n, r = sys.argv
         print(json.dumps(gemm(a, b, int(m), int(k), int(n), int(r))))
+    elif kind == "lasso":
+        _, _, x, y, t, p, v, folds, n_alphas, voxels = sys.argv
+        print(json.dumps(lasso_cv(x, y, int(t), int(p), int(v), int(folds), int(n_alphas), int(voxels))))
+    elif kind == "encode":
+        _, _, d, x, t, k, n, alpha = sys.argv
+        print(json.dumps(encode(d, x, int(t), int(k), int(n), float(alpha))))
+    elif kind == "dictionary":
+        _, _, x, t, n, k, alpha, passes, batch, algo = sys.argv
+        print(json.dumps(dictionary(x, int(t), int(n), int(k), float(alpha), int(passes), int(batch), algo)))
     else:
         _, _, x, y, t, p, v, folds, alphas, which = sys.argv
         print(json.dumps(ridge(x, y, int(t), int(p), int(v), int(folds), json.loads(alphas), which)))

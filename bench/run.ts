@@ -5,21 +5,32 @@
  * 228,483 targets, against numpy (as installed, and with
  * OPENBLAS_CORETYPE=SkylakeX) and scikit-learn's RidgeCV.
  *
- * Usage: deno task bench [--quick] [--no-webgpu] [--out bench/results.json]
+ * Sparse steps: LASSO CV (T = 300, 64 regressors, 100 α, 5 folds) against
+ * scikit-learn's per-voxel LassoCV, both timed on a subset of targets and
+ * extrapolated per target (`--full` times brainorg on all 26,000);
+ * sparse coding of 131,072 signals against `sparse_encode`; dictionary
+ * learning (K = 64, 10 passes) against MiniBatchDictionaryLearning.
+ *
+ * Usage: deno task bench [--quick] [--full] [--no-webgpu] [--out bench/results.json]
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { seeded } from "./_data.ts";
 import { join } from "node:path";
 import { writeJsonAtomic } from "@brainorg/common";
 import {
   type Backend,
   createCpuBackend,
   createWebGpuBackend,
+  dictionaryObjective,
+  lassoCV,
+  learnDictionary,
   logspace,
   type Matrix,
   ridgeCV,
+  sparseEncode,
 } from "@brainorg/kernels";
 import { findPython } from "../test/python.ts";
 
@@ -27,6 +38,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     quick: { type: "boolean", default: false },
+    full: { type: "boolean", default: false },
     "no-webgpu": { type: "boolean", default: false },
     out: { type: "string", default: "bench/results.json" },
   },
@@ -35,16 +47,6 @@ const QUICK = values.quick;
 const PY = findPython(["numpy", "sklearn"]);
 const tmp = await Deno.makeTempDir({ prefix: "brainorg-bench-" });
 const rows: { bench: string; impl: string; seconds: number; gflops?: number; note?: string }[] = [];
-
-function seeded(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a * 1664525 + 1013904223) >>> 0;
-    out[i] = a / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 async function save(name: string, data: Float32Array): Promise<string> {
   const path = join(tmp, name);
@@ -196,6 +198,152 @@ for (const V of QUICK ? [26_000] : [26_000, 228_483]) {
         for (let v = 0; v < V; v++) if (idx[v] === ours.alphaIndex[v]) same++;
         agreement[`${name}: same α as numpy`] = same / V;
       }
+    }
+  }
+}
+
+// --- Sparse steps -------------------------------------------------------------
+/** Smooth signals, like HRF-convolved activations: sparse mixes of 64 slow sinusoid sums, plus noise. */
+function smoothSignals(T: number, N: number, seed: number): Matrix {
+  const atoms = seeded(T * 64, seed);
+  for (let k = 0; k < 64; k++) {
+    const f = 1 + (k % 13), ph = k * 0.7;
+    for (let t = 0; t < T; t++) {
+      atoms[t * 64 + k] = Math.sin((2 * Math.PI * f * t) / T + ph) +
+        0.5 * Math.sin((2 * Math.PI * (f + 3) * t) / T);
+    }
+  }
+  const mix = seeded(64 * N, seed + 1);
+  for (let i = 0; i < mix.length; i++) mix[i] = Math.abs(mix[i]) > 0.45 ? mix[i] * 8 : 0;
+  const out = new Float32Array(T * N), noise = seeded(T * N, seed + 2);
+  for (let t = 0; t < T; t++) {
+    for (let k = 0; k < 64; k++) {
+      const a = atoms[t * 64 + k];
+      for (let n = 0; n < N; n++) out[t * N + n] += a * mix[k * N + n];
+    }
+    for (let n = 0; n < N; n++) out[t * N + n] += noise[t * N + n];
+  }
+  return { rows: T, cols: N, data: out };
+}
+
+const cpu = backends[0];
+{
+  const name = "LASSO CV per target, T=300, p=64, 100 α, 5 folds";
+  log(`${name}…`);
+  const V = values.full ? 26_000 : 2_000;
+  const x: Matrix = { rows: T, cols: P, data: seeded(T * P, 3) };
+  const w = seeded(P * V, 4);
+  for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]) > 0.47 ? w[i] * 4 : 0;
+  const y: Matrix = { rows: T, cols: V, data: seeded(T * V, 5) };
+  const mix = (await cpu.gemm(x, { rows: P, cols: V, data: w })).data;
+  for (let i = 0; i < y.data.length; i++) y.data[i] += mix[i] * 0.5;
+  const { seconds } = await time(() => lassoCV(cpu, x, y, { folds: FOLDS, nAlphas: 100 }));
+  rows.push({
+    bench: name,
+    impl: label(cpu),
+    seconds: seconds / V,
+    note: `per target, timed on ${V.toLocaleString("en-US")}; 228,483 targets ≈ ${
+      (seconds / V * 228_483 / 60).toFixed(0)
+    } min`,
+  });
+  if (PY) {
+    const px = await save("lx.f32", x.data), py = await save("ly.f32", y.data);
+    const voxels = QUICK ? 10 : 40;
+    const sk = await peer([
+      "lasso",
+      px,
+      py,
+      String(T),
+      String(P),
+      String(V),
+      String(FOLDS),
+      "100",
+      String(voxels),
+    ]);
+    const per = sk.per_voxel as number;
+    rows.push({
+      bench: name,
+      impl: "scikit-learn LassoCV, one voxel at a time",
+      seconds: per,
+      note: `per target, timed on ${voxels}; 228,483 targets ≈ ${
+        (per * 228_483 / 3600).toFixed(1)
+      } h`,
+    });
+  }
+}
+{
+  const N = QUICK ? 16_384 : 131_072, Kd = 64, alpha = 5;
+  const name = `sparse coding, ${N.toLocaleString("en-US")} signals, T=300, K=64`;
+  log(`${name}…`);
+  const x = smoothSignals(T, N, 7);
+  const d: Matrix = { rows: T, cols: Kd, data: seeded(T * Kd, 8) };
+  for (let k = 0; k < Kd; k++) {
+    let s = 0;
+    for (let t = 0; t < T; t++) s += d.data[t * Kd + k] ** 2;
+    for (let t = 0; t < T; t++) d.data[t * Kd + k] /= Math.sqrt(s);
+  }
+  const { seconds, value } = await time(() => sparseEncode(cpu, d, x, { alpha }));
+  rows.push({
+    bench: name,
+    impl: label(cpu),
+    seconds,
+    note: `objective ${(value.objective / N).toFixed(3)}, density ${value.density.toFixed(3)}`,
+  });
+  if (PY) {
+    const pd = await save("d.f32", d.data), px = await save("sx.f32", x.data);
+    const r = await peer(["encode", pd, px, String(T), String(Kd), String(N), String(alpha)]);
+    rows.push({
+      bench: name,
+      impl: "scikit-learn sparse_encode (lasso_cd)",
+      seconds: r.seconds as number,
+      note: `objective ${(r.objective as number).toFixed(3)}, density ${
+        (r.density as number).toFixed(3)
+      }`,
+    });
+  }
+}
+for (const N of values.full ? [9_216, 131_072] : [9_216]) {
+  const name = `dictionary learning, N=${N.toLocaleString("en-US")}, T=300, K=64, 10 passes`;
+  log(`${name}…`);
+  const x = smoothSignals(T, N, 9), alpha = 5, passes = QUICK ? 2 : 10;
+  const { seconds, value } = await time(() =>
+    learnDictionary(cpu, x, { atoms: 64, alpha, passes, batchSize: 256, seed: 0 })
+  );
+  const judge = async (dict: Matrix) =>
+    await dictionaryObjective(
+      cpu,
+      dict,
+      (await sparseEncode(cpu, dict, x, { alpha })).codes,
+      x,
+      alpha,
+    );
+  rows.push({
+    bench: name,
+    impl: label(cpu),
+    seconds,
+    note: `objective ${(await judge(value.dictionary)).toFixed(3)}`,
+  });
+  if (PY) {
+    const px = await save("dx.f32", x.data);
+    for (const algo of values.full || N <= 9_216 ? ["cd", "lars"] : ["cd"]) {
+      const r = await peer([
+        "dictionary",
+        px,
+        String(T),
+        String(N),
+        "64",
+        String(alpha),
+        String(passes),
+        "256",
+        algo,
+      ]);
+      const theirs = { rows: T, cols: 64, data: Float32Array.from(r.atoms as number[]) };
+      rows.push({
+        bench: name,
+        impl: `scikit-learn MiniBatchDictionaryLearning (fit_algorithm=${algo})`,
+        seconds: r.seconds as number,
+        note: `objective ${(await judge(theirs)).toFixed(3)}`,
+      });
     }
   }
 }

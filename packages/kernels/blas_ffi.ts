@@ -20,11 +20,6 @@ import { gemmShape } from "./backend.ts";
 const CANDIDATES = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libblas.so.3"];
 
 const SYMBOLS = {
-  // cblas_sger(order, M, N, alpha, x, incx, y, incy, A, lda): A += alpha x yᵀ
-  cblas_sger: {
-    parameters: ["i32", "i32", "i32", "f32", "buffer", "i32", "buffer", "i32", "buffer", "i32"],
-    result: "void",
-  },
   cblas_sgemm: {
     parameters: [
       "i32",
@@ -62,17 +57,14 @@ export interface Blas {
   threads: number;
   sgemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Matrix;
   /**
-   * Rank-one update A += alpha · x yᵀ, A (m × n) row-major with row stride
-   * `lda`, x (m), y (n).
+   * C = alpha · op(A) · op(B) + beta · C in place, C dense (m × n).
+   * With beta = 1 this accumulates a product into C without a new array.
    */
-  sger(
-    m: number,
-    n: number,
-    alpha: number,
-    x: Float32Array,
-    y: Float32Array,
-    a: Float32Array,
-    lda: number,
+  sgemmUpdate(
+    a: MatrixView,
+    b: MatrixView,
+    c: Float32Array,
+    options: { transA?: boolean; transB?: boolean; alpha: number; beta: number },
   ): void;
   close(): void;
 }
@@ -180,8 +172,27 @@ export function loadBlas(): Blas | { reason: string } {
         );
         return { rows: m, cols: n, data: c };
       },
-      sger(m, n, alpha, x, y, a, lda) {
-        lib.symbols.cblas_sger(101, m, n, alpha, x, 1, y, 1, a, lda);
+      sgemmUpdate(a, b, c, o) {
+        const { m, n, k } = gemmShape(a, b, o);
+        if (c.length < m * n) {
+          throw new RangeError(`gemm: C holds ${c.length} values; needs ${m * n}`);
+        }
+        lib.symbols.cblas_sgemm(
+          101,
+          o.transA ? 112 : 111,
+          o.transB ? 112 : 111,
+          m,
+          n,
+          k,
+          o.alpha,
+          a.data.subarray(a.offset ?? 0),
+          a.rowStride ?? a.cols,
+          b.data.subarray(b.offset ?? 0),
+          b.rowStride ?? b.cols,
+          o.beta,
+          c,
+          n,
+        );
       },
       close: () => lib.close(),
     };

@@ -251,16 +251,10 @@ export async function learnDictionary(
   // The signals once in shuffled order, so each minibatch is a column block (a view, no copy).
   const shuffled = gatherColumns(signals, order, 0, N);
   const sample = densify(columnBlock(shuffled, 0, Math.min(N, 2048)));
-  let alpha = options.alpha ?? 1;
-  if (options.targetDensity !== undefined) {
-    alpha = await calibrateAlpha(
-      backend,
-      toMatrix(unitNorm(D), T, K),
-      sample,
-      options.targetDensity,
-      positive,
-    );
-  }
+  const target = options.targetDensity;
+  const calibrate = (density: number) =>
+    calibrateAlpha(backend, toMatrix(unitNorm(D), T, K), sample, density, positive);
+  let alpha = target !== undefined ? await calibrate(target) : options.alpha ?? 1;
 
   const A = new Float64Array(K * K), B = new Float64Array(T * K);
   const codes = new Float32Array(K * N); // warm starts, by signal
@@ -324,15 +318,7 @@ export async function learnDictionary(
     const objective = cost / batches;
     passObjectives.push(objective);
     options.onPass?.(pass + 1, passes, objective);
-    if (pass === 0 && options.targetDensity !== undefined && passes > 1) {
-      alpha = await calibrateAlpha(
-        backend,
-        toMatrix(unitNorm(D), T, K),
-        sample,
-        options.targetDensity,
-        positive,
-      );
-    }
+    if (pass === 0 && target !== undefined && passes > 1) alpha = await calibrate(target);
   }
 
   // Unit-norm atoms, and every signal coded on them.

@@ -120,6 +120,25 @@ function dualityGap(
     l1n += Math.abs(w[j]);
     w2 += w[j] * w[j];
   }
+  return gapFromSums(qw, wGw, dual, l1n, w2, yy, alpha, beta);
+}
+
+/**
+ * The duality gap of scikit-learn's Gram coordinate descent from its sums
+ * over coordinates: qw = wᵀq, wGw = wᵀGw, dual = max |g − βw| (or max of
+ * g − βw when positive), l1n = ||w||₁, w2 = ||w||², with penalties α (L1)
+ * and β (L2).
+ */
+export function gapFromSums(
+  qw: number,
+  wGw: number,
+  dual: number,
+  l1n: number,
+  w2: number,
+  yy: number,
+  alpha: number,
+  beta: number,
+): number {
   const r2 = Math.max(yy + wGw - 2 * qw, 0);
   let gap: number, c: number;
   if (dual > alpha) {
