@@ -50,8 +50,33 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
     const qc = await Deno.readTextFile(join(out, "qc", "subjects.csv"));
     assert.match(qc, /\ns33,false,"?LATL: constant/);
 
+    // Baseline encoding: 27 usable subjects × 6 ROIs, r and p in range, group rows per ROI.
+    const roi = (await Deno.readTextFile(join(out, "encoding", "baseline_roi.csv"))).trim().split(
+      "\n",
+    );
+    assert.equal(roi[0], "subject,roi,r,p,q,alpha");
+    assert.equal(roi.length, 1 + 27 * 6);
+    for (const line of roi.slice(1)) {
+      const [, , r, p, q] = line.split(",").map(Number);
+      assert.ok(r > -1 && r < 1 && p > 0 && p <= 1 && q >= p - 1e-12, line);
+    }
+    assert.ok(!roi.some((l) => l.startsWith("s33,")));
+    const group = summary.baselineEncoding.group;
+    assert.deepEqual(group.map((g: { roi: string }) => g.roi), [
+      "LATL",
+      "RATL",
+      "LPTL",
+      "LIPL",
+      "LPreM",
+      "LIFG",
+    ]);
+    assert.ok(group.every((g: { subjects: number }) => g.subjects === 27));
+    // Word rate and sound power predict the temporal ROIs above chance across subjects.
+    assert.ok(group.find((g: { roi: string }) => g.roi === "LPTL").t > 3);
+
     const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
-    assert.equal(prov.inputs.length, 29);
+    assert.equal(prov.inputs.length, 1 + 28 * 3);
+    assert.equal(prov.seed, 0);
     assert.ok(prov.inputs.every((i: { sha256: string }) => /^[0-9a-f]{64}$/.test(i.sha256)));
     assert.equal(prov.parameters.discarded, 10);
   } finally {
@@ -63,6 +88,9 @@ Deno.test("usage errors exit 2 with help; unknown commands too", async () => {
   let r = await quietly(() => main(["analyze", "--no-such-flag"]));
   assert.equal(r.value, 2);
   assert.match(r.err, /Unknown option '--no-such-flag'[\s\S]*Usage:/);
+  r = await quietly(() => main(["analyze", "--permutations", "many"]));
+  assert.equal(r.value, 2);
+  assert.match(r.err, /--permutations must be a whole number/);
   r = await quietly(() => main(["analyze", "--backend", "tpu"]));
   assert.equal(r.value, 2);
   assert.match(r.err, /--backend must be auto, webgpu or cpu: current value is "tpu"/);

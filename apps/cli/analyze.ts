@@ -18,14 +18,19 @@ Options:
   --out DIR         results folder to write (default: results/demo); replaced atomically
   --data-dir DIR    folder holding the reference data (see 'deno task data where')
   --offline         never download reference data (same as BRAINORG_OFFLINE=1)
-  --backend NAME    compute backend: auto, webgpu or cpu (default: auto)
+  --backend NAME    compute backend: auto, webgpu or cpu (default: auto: WebGPU on a
+                    hardware adapter, else the CPU)
+  --permutations N  circular-shift permutations per subject for p-values (default: 200)
+  --seed N          seed of every random choice (default: 0)
   --quiet           print nothing but errors
   -h, --help        this help
 
 What the demo does today: builds the story's TR-grid word-rate regressor from
-its TextGrid, checks it against the authors' regressor for every subject, and
-checks every subject's ROI data (excluding unusable ones with the reason).
-The model steps (capture, dictionary learning, encoding, networks) are listed
+its TextGrid, checks it against the authors' regressor for every subject,
+checks every subject's ROI data (excluding unusable ones with the reason), and
+fits the baseline encoding model (the authors' word-rate and sound-power
+regressors → each ROI; ridge CV, held-out r, permutation p-values, FDR). The
+model steps (capture, dictionary learning, atom encoding, networks) are listed
 as pending in results/demo/summary.json until they are built.
 
 Exit codes: 0 done, 1 unexpected failure, 2 bad usage, 3 bad input file,
@@ -43,6 +48,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
         "data-dir": { type: "string" },
         offline: { type: "boolean", default: false },
         backend: { type: "string", default: "auto" },
+        permutations: { type: "string", default: "200" },
+        seed: { type: "string", default: "0" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -61,10 +68,20 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       ANALYZE_HELP,
     );
   }
+  const permutations = Number(values.permutations);
+  if (!Number.isInteger(permutations) || permutations < 0) {
+    throw new UsageError(
+      `--permutations must be a whole number ≥ 0: current value is "${values.permutations}"`,
+      ANALYZE_HELP,
+    );
+  }
   await runDemo({
     outDir: values.out,
     data: { dataDir: values["data-dir"], ...(values.offline ? { download: false } : {}) },
     quiet: values.quiet,
+    backend: values.backend as "auto" | "cpu" | "webgpu",
+    permutations,
+    seed: Number(values.seed),
     command: ["analyze", ...args],
   });
   return 0;

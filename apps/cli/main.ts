@@ -20,8 +20,20 @@ Usage:
 Run a command with --help for its options.
 `;
 
+/**
+ * Vulkan's software adapter complains on every run when XDG_RUNTIME_DIR is
+ * unset: give it a private one for this process.
+ */
+function ensureRuntimeDir(): void {
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync({ prefix: "brainorg-runtime-" }));
+  } catch { /* no env or write permission: leave it */ }
+}
+
 /** Run the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  ensureRuntimeDir();
   const [command, ...rest] = args;
   try {
     switch (command) {

@@ -2,10 +2,13 @@
  * The built-in demo: the Alice story and the 28 Alice subjects' ROI data.
  *
  * Implemented so far: stimulus timing (TextGrid → TR-grid word-rate
- * regressor, checked against the authors' own regressor for every subject)
- * and data checks (unusable subjects excluded with the reason). Capture,
- * dictionary learning, encoding and network matching are listed as pending
- * in the summary until they exist.
+ * regressor, checked against the authors' own regressor for every subject),
+ * data checks (unusable subjects excluded with the reason), and the
+ * baseline encoding model of the Alice analysis (the authors' word-rate and
+ * sound-power regressors → each ROI, ridge with cross-validated α,
+ * held-out r, circular-shift permutation p-values, FDR). Capture,
+ * dictionary learning, atom encoding and network matching are listed as
+ * pending in the summary until they exist.
  *
  * @module
  */
@@ -21,6 +24,7 @@ import {
   writeTextFileAtomic,
 } from "@brainorg/common";
 import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import { type Backend, createBackend, fdrBH, type Matrix } from "@brainorg/kernels";
 import {
   applyDesign,
   buildWordDesign,
@@ -31,6 +35,7 @@ import {
 import { ALICE_ROIS, ALICE_TEXTGRID, ALICE_TIMING, resolveAliceSubjects } from "./alice.ts";
 import { toCsv } from "./csv.ts";
 import { pearson } from "./stats.ts";
+import { encodeTargets, zscoreColumns } from "./roi_encoding.ts";
 
 /** Options of {@linkcode runDemo}. */
 export interface DemoOptions {
@@ -40,6 +45,12 @@ export interface DemoOptions {
   data?: ResolveOptions;
   /** No progress output. Default: false. */
   quiet?: boolean;
+  /** Compute backend. Default: `"auto"`. */
+  backend?: "auto" | "cpu" | "webgpu";
+  /** Circular-shift permutations per subject for p-values. Default: 200. */
+  permutations?: number;
+  /** Seed of every random choice. Default: 0. */
+  seed?: number;
   /** The command line, for provenance. */
   command?: string[];
   /** Lines of the run's narrative (default: stderr unless quiet). */
@@ -50,16 +61,38 @@ export interface DemoOptions {
 export const DEMO_STEPS = [
   { step: "stimulus", status: "done", what: "TextGrid → word events → HRF → TR grid" },
   { step: "data-checks", status: "done", what: "ROI tables: constant, non-finite, wrong length" },
+  {
+    step: "baseline-encoding",
+    status: "done",
+    what: "word rate + sound power → each ROI: ridge CV, held-out r, permutation p, FDR",
+  },
   { step: "capture", status: "pending", what: "FFN units of stories260K per word (issue 6)" },
   { step: "time-series", status: "pending", what: "AN responses → HRF → TR grid (issue 7)" },
   { step: "atoms", status: "pending", what: "dictionary learning, K = 64 (issues 4, 7)" },
-  {
-    step: "encoding",
-    status: "pending",
-    what: "ridge/LASSO CV + permutation null (issues 3, 4, 7)",
-  },
+  { step: "atom-encoding", status: "pending", what: "atoms → voxels/ROIs with nulls (issue 7)" },
   { step: "networks", status: "pending", what: "maps vs Yeo-7/17 and Giles (issue 7)" },
 ] as const;
+
+/** One subject × ROI result of the baseline model. */
+export interface RoiScore {
+  subject: string;
+  roi: string;
+  r: number;
+  p: number;
+  q: number;
+  alpha: number;
+}
+
+/** Across usable subjects, per ROI. */
+export interface RoiGroupScore {
+  roi: string;
+  subjects: number;
+  meanR: number;
+  /** One-sample t of Fisher-z r over subjects. */
+  t: number;
+  /** Subjects with q ≤ 0.05 (FDR over all subject × ROI tests). */
+  significant: number;
+}
 
 /** What the demo found, as written to `summary.json`. */
 export interface DemoSummary {
@@ -67,9 +100,21 @@ export interface DemoSummary {
   status: "partial";
   brainorg: string;
   steps: typeof DEMO_STEPS;
+  backend: Backend["info"];
   stimulus: { words: number; dropped: number; volumes: number; tr: number; discarded: number };
   wordRateCheck: { subject: string; r: number }[];
   subjects: { id: string; usable: boolean; reason: string }[];
+  baselineEncoding: {
+    regressors: string[];
+    folds: number;
+    permutations: number;
+    seed: number;
+    group: RoiGroupScore[];
+  };
+}
+
+async function readColumn(path: string): Promise<number[]> {
+  return (await Deno.readTextFile(path)).trim().split(/\s+/).map(Number);
 }
 
 /**
@@ -80,6 +125,7 @@ export interface DemoSummary {
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const log = options.log ?? ((l: string) => options.quiet || console.error(l));
   const data = options.data ?? {};
+  const permutations = options.permutations ?? 200, seed = options.seed ?? 0, folds = 5;
   log("brainorg demo: the Alice story (Brennan et al. 2016), 28 subjects, 6 ROIs");
 
   const textgrid = await resolveDataFile(ALICE_TEXTGRID, data);
@@ -95,6 +141,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       `${design.volumes} volumes at TR ${ALICE_TIMING.tr} s (SPM HRF)`,
   );
 
+  const backend = await createBackend({ backend: options.backend ?? "auto" });
+  log(`backend: ${backend.info.name} (${backend.info.implementation})`);
   const subjects = await resolveAliceSubjects("6mm", data);
   const progress = createProgress({
     label: "subjects",
@@ -103,21 +151,61 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   });
   const wordRateCheck: DemoSummary["wordRateCheck"] = [];
   const verdicts: DemoSummary["subjects"] = [];
-  for (const s of subjects) {
-    const theirs = (await Deno.readTextFile(s.rate)).trim().split(/\s+/).map(Number);
-    wordRateCheck.push({ subject: s.id, r: pearson(rate, theirs) });
-    const table = await readRoiTable(s.timecourses, { columns: [...ALICE_ROIS] });
-    const problems = checkSeries(table, { expectedRows: ALICE_TIMING.volumes });
-    verdicts.push({
-      id: s.id,
-      usable: problems.length === 0,
-      reason: problems.length === 0
-        ? ""
-        : problems.map((p) => `${p.column}: ${p.problem} (${p.detail})`).join("; "),
-    });
-    progress.tick();
+  const scores: RoiScore[] = [];
+  try {
+    for (const s of subjects) {
+      const theirRate = await readColumn(s.rate);
+      wordRateCheck.push({ subject: s.id, r: pearson(rate, theirRate) });
+      const table = await readRoiTable(s.timecourses, { columns: [...ALICE_ROIS] });
+      const problems = checkSeries(table, { expectedRows: ALICE_TIMING.volumes });
+      verdicts.push({
+        id: s.id,
+        usable: problems.length === 0,
+        reason: problems.length === 0
+          ? ""
+          : problems.map((p) => `${p.column}: ${p.problem} (${p.detail})`).join("; "),
+      });
+      if (problems.length === 0) {
+        // The baseline of Brennan et al.: their own word-rate and sound-power regressors.
+        const sound = await readColumn(s.soundPower);
+        const T = ALICE_TIMING.volumes;
+        const x: Matrix = zscoreColumns({
+          rows: T,
+          cols: 2,
+          data: Float32Array.from({ length: 2 * T }, (_, i) => (i % 2 ? sound : theirRate)[i >> 1]),
+        });
+        const y = zscoreColumns({
+          rows: T,
+          cols: ALICE_ROIS.length,
+          data: Float32Array.from(table.data),
+        });
+        const fit = await encodeTargets(backend, x, y, { folds, permutations, seed });
+        ALICE_ROIS.forEach((roi, k) =>
+          scores.push({ subject: s.id, roi, r: fit.r[k], p: fit.p[k], q: NaN, alpha: fit.alpha[k] })
+        );
+      }
+      progress.tick();
+    }
+  } finally {
+    backend.dispose();
   }
   progress.done();
+  const q = fdrBH(scores.map((s) => s.p));
+  scores.forEach((s, i) => (s.q = q[i]));
+  const group: RoiGroupScore[] = ALICE_ROIS.map((roi) => {
+    const mine = scores.filter((s) => s.roi === roi);
+    const z = mine.map((s) => Math.atanh(Math.max(-0.999999, Math.min(0.999999, s.r))));
+    const n = z.length, mz = z.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(z.reduce((a, b) => a + (b - mz) ** 2, 0) / (n - 1));
+    return {
+      roi,
+      subjects: n,
+      meanR: mine.reduce((a, s) => a + s.r, 0) / n,
+      t: mz / (sd / Math.sqrt(n)),
+      significant: mine.filter((s) => s.q <= 0.05).length,
+    };
+  });
+
   const minR = Math.min(...wordRateCheck.map((w) => w.r));
   log(
     `word rate vs the authors' regressors: r ≥ ${
@@ -125,6 +213,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     } for all ${subjects.length} subjects`,
   );
   for (const v of verdicts.filter((v) => !v.usable)) log(`excluded ${v.id}: ${v.reason}`);
+  log(`baseline encoding (word rate + sound power → ROI, held-out r, ${permutations} shifts):`);
+  for (const g of group) {
+    log(
+      `  ${g.roi.padEnd(5)} mean r ${g.meanR.toFixed(3)}, t(${g.subjects - 1}) = ${
+        g.t.toFixed(2)
+      }, ` +
+        `${g.significant}/${g.subjects} subjects q ≤ 0.05`,
+    );
+  }
   for (const s of DEMO_STEPS.filter((s) => s.status === "pending")) {
     log(`pending: ${s.step} — ${s.what}`);
   }
@@ -134,6 +231,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     status: "partial",
     brainorg: BRAINORG_VERSION,
     steps: DEMO_STEPS,
+    backend: backend.info,
     stimulus: {
       words: transcript.words.length,
       dropped,
@@ -143,13 +241,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     },
     wordRateCheck,
     subjects: verdicts,
+    baselineEncoding: {
+      regressors: ["word rate (authors')", "sound power (authors')"],
+      folds,
+      permutations,
+      seed,
+      group,
+    },
   };
   const provenance = await createProvenance({
     inputs: [
       { role: "transcript", path: textgrid.path },
-      ...subjects.map((s) => ({ role: `roi-timecourses:${s.id}`, path: s.timecourses })),
+      ...subjects.flatMap((s) => [
+        { role: `roi-timecourses:${s.id}`, path: s.timecourses },
+        { role: `word-rate:${s.id}`, path: s.rate },
+        { role: `sound-power:${s.id}`, path: s.soundPower },
+      ]),
     ],
-    parameters: { ...ALICE_TIMING, hrf: "spm", events: "impulse", radius: "6mm" },
+    parameters: {
+      ...ALICE_TIMING,
+      hrf: "spm",
+      events: "impulse",
+      radius: "6mm",
+      folds,
+      permutations,
+    },
+    seed,
+    backend: { ...backend.info },
     command: options.command,
   });
   await writeDirAtomic(options.outDir, async (dir) => {
@@ -172,6 +290,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await writeTextFileAtomic(
       join(dir, "qc", "word_rate_check.csv"),
       toCsv(["subject", "r"], wordRateCheck),
+    );
+    await writeTextFileAtomic(
+      join(dir, "encoding", "baseline_roi.csv"),
+      toCsv(["subject", "roi", "r", "p", "q", "alpha"], scores),
+    );
+    await writeTextFileAtomic(
+      join(dir, "encoding", "baseline_group.csv"),
+      toCsv(["roi", "subjects", "meanR", "t", "significant"], group),
     );
     await writeProvenance(dir, provenance);
   });

@@ -17,3 +17,4 @@ export * from "./alice.ts";
 export * from "./csv.ts";
 export * from "./demo.ts";
 export * from "./stats.ts";
+export * from "./roi_encoding.ts";
