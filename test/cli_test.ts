@@ -15,13 +15,21 @@ async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; out: string
   }
 }
 
-Deno.test("the demo writes a results folder whose files hold what the summary says", async () => {
+Deno.test({
+  name: "the demo writes a results folder whose files hold what the summary says",
+}, async () => {
   const dir = await Deno.makeTempDir();
   try {
     const out = join(dir, "demo");
-    const { value: code } = await quietly(() =>
-      main(["analyze", "--out", out, "--quiet", "--offline"])
-    );
+    const code = await main([
+      "analyze",
+      "--out",
+      out,
+      "--quiet",
+      "--offline",
+      "--permutations",
+      "20",
+    ]);
     assert.equal(code, 0);
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
     assert.equal(summary.schema, "brainorg.results/0");
@@ -74,8 +82,40 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
     // Word rate and sound power predict the temporal ROIs above chance across subjects.
     assert.ok(group.find((g: { roi: string }) => g.roi === "LPTL").t > 3);
 
+    // The model and its control: ANs → atoms → ROIs, with and without the baseline.
+    assert.deepEqual(summary.models.map((m: { name: string }) => m.name), [
+      "stories260K",
+      "stories260K-random",
+    ]);
+    for (const m of summary.models) {
+      assert.equal(m.ans, 320);
+      assert.equal(m.atoms, 16);
+      assert.ok(Math.abs(m.codeDensity - 0.2) < 0.08, `${m.name} density ${m.codeDensity}`);
+      assert.equal(m.layerR2.length, 5);
+      assert.ok(m.layerR2.every((r2: number) => r2 > 0 && r2 < 1));
+      assert.equal(m.group.length, 12);
+      const atoms = (await Deno.readTextFile(join(out, "models", m.name, "atoms.csv"))).trim()
+        .split("\n");
+      assert.equal(atoms.length, 363);
+      assert.equal(atoms[0].split(",").length, 17);
+      const sub = (await Deno.readTextFile(join(out, "models", m.name, "subgroups.csv"))).trim()
+        .split("\n");
+      assert.equal(sub.length, 1 + 16 * 5);
+      const members = sub.slice(1).reduce(
+        (n, l) => n + Number(l.split(",")[2]) + Number(l.split(",")[3]),
+        0,
+      );
+      assert.ok(
+        Math.abs(members / (16 * 320) - m.codeDensity) < 1e-6,
+        "sub-groups count the non-zero codes",
+      );
+    }
+    const modelRoi = (await Deno.readTextFile(join(out, "encoding", "models_roi.csv"))).trim()
+      .split("\n");
+    assert.equal(modelRoi.length, 1 + 2 * 2 * 27 * 6);
+
     const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
-    assert.equal(prov.inputs.length, 1 + 28 * 3);
+    assert.equal(prov.inputs.length, 2 + 28 * 3);
     assert.equal(prov.seed, 0);
     assert.ok(prov.inputs.every((i: { sha256: string }) => /^[0-9a-f]{64}$/.test(i.sha256)));
     assert.equal(prov.parameters.discarded, 10);

@@ -12,7 +12,8 @@ export const ANALYZE_HELP =
   `brainorg analyze — find brain-like functional organization in a language model
 
 Usage:
-  deno task analyze [options]          run the built-in demo (Alice story, 28 subjects)
+  deno task analyze [options]          run the built-in demo (Alice story, 28 subjects,
+                                       stories260K and a random-weights control)
 
 Options:
   --out DIR         results folder to write (default: results/demo); replaced atomically
@@ -22,16 +23,19 @@ Options:
                     hardware adapter, else the CPU)
   --permutations N  circular-shift permutations per subject for p-values (default: 200)
   --seed N          seed of every random choice (default: 0)
+  --atoms K         atoms per model (default: 16)
   --quiet           print nothing but errors
   -h, --help        this help
 
-What the demo does today: builds the story's TR-grid word-rate regressor from
-its TextGrid, checks it against the authors' regressor for every subject,
-checks every subject's ROI data (excluding unusable ones with the reason), and
-fits the baseline encoding model (the authors' word-rate and sound-power
-regressors → each ROI; ridge CV, held-out r, permutation p-values, FDR). The
-model steps (capture, dictionary learning, atom encoding, networks) are listed
-as pending in results/demo/summary.json until they are built.
+What the demo does today (about 1.5 minutes on 2 cores): builds the story's
+TR-grid word-rate regressor from its TextGrid and checks it against the
+authors'; checks every subject's ROI data (excluding unusable ones with the
+reason); fits the baseline encoding model (the authors' word-rate and
+sound-power regressors → each ROI; ridge CV, held-out r, permutation p-values,
+FDR); runs stories260K and a random-weights control over the story, records
+every FFN down_proj unit per word, learns 16 atoms from their time series and
+tests the atoms (with and without the baseline) on every ROI. Voxel encoding
+and network matching are listed as pending in results/demo/summary.json.
 
 Exit codes: 0 done, 1 unexpected failure, 2 bad usage, 3 bad input file,
 4 reference data missing or corrupt.
@@ -50,6 +54,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
         backend: { type: "string", default: "auto" },
         permutations: { type: "string", default: "200" },
         seed: { type: "string", default: "0" },
+        atoms: { type: "string", default: "16" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -82,6 +87,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     backend: values.backend as "auto" | "cpu" | "webgpu",
     permutations,
     seed: Number(values.seed),
+    atoms: Number(values.atoms),
     command: ["analyze", ...args],
   });
   return 0;

@@ -36,6 +36,14 @@ import { ALICE_ROIS, ALICE_TEXTGRID, ALICE_TIMING, resolveAliceSubjects } from "
 import { toCsv } from "./csv.ts";
 import { pearson } from "./stats.ts";
 import { encodeTargets, zscoreColumns } from "./roi_encoding.ts";
+import { anTimeSeries, learnModelAtoms } from "./model_atoms.ts";
+import {
+  captureWords,
+  createTokenizer,
+  type LlamaModel,
+  randomizeWeights,
+  readGgufLlama,
+} from "@brainorg/models";
 
 /** Options of {@linkcode runDemo}. */
 export interface DemoOptions {
@@ -51,6 +59,8 @@ export interface DemoOptions {
   permutations?: number;
   /** Seed of every random choice. Default: 0. */
   seed?: number;
+  /** Atoms per model. Default: 16 (stories260K has 320 ANs). */
+  atoms?: number;
   /** The command line, for provenance. */
   command?: string[];
   /** Lines of the run's narrative (default: stderr unless quiet). */
@@ -66,10 +76,28 @@ export const DEMO_STEPS = [
     status: "done",
     what: "word rate + sound power → each ROI: ridge CV, held-out r, permutation p, FDR",
   },
-  { step: "capture", status: "pending", what: "FFN units of stories260K per word (issue 6)" },
-  { step: "time-series", status: "pending", what: "AN responses → HRF → TR grid (issue 7)" },
-  { step: "atoms", status: "pending", what: "dictionary learning, K = 64 (issues 4, 7)" },
-  { step: "atom-encoding", status: "pending", what: "atoms → voxels/ROIs with nulls (issue 7)" },
+  {
+    step: "capture",
+    status: "done",
+    what:
+      "stories260K and its random-weights control, FFN down_proj units per word (TypeScript forward pass; ONNX path: issue 6)",
+  },
+  {
+    step: "time-series",
+    status: "done",
+    what: "AN responses → HRF → TR grid, z-scored, dead ANs dropped",
+  },
+  {
+    step: "atoms",
+    status: "done",
+    what: "dictionary learning, α calibrated to a code density of 0.2",
+  },
+  {
+    step: "atom-encoding",
+    status: "done",
+    what: "atoms (± baseline) → each ROI, held-out r, permutation p",
+  },
+  { step: "voxel-encoding", status: "pending", what: "atoms → voxels, group maps (issues 7, 8)" },
   { step: "networks", status: "pending", what: "maps vs Yeo-7/17 and Giles (issue 7)" },
 ] as const;
 
@@ -110,6 +138,59 @@ export interface DemoSummary {
     permutations: number;
     seed: number;
     group: RoiGroupScore[];
+  };
+  models: ModelSummary[];
+}
+
+/** One model's atoms and how well they encode the ROIs. */
+export interface ModelSummary {
+  name: string;
+  source: string;
+  ans: number;
+  deadAns: number;
+  atoms: number;
+  alpha: number;
+  codeDensity: number;
+  layerR2: number[];
+  /** Per variant ("atoms", "atoms+baseline") and ROI. */
+  group: (RoiGroupScore & { variant: string; gainOverBaseline: number; tGain: number })[];
+}
+
+type ModelAtomsRows = { atom: number; layer: number; positive: number; negative: number }[];
+
+function fisher(r: number): number {
+  return Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)));
+}
+
+/** Per ROI across subjects: mean r, one-sample t of Fisher z, subjects with q ≤ 0.05. */
+function groupScores(scores: RoiScore[]): RoiGroupScore[] {
+  return ALICE_ROIS.map((roi) => {
+    const mine = scores.filter((s) => s.roi === roi);
+    const z = mine.map((s) => fisher(s.r));
+    const n = z.length, mz = z.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(z.reduce((a, b) => a + (b - mz) ** 2, 0) / (n - 1));
+    return {
+      roi,
+      subjects: n,
+      meanR: mine.reduce((a, s) => a + s.r, 0) / n,
+      t: mz / (sd / Math.sqrt(n)),
+      significant: mine.filter((s) => s.q <= 0.05).length,
+    };
+  });
+}
+
+/** Mean r gain of a model over the baseline in the same subjects, and its paired t (Fisher z). */
+function gainOver(
+  model: RoiScore[],
+  baseline: RoiScore[],
+): { gainOverBaseline: number; tGain: number } {
+  const pairs = model.map((m) => [m, baseline.find((b) => b.subject === m.subject)!] as const);
+  const d = pairs.map(([m, b]) => fisher(m.r) - fisher(b.r));
+  const n = d.length, md = d.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(d.reduce((a, b) => a + (b - md) ** 2, 0) / (n - 1));
+  return {
+    gainOverBaseline: pairs.reduce((a, [m, b]) => a + m.r - b.r, 0) / n,
+    tGain: md / (sd / Math.sqrt(n)),
   };
 }
 
@@ -152,6 +233,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const wordRateCheck: DemoSummary["wordRateCheck"] = [];
   const verdicts: DemoSummary["subjects"] = [];
   const scores: RoiScore[] = [];
+  const usable: { id: string; baseline: Matrix; rois: Matrix }[] = [];
+  const models: ModelSummary[] = [];
+  const modelRows: (RoiScore & { model: string; variant: string })[] = [];
+  const modelFiles: {
+    name: string;
+    atoms: Matrix;
+    subgroups: ModelAtomsRows;
+    layerR2: number[];
+  }[] = [];
+  let group: RoiGroupScore[] = [];
+  const modelFile = await resolveDataFile("models/stories260K.gguf", data);
   try {
     for (const s of subjects) {
       const theirRate = await readColumn(s.rate);
@@ -179,6 +271,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           cols: ALICE_ROIS.length,
           data: Float32Array.from(table.data),
         });
+        usable.push({ id: s.id, baseline: x, rois: y });
         const fit = await encodeTargets(backend, x, y, { folds, permutations, seed });
         ALICE_ROIS.forEach((roi, k) =>
           scores.push({ subject: s.id, roi, r: fit.r[k], p: fit.p[k], q: NaN, alpha: fit.alpha[k] })
@@ -186,25 +279,116 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       }
       progress.tick();
     }
+    progress.done();
+    const q = fdrBH(scores.map((s) => s.p));
+    scores.forEach((s, i) => (s.q = q[i]));
+    group = groupScores(scores);
+
+    // The model and its random-weights control: ANs per word → TR grid → atoms → ROIs.
+    const trained = await readGgufLlama(modelFile.path);
+    const tokenizer = createTokenizer(trained.vocab);
+    const K = options.atoms ?? 16;
+    const wordsText = transcript.words.map((w) => w.word);
+    const pairs: [string, LlamaModel][] = [
+      ["stories260K", trained],
+      ["stories260K-random", randomizeWeights(trained, seed + 1)],
+    ];
+    for (const [name, model] of pairs) {
+      const acts = captureWords(model, tokenizer, wordsText, { context: 64 });
+      const ts = anTimeSeries(acts.data, acts.units, design);
+      const atoms = await learnModelAtoms(
+        backend,
+        ts,
+        (an) => acts.index[an].layer,
+        model.config.layers,
+        {
+          atoms: K,
+          targetDensity: 0.2,
+          passes: 20,
+          seed,
+        },
+      );
+      log(
+        `${name}: ${acts.units} ANs (${ts.dead} dead), ${K} atoms, code density ` +
+          `${atoms.density.toFixed(2)}, reconstruction R² by layer ` +
+          atoms.layerR2.map((r) => r.toFixed(2)).join(" "),
+      );
+      const atomRegressors = zscoreColumns(atoms.atoms);
+      const rows: (RoiScore & { model: string; variant: string })[] = [];
+      const modelProgress = createProgress({
+        label: `${name} encoding`,
+        total: usable.length,
+        quiet: options.quiet,
+      });
+      for (const u of usable) {
+        const T = atomRegressors.rows;
+        const both: Matrix = { rows: T, cols: K + 2, data: new Float32Array(T * (K + 2)) };
+        for (let t = 0; t < T; t++) {
+          both.data.set(atomRegressors.data.subarray(t * K, (t + 1) * K), t * (K + 2));
+          both.data.set(u.baseline.data.subarray(t * 2, t * 2 + 2), t * (K + 2) + K);
+        }
+        const variants: [string, Matrix][] = [["atoms", atomRegressors], ["atoms+baseline", both]];
+        for (const [variant, x] of variants) {
+          const fit = await encodeTargets(backend, x, u.rois, { folds, permutations, seed });
+          ALICE_ROIS.forEach((roi, k) =>
+            rows.push({
+              model: name,
+              variant,
+              subject: u.id,
+              roi,
+              r: fit.r[k],
+              p: fit.p[k],
+              q: NaN,
+              alpha: fit.alpha[k],
+            })
+          );
+        }
+        modelProgress.tick();
+      }
+      modelProgress.done();
+      const mq = fdrBH(rows.map((r) => r.p));
+      rows.forEach((r, i) => (r.q = mq[i]));
+      modelRows.push(...rows);
+      const byVariant = ["atoms", "atoms+baseline"].flatMap((variant) =>
+        groupScores(rows.filter((r) => r.variant === variant)).map((g) => ({
+          ...g,
+          variant,
+          ...gainOver(
+            rows.filter((r) => r.variant === variant && r.roi === g.roi),
+            scores.filter((s) => s.roi === g.roi),
+          ),
+        }))
+      );
+      for (const g of byVariant.filter((v) => v.variant === "atoms+baseline")) {
+        log(
+          `  ${g.roi.padEnd(5)} atoms+baseline mean r ${g.meanR.toFixed(3)} ` +
+            `(${g.gainOverBaseline >= 0 ? "+" : ""}${
+              g.gainOverBaseline.toFixed(3)
+            } over baseline, ` +
+            `paired t = ${g.tGain.toFixed(2)})`,
+        );
+      }
+      models.push({
+        name,
+        source: model.source,
+        ans: acts.units,
+        deadAns: ts.dead,
+        atoms: K,
+        alpha: atoms.alpha,
+        codeDensity: atoms.density,
+        layerR2: atoms.layerR2,
+        group: byVariant,
+      });
+      modelFiles.push({
+        name,
+        atoms: atoms.atoms,
+        subgroups: atoms.subgroups,
+        layerR2: atoms.layerR2,
+      });
+    }
   } finally {
     backend.dispose();
   }
-  progress.done();
-  const q = fdrBH(scores.map((s) => s.p));
-  scores.forEach((s, i) => (s.q = q[i]));
-  const group: RoiGroupScore[] = ALICE_ROIS.map((roi) => {
-    const mine = scores.filter((s) => s.roi === roi);
-    const z = mine.map((s) => Math.atanh(Math.max(-0.999999, Math.min(0.999999, s.r))));
-    const n = z.length, mz = z.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(z.reduce((a, b) => a + (b - mz) ** 2, 0) / (n - 1));
-    return {
-      roi,
-      subjects: n,
-      meanR: mine.reduce((a, s) => a + s.r, 0) / n,
-      t: mz / (sd / Math.sqrt(n)),
-      significant: mine.filter((s) => s.q <= 0.05).length,
-    };
-  });
 
   const minR = Math.min(...wordRateCheck.map((w) => w.r));
   log(
@@ -241,6 +425,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     },
     wordRateCheck,
     subjects: verdicts,
+    models,
     baselineEncoding: {
       regressors: ["word rate (authors')", "sound power (authors')"],
       folds,
@@ -252,6 +437,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const provenance = await createProvenance({
     inputs: [
       { role: "transcript", path: textgrid.path },
+      { role: "model", path: modelFile.path },
       ...subjects.flatMap((s) => [
         { role: `roi-timecourses:${s.id}`, path: s.timecourses },
         { role: `word-rate:${s.id}`, path: s.rate },
@@ -299,6 +485,47 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       join(dir, "encoding", "baseline_group.csv"),
       toCsv(["roi", "subjects", "meanR", "t", "significant"], group),
     );
+    await writeTextFileAtomic(
+      join(dir, "encoding", "models_roi.csv"),
+      toCsv(["model", "variant", "subject", "roi", "r", "p", "q", "alpha"], modelRows),
+    );
+    await writeTextFileAtomic(
+      join(dir, "encoding", "models_group.csv"),
+      toCsv(
+        [
+          "model",
+          "variant",
+          "roi",
+          "subjects",
+          "meanR",
+          "t",
+          "significant",
+          "gainOverBaseline",
+          "tGain",
+        ],
+        models.flatMap((m) => m.group.map((g) => ({ model: m.name, ...g }))),
+      ),
+    );
+    for (const m of modelFiles) {
+      const K = m.atoms.cols;
+      const header = ["volume", ...Array.from({ length: K }, (_, k) => `atom${k}`)].join(",");
+      const lines = Array.from(
+        { length: m.atoms.rows },
+        (_, t) => [t, ...Array.from(m.atoms.data.subarray(t * K, (t + 1) * K))].join(","),
+      );
+      await writeTextFileAtomic(
+        join(dir, "models", m.name, "atoms.csv"),
+        [header, ...lines].join("\n") + "\n",
+      );
+      await writeTextFileAtomic(
+        join(dir, "models", m.name, "subgroups.csv"),
+        toCsv(["atom", "layer", "positive", "negative"], m.subgroups),
+      );
+      await writeTextFileAtomic(
+        join(dir, "models", m.name, "layer_r2.csv"),
+        toCsv(["layer", "r2"], m.layerR2.map((r2, layer) => ({ layer, r2 }))),
+      );
+    }
     await writeProvenance(dir, provenance);
   });
   log(`results: ${options.outDir}`);

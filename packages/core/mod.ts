@@ -18,3 +18,4 @@ export * from "./csv.ts";
 export * from "./demo.ts";
 export * from "./stats.ts";
 export * from "./roi_encoding.ts";
+export * from "./model_atoms.ts";

@@ -1,0 +1,115 @@
+/**
+ * From a model's per-word AN responses to atoms: the responses placed on
+ * the TR grid, z-scored per AN (dead ANs dropped and counted), then sparse
+ * dictionary learning: each atom a temporal pattern, its sub-group the ANs
+ * with non-zero codes on it.
+ *
+ * @module
+ */
+
+import { type Backend, learnDictionary, type Matrix } from "@brainorg/kernels";
+import { applyDesign, type WordDesign } from "@brainorg/neuro";
+
+/** AN time series on the TR grid. */
+export interface AnTimeSeries {
+  /** (volumes × kept ANs), z-scored per AN. */
+  series: Matrix;
+  /** Column of the full AN index for each kept AN. */
+  kept: Uint32Array;
+  /** ANs dropped because their time series is constant. */
+  dead: number;
+}
+
+/**
+ * Place per-word AN responses on the TR grid and z-score each AN.
+ *
+ * @param words (words × ANs) responses
+ * @param units number of ANs
+ */
+export function anTimeSeries(words: Float32Array, units: number, design: WordDesign): AnTimeSeries {
+  const grid = applyDesign(design, words);
+  const T = design.volumes;
+  const kept: number[] = [];
+  const mean = new Float64Array(units), sd = new Float64Array(units);
+  for (let u = 0; u < units; u++) {
+    let m = 0;
+    for (let t = 0; t < T; t++) m += grid[t * units + u] / T;
+    let s = 0;
+    for (let t = 0; t < T; t++) s += (grid[t * units + u] - m) ** 2 / T;
+    mean[u] = m;
+    sd[u] = Math.sqrt(s);
+    if (sd[u] > 1e-8 * (1 + Math.abs(m))) kept.push(u);
+  }
+  const K = kept.length, out = new Float32Array(T * K);
+  for (let t = 0; t < T; t++) {
+    kept.forEach((u, k) => (out[t * K + k] = (grid[t * units + u] - mean[u]) / sd[u]));
+  }
+  return { series: { rows: T, cols: K, data: out }, kept: Uint32Array.from(kept), dead: units - K };
+}
+
+/** Atoms learned from AN time series. */
+export interface ModelAtoms {
+  /** Atom time courses (volumes × K), unit norm. */
+  atoms: Matrix;
+  /** Codes (K × kept ANs). */
+  codes: Matrix;
+  alpha: number;
+  density: number;
+  /** Reconstruction R² of each layer's ANs: 1 − ||X − DC||² / ||X||². */
+  layerR2: number[];
+  /** Per atom and layer: ANs with positive and negative codes. */
+  subgroups: { atom: number; layer: number; positive: number; negative: number }[];
+}
+
+/**
+ * Learn K atoms from AN time series.
+ *
+ * @param layerOf layer of each kept AN
+ */
+export async function learnModelAtoms(
+  backend: Backend,
+  ts: AnTimeSeries,
+  layerOf: (an: number) => number,
+  layers: number,
+  options: { atoms: number; targetDensity: number; passes: number; seed: number },
+): Promise<ModelAtoms> {
+  const fit = await learnDictionary(backend, ts.series, {
+    atoms: options.atoms,
+    targetDensity: options.targetDensity,
+    passes: options.passes,
+    batchSize: Math.min(64, ts.series.cols),
+    seed: options.seed,
+  });
+  const T = ts.series.rows, N = ts.series.cols, K = options.atoms;
+  const recon = await backend.gemm(fit.dictionary, fit.codes);
+  const err = new Float64Array(layers), tot = new Float64Array(layers);
+  for (let n = 0; n < N; n++) {
+    const l = layerOf(ts.kept[n]);
+    for (let t = 0; t < T; t++) {
+      const x = ts.series.data[t * N + n];
+      err[l] += (x - recon.data[t * N + n]) ** 2;
+      tot[l] += x * x;
+    }
+  }
+  const subgroups: ModelAtoms["subgroups"] = [];
+  for (let k = 0; k < K; k++) {
+    for (let l = 0; l < layers; l++) {
+      subgroups.push({ atom: k, layer: l, positive: 0, negative: 0 });
+    }
+    for (let n = 0; n < N; n++) {
+      const c = fit.codes.data[k * N + n];
+      if (c === 0) continue;
+      const g = subgroups[k * layers + layerOf(ts.kept[n])];
+      if (c > 0) g.positive++;
+      else g.negative++;
+    }
+  }
+  return {
+    atoms: fit.dictionary,
+    codes: fit.codes,
+    alpha: fit.alpha,
+    density: fit.density,
+    layerR2: Array.from(err, (e, l) => (tot[l] > 0 ? 1 - e / tot[l] : NaN)),
+    subgroups,
+  };
+}
