@@ -80,14 +80,27 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       ANALYZE_HELP,
     );
   }
+  const atoms = Number(values.atoms), seed = Number(values.seed);
+  if (!Number.isInteger(atoms) || atoms < 1) {
+    throw new UsageError(
+      `--atoms must be a whole number ≥ 1: current value is "${values.atoms}"`,
+      ANALYZE_HELP,
+    );
+  }
+  if (!Number.isInteger(seed) || seed < 0) {
+    throw new UsageError(
+      `--seed must be a whole number ≥ 0: current value is "${values.seed}"`,
+      ANALYZE_HELP,
+    );
+  }
   await runDemo({
     outDir: values.out,
     data: { dataDir: values["data-dir"], ...(values.offline ? { download: false } : {}) },
     quiet: values.quiet,
     backend: values.backend as "auto" | "cpu" | "webgpu",
     permutations,
-    seed: Number(values.seed),
-    atoms: Number(values.atoms),
+    seed,
+    atoms,
     command: ["analyze", ...args],
   });
   return 0;
