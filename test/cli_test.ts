@@ -15,12 +15,11 @@ async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; out: string
   }
 }
 
-Deno.test({
-  name: "the demo writes a results folder whose files hold what the summary says",
-}, async () => {
+Deno.test("the demo writes a results folder whose files hold what the summary says", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const out = join(dir, "demo");
+    const cache = join(dir, "cache");
     const code = await main([
       "analyze",
       "--out",
@@ -29,6 +28,8 @@ Deno.test({
       "--offline",
       "--permutations",
       "20",
+      "--cache-dir",
+      cache,
     ]);
     assert.equal(code, 0);
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
@@ -116,6 +117,30 @@ Deno.test({
 
     const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
     assert.equal(prov.inputs.length, 2 + 28 * 3);
+
+    // A second run reads both models' activations from the cache and gives the same results.
+    const cached = [...Deno.readDirSync(join(dir, "cache", "activations"))];
+    assert.equal(cached.length, 2);
+    const again = join(dir, "again");
+    assert.equal(
+      await main([
+        "analyze",
+        "--out",
+        again,
+        "--quiet",
+        "--offline",
+        "--permutations",
+        "0",
+        "--cache-dir",
+        join(dir, "cache"),
+      ]),
+      0,
+    );
+    const second = JSON.parse(await Deno.readTextFile(join(again, "summary.json")));
+    assert.deepEqual(
+      second.models.map((m: { layerR2: number[] }) => m.layerR2),
+      summary.models.map((m: { layerR2: number[] }) => m.layerR2),
+    );
     assert.equal(prov.seed, 0);
     assert.ok(prov.inputs.every((i: { sha256: string }) => /^[0-9a-f]{64}$/.test(i.sha256)));
     assert.equal(prov.parameters.discarded, 10);

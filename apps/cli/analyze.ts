@@ -19,6 +19,8 @@ Options:
   --out DIR         results folder to write (default: results/demo); replaced atomically
   --data-dir DIR    folder holding the reference data (see 'deno task data where')
   --offline         never download reference data (same as BRAINORG_OFFLINE=1)
+  --cache-dir DIR   downloads and model activations are cached here (default:
+                    $BRAINORG_CACHE, else $XDG_CACHE_HOME/brainorg, else ~/.cache/brainorg)
   --backend NAME    compute backend: auto, webgpu or cpu (default: auto: WebGPU on a
                     hardware adapter, else the CPU)
   --permutations N  circular-shift permutations per subject for p-values (default: 200)
@@ -50,6 +52,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       options: {
         out: { type: "string", default: "results/demo" },
         "data-dir": { type: "string" },
+        "cache-dir": { type: "string" },
         offline: { type: "boolean", default: false },
         backend: { type: "string", default: "auto" },
         permutations: { type: "string", default: "200" },
@@ -95,7 +98,11 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   }
   await runDemo({
     outDir: values.out,
-    data: { dataDir: values["data-dir"], ...(values.offline ? { download: false } : {}) },
+    data: {
+      dataDir: values["data-dir"],
+      ...(values["cache-dir"] ? { cacheDir: values["cache-dir"] } : {}),
+      ...(values.offline ? { download: false } : {}),
+    },
     quiet: values.quiet,
     backend: values.backend as "auto" | "cpu" | "webgpu",
     permutations,

@@ -23,7 +23,7 @@ import {
   writeProvenance,
   writeTextFileAtomic,
 } from "@brainorg/common";
-import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import { type Backend, createBackend, fdrBH, type Matrix } from "@brainorg/kernels";
 import {
   applyDesign,
@@ -38,6 +38,7 @@ import { pearson } from "./stats.ts";
 import { encodeTargets, zscoreColumns } from "./roi_encoding.ts";
 import { anTimeSeries, learnModelAtoms } from "./model_atoms.ts";
 import {
+  cachedCapture,
   captureWords,
   createTokenizer,
   type LlamaModel,
@@ -289,12 +290,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const tokenizer = createTokenizer(trained.vocab);
     const K = options.atoms ?? 16;
     const wordsText = transcript.words.map((w) => w.word);
-    const pairs: [string, LlamaModel][] = [
-      ["stories260K", trained],
-      ["stories260K-random", randomizeWeights(trained, seed + 1)],
+    const pairs: [string, LlamaModel, string][] = [
+      ["stories260K", trained, modelFile.entry.sha256],
+      [
+        "stories260K-random",
+        randomizeWeights(trained, seed + 1),
+        `${modelFile.entry.sha256}:random:${seed + 1}`,
+      ],
     ];
-    for (const [name, model] of pairs) {
-      const acts = captureWords(model, tokenizer, wordsText, { context: 64 });
+    const captureOptions = { context: 64, aggregate: "mean" as const, units: "ffn_down_proj" };
+    for (const [name, model, modelKey] of pairs) {
+      const { activations: acts, cached } = await cachedCapture(
+        join(cacheDirFor(data), "activations"),
+        { model: modelKey, words: wordsText, options: captureOptions },
+        model.config.layers,
+        () => captureWords(model, tokenizer, wordsText, captureOptions),
+      );
+      if (cached) log(`${name}: activations read from the cache`);
       const ts = anTimeSeries(acts.data, acts.units, design);
       const atoms = await learnModelAtoms(
         backend,

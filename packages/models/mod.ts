@@ -18,3 +18,4 @@ export * from "./gguf_model.ts";
 export * from "./tokenizer.ts";
 export * from "./llama.ts";
 export * from "./capture.ts";
+export * from "./activation_cache.ts";

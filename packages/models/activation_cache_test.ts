@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cachedCapture } from "./activation_cache.ts";
+import type { WordActivations } from "./capture.ts";
+
+function fake(words: number, layers: number, per: number): WordActivations {
+  const units = layers * per;
+  return {
+    data: Float32Array.from({ length: words * units }, (_, i) => i * 0.5 - 3),
+    words,
+    units,
+    index: Array.from({ length: units }, (_, c) => ({ layer: Math.floor(c / per), unit: c % per })),
+    tokens: Array.from({ length: words }, (_, w) => [w + 10]),
+  };
+}
+
+Deno.test("activations are computed once, then read back identical; any key change misses", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let runs = 0;
+    const compute = () => (runs++, fake(3, 3, 4));
+    const key = { model: "abc", words: ["Alice", "was", "here"], options: { context: 64 } };
+    const first = await cachedCapture(dir, key, 3, compute);
+    assert.equal(first.cached, false);
+    const second = await cachedCapture(dir, key, 3, compute);
+    assert.equal(second.cached, true);
+    assert.equal(runs, 1);
+    assert.deepEqual(second.activations.data, first.activations.data);
+    assert.deepEqual(second.activations.tokens, first.activations.tokens);
+    assert.deepEqual(second.activations.index[5], { layer: 1, unit: 1 });
+    await cachedCapture(dir, { ...key, options: { context: 32 } }, 3, compute);
+    await cachedCapture(dir, { ...key, words: ["Alice", "was", "there"] }, 3, compute);
+    await cachedCapture(dir, { ...key, model: "abd" }, 3, compute);
+    assert.equal(runs, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a truncated cache file is not trusted: the capture is recomputed and rewritten", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let runs = 0;
+    const compute = () => (runs++, fake(2, 2, 3));
+    const key = { model: "m", words: ["a", "b"], options: {} };
+    await cachedCapture(dir, key, 2, compute);
+    const [folder] = [...Deno.readDirSync(dir)].map((e) => join(dir, e.name));
+    const layer = join(folder, "layer_01.f32");
+    await Deno.writeFile(layer, (await Deno.readFile(layer)).slice(0, 10));
+    const again = await cachedCapture(dir, key, 2, compute);
+    assert.equal(again.cached, false);
+    assert.equal(runs, 2);
+    assert.equal((await Deno.readFile(layer)).byteLength, 4 * 2 * 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
