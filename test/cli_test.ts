@@ -115,6 +115,12 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
       .split("\n");
     assert.equal(modelRoi.length, 1 + 2 * 2 * 27 * 6);
 
+    const report = await Deno.readTextFile(join(out, "report.html"));
+    assert.match(report, /<h2>Encoding of the ROIs<\/h2>\s*<figure><svg/);
+    assert.match(report, /stories260K-random: atoms \+ baseline/);
+    assert.match(report, /Excluded: s33 \(LATL: constant/);
+    assert.ok(!/https?:\/\//.test(report), "the report needs no network");
+
     const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
     assert.equal(prov.inputs.length, 2 + 28 * 3);
 

@@ -37,6 +37,7 @@ import { toCsv } from "./csv.ts";
 import { pearson } from "./stats.ts";
 import { encodeTargets, zscoreColumns } from "./roi_encoding.ts";
 import { anTimeSeries, learnModelAtoms } from "./model_atoms.ts";
+import { renderReport } from "./report.ts";
 import {
   cachedCapture,
   captureWords,
@@ -538,6 +539,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         toCsv(["layer", "r2"], m.layerR2.map((r2, layer) => ({ layer, r2 }))),
       );
     }
+    await writeTextFileAtomic(
+      join(dir, "report.html"),
+      renderReport(summary, provenance.createdAt),
+    );
     await writeProvenance(dir, provenance);
   });
   log(`results: ${options.outDir}`);

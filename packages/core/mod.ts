@@ -19,3 +19,4 @@ export * from "./demo.ts";
 export * from "./stats.ts";
 export * from "./roi_encoding.ts";
 export * from "./model_atoms.ts";
+export * from "./report.ts";

@@ -1,0 +1,150 @@
+/**
+ * A static `report.html` for a results folder: the key tables and plots,
+ * readable in any browser without a server or a network.
+ *
+ * @module
+ */
+
+import type { DemoSummary } from "./demo.ts";
+
+function esc(v: unknown): string {
+  return String(v).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
+}
+
+function num(v: number, digits = 3): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : "–";
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${
+    rows.map((r) =>
+      `<tr>${r.map((c) => `<td>${typeof c === "number" ? num(c) : esc(c)}</td>`).join("")}</tr>`
+    ).join("")
+  }</tbody></table>`;
+}
+
+/** Grouped bars: one group per label, one bar per series, values on a shared axis from 0. */
+function bars(
+  labels: string[],
+  series: { name: string; color: string; values: number[] }[],
+  title: string,
+): string {
+  const W = 640, H = 240, left = 40, bottom = 30, top = 20;
+  const max = Math.max(0.05, ...series.flatMap((s) => s.values.map((v) => Math.abs(v))));
+  const min = Math.min(0, ...series.flatMap((s) => s.values));
+  const y = (v: number) => top + (H - top - bottom) * (max - v) / (max - min);
+  const gw = (W - left) / labels.length, bw = (gw * 0.8) / series.length;
+  let svg = `<svg role="img" aria-label="${
+    esc(title)
+  }" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">`;
+  svg += `<text x="${left}" y="12" font-size="12">${esc(title)}</text>`;
+  svg += `<line x1="${left}" x2="${W}" y1="${y(0)}" y2="${y(0)}" stroke="#444"/>`;
+  for (const t of [max, max / 2, 0, min].filter((v, i, a) => a.indexOf(v) === i)) {
+    svg += `<text x="${left - 4}" y="${y(t) + 4}" font-size="10" text-anchor="end">${
+      num(t, 2)
+    }</text>`;
+  }
+  labels.forEach((label, i) => {
+    series.forEach((s, j) => {
+      const v = s.values[i], x = left + i * gw + gw * 0.1 + j * bw;
+      svg += `<rect x="${x}" y="${Math.min(y(v), y(0))}" width="${bw - 1}" height="${
+        Math.abs(y(v) - y(0))
+      }" fill="${s.color}"><title>${esc(s.name)} ${esc(label)}: ${num(v)}</title></rect>`;
+    });
+    svg += `<text x="${left + i * gw + gw / 2}" y="${H - 10}" font-size="11" text-anchor="middle">${
+      esc(label)
+    }</text>`;
+  });
+  svg += "</svg>";
+  const legend = series.map((s) =>
+    `<span class="key"><i style="background:${s.color}"></i>${esc(s.name)}</span>`
+  ).join(" ");
+  return `<figure>${svg}<figcaption>${legend}</figcaption></figure>`;
+}
+
+/**
+ * Render the demo's report.
+ *
+ * @param summary what `summary.json` holds
+ * @param createdAt when the results were made (from the provenance)
+ */
+export function renderReport(summary: DemoSummary, createdAt: string): string {
+  const rois = summary.baselineEncoding.group.map((g) => g.roi);
+  const combined = (name: string) =>
+    summary.models.find((m) => m.name === name)?.group.filter((g) =>
+      g.variant === "atoms+baseline"
+    ) ?? [];
+  const colors = ["#1f77b4", "#d62728", "#7f7f7f"];
+  const series = [
+    {
+      name: "baseline (word rate + sound power)",
+      color: "#bbbbbb",
+      values: summary.baselineEncoding.group.map((g) => g.meanR),
+    },
+    ...summary.models.map((m, i) => ({
+      name: `${m.name}: atoms + baseline`,
+      color: colors[i % colors.length],
+      values: rois.map((roi) => combined(m.name).find((g) => g.roi === roi)?.meanR ?? NaN),
+    })),
+  ];
+  const steps = table(
+    ["step", "status", "what"],
+    summary.steps.map((s) => [s.step, s.status, s.what]),
+  );
+  const excluded = summary.subjects.filter((s) => !s.usable);
+  const models = summary.models.map((m) => `
+    <h3>${esc(m.name)}</h3>
+    <p>${m.ans} ANs (${m.deadAns} constant, dropped), ${m.atoms} atoms, α = ${
+    num(m.alpha)
+  }, code density ${num(m.codeDensity, 2)}.
+    Reconstruction R² by layer: ${m.layerR2.map((r, l) => `L${l} ${num(r, 2)}`).join(", ")}.</p>
+    ${
+    table(
+      ["variant", "ROI", "mean r", "t", "subjects q ≤ 0.05", "gain over baseline", "paired t"],
+      m.group.map((
+        g,
+      ) => [g.variant, g.roi, g.meanR, g.t, String(g.significant), g.gainOverBaseline, g.tGain]),
+    )
+  }`).join("");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>brainorg report</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}
+th{background:#f3f3f3}td.n{text-align:right}figure{margin:1em 0}
+.key{margin-right:1em}.key i{display:inline-block;width:10px;height:10px;margin-right:4px}
+</style></head><body>
+<h1>brainorg results</h1>
+<p>brainorg ${esc(summary.brainorg)}, ${esc(createdAt)}; backend ${esc(summary.backend.name)} (${
+    esc(summary.backend.implementation)
+  }).
+Status: ${esc(summary.status)} — steps not yet built are listed as pending.</p>
+<h2>Steps</h2>${steps}
+<h2>Stimulus and data</h2>
+<p>${summary.stimulus.words} words (${summary.stimulus.dropped} silences dropped) on ${summary.stimulus.volumes} volumes,
+TR ${summary.stimulus.tr} s, ${summary.stimulus.discarded} volumes discarded. Word rate against the authors' regressor:
+r ≥ ${
+    num(Math.min(...summary.wordRateCheck.map((w) => w.r)))
+  } in all ${summary.wordRateCheck.length} subjects.</p>
+<p>Excluded: ${
+    excluded.length ? excluded.map((s) => `${esc(s.id)} (${esc(s.reason)})`).join("; ") : "none"
+  }.</p>
+<h2>Encoding of the ROIs</h2>
+${bars(rois, series, "mean held-out r across subjects")}
+<h3>Baseline: word rate + sound power</h3>
+${
+    table(
+      ["ROI", "subjects", "mean r", "t (Fisher z)", "subjects q ≤ 0.05"],
+      summary.baselineEncoding.group.map((
+        g,
+      ) => [g.roi, String(g.subjects), g.meanR, g.t, String(g.significant)]),
+    )
+  }
+<h2>Models</h2>${models}
+<p>Files: <code>summary.json</code>, <code>encoding/*.csv</code>, <code>models/*/atoms.csv</code>, <code>provenance.json</code>.</p>
+</body></html>
+`;
+}
