@@ -39,20 +39,6 @@ const USAGE_OUT = 0x80 | 0x04; // STORAGE | COPY_SRC
 const USAGE_READ = 0x01 | 0x08; // MAP_READ | COPY_DST
 const USAGE_UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
 
-/** Dense copy of rows [r0, r0+nr) × columns [c0, c0+nc) of a view. */
-function packBlock(v: MatrixView, r0: number, nr: number, c0: number, nc: number): Float32Array {
-  const stride = v.rowStride ?? v.cols, off = v.offset ?? 0;
-  if (c0 === 0 && nc === stride && off === 0) {
-    return v.data.subarray(r0 * stride, (r0 + nr) * stride);
-  }
-  const out = new Float32Array(nr * nc);
-  for (let r = 0; r < nr; r++) {
-    const s = off + (r0 + r) * stride + c0;
-    out.set(v.data.subarray(s, s + nc), r * nc);
-  }
-  return out;
-}
-
 function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
@@ -329,7 +315,11 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
     const out = new Float32Array(outPerCol * cols);
     for (let c0 = 0; c0 < cols; c0 += step) {
       const nc = Math.min(step, cols - c0);
-      const res = await go(views.map((v) => packBlock(v, 0, rows, c0, nc)), rows, nc);
+      const res = await go(
+        views.map((v) => packPadded(v, false, 0, rows, c0, nc, rows, nc)),
+        rows,
+        nc,
+      );
       for (let q = 0; q < outPerCol; q++) {
         out.set(res.subarray(q * nc, (q + 1) * nc), q * cols + c0);
       }
@@ -386,7 +376,10 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
         const res = await ctx.run(
           stackedR2Kernel,
           { n, p: nc, S },
-          [packBlock(pred, 0, pred.rows, c0, nc), packBlock(y, 0, n, c0, nc)],
+          [
+            packPadded(pred, false, 0, pred.rows, c0, nc, pred.rows, nc),
+            packPadded(y, false, 0, n, c0, nc, n, nc),
+          ],
           S * nc,
         );
         for (let s = 0; s < S; s++) out.set(res.subarray(s * nc, (s + 1) * nc), s * p + c0);
