@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../apps/cli/main.ts";
+import { readNifti } from "@brainorg/neuro";
 
 async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
   const log = console.log, error = console.error;
@@ -28,12 +29,16 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
       "--offline",
       "--permutations",
       "20",
+      "--voxel-permutations",
+      "20",
+      "--phantom-subjects",
+      "5",
       "--cache-dir",
       cache,
     ]);
     assert.equal(code, 0);
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
-    assert.equal(summary.schema, "brainorg.results/0");
+    assert.equal(summary.schema, "brainorg.results/1");
     assert.equal(summary.stimulus.words, 2127);
     assert.equal(summary.stimulus.volumes, 362);
     assert.equal(summary.subjects.length, 28);
@@ -115,6 +120,38 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
       .split("\n");
     assert.equal(modelRoi.length, 1 + 2 * 2 * 27 * 6);
 
+    // The voxel level: the phantom's planted links are found with stories260K's atoms.
+    const voxel = summary.voxel;
+    assert.equal(voxel.phantom.links.length, 8);
+    assert.equal(voxel.phantom.subjects, 5);
+    const planted = voxel.models[0];
+    assert.equal(planted.name, "stories260K");
+    assert.ok(planted.recovery.precision >= 0.9, JSON.stringify(planted.recovery));
+    assert.ok(planted.recovery.recall >= 0.9, JSON.stringify(planted.recovery));
+    assert.deepEqual(planted.recovery.undrivenLinked, []);
+    assert.equal(planted.templates[0].name, "Yeo-7");
+    assert.equal(planted.templates[0].metrics.networksEngaged, 7);
+    const tMap = await readNifti(join(out, "voxels", "stories260K", "group_t.nii.gz"));
+    assert.deepEqual(tMap.shape, [45, 54, 45, 16]);
+    const labels = await readNifti(join(out, "voxels", "stories260K", "atom_labels.nii.gz"));
+    const linkedAtoms = new Set(
+      planted.templates[0].links.map((l: { atom: number }) => l.atom + 1),
+    );
+    assert.ok(labels.data.every((v) => v === 0 || linkedAtoms.has(v)));
+    assert.ok(labels.data.some((v) => v > 0));
+    const cells =
+      (await Deno.readTextFile(join(out, "voxels", "stories260K", "networks_Yeo-7.csv")))
+        .trim().split("\n");
+    assert.equal(cells.length, 1 + 16 * 2 * 7);
+    const z = await readNifti(join(out, "voxels", "stories260K", "subjects", "sub-01_z.nii.gz"));
+    assert.equal(z.shape[3], 16);
+    const recovery = await Deno.readTextFile(join(out, "voxels", "recovery.csv"));
+    assert.match(recovery, /^model,truePositives,/);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(join(out, "phantom", "truth.json"))).links.length,
+      8,
+    );
+
     const report = await Deno.readTextFile(join(out, "report.html"));
     assert.match(report, /<h2>Encoding of the ROIs<\/h2>\s*<figure><svg/);
     assert.match(report, /stories260K-random: atoms \+ baseline/);
@@ -137,6 +174,7 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
         "--offline",
         "--permutations",
         "0",
+        "--no-phantom",
         "--cache-dir",
         join(dir, "cache"),
       ]),

@@ -8,6 +8,7 @@ import { ChecksumError, DataNotFoundError, InputError } from "@brainorg/common";
 import { BRAINORG_VERSION } from "@brainorg/common";
 import { analyzeCommand } from "./analyze.ts";
 import { dataCommand } from "./data.ts";
+import { phantomCommand } from "./phantom.ts";
 import { EXIT } from "./exit_codes.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -15,6 +16,7 @@ const HELP = `brainorg ${BRAINORG_VERSION} — brain-like functional organizatio
 
 Usage:
   deno task analyze [options]     the main job (no options: the built-in demo)
+  deno task phantom [options]     write a voxel-level phantom with planted atom → network links
   deno task data <command>        reference data: list, where, verify, fetch
 
 Run a command with --help for its options.
@@ -41,6 +43,8 @@ export async function main(args: string[]): Promise<number> {
         return await analyzeCommand(rest);
       case "data":
         return await dataCommand(rest);
+      case "phantom":
+        return await phantomCommand(rest);
       case "--version":
         console.log(BRAINORG_VERSION);
         return EXIT.ok;

@@ -1,14 +1,13 @@
 /**
  * The built-in demo: the Alice story and the 28 Alice subjects' ROI data.
  *
- * Implemented so far: stimulus timing (TextGrid → TR-grid word-rate
- * regressor, checked against the authors' own regressor for every subject),
- * data checks (unusable subjects excluded with the reason), and the
- * baseline encoding model of the Alice analysis (the authors' word-rate and
- * sound-power regressors → each ROI, ridge with cross-validated α,
- * held-out r, circular-shift permutation p-values, FDR). Capture,
- * dictionary learning, atom encoding and network matching are listed as
- * pending in the summary until they exist.
+ * Stimulus timing (TextGrid → TR-grid word-rate regressor, checked against
+ * the authors' own regressor for every subject), data checks (unusable
+ * subjects excluded with the reason), the baseline encoding model of the
+ * Alice analysis (the authors' word-rate and sound-power regressors → each
+ * ROI), stories260K and its random-weights control → atoms → ROIs, and the
+ * voxel level on a phantom planted with the model's atoms on Yeo-7: maps,
+ * group statistics, network links, organization metrics and recovery.
  *
  * @module
  */
@@ -23,29 +22,17 @@ import {
   writeProvenance,
   writeTextFileAtomic,
 } from "@brainorg/common";
-import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import type { ResolveOptions } from "@brainorg/datasets";
 import { type Backend, createBackend, fdrBH, type Matrix } from "@brainorg/kernels";
-import {
-  applyDesign,
-  buildWordDesign,
-  checkSeries,
-  readRoiTable,
-  readTranscript,
-} from "@brainorg/neuro";
-import { ALICE_ROIS, ALICE_TEXTGRID, ALICE_TIMING, resolveAliceSubjects } from "./alice.ts";
+import { applyDesign, checkSeries, readRoiTable } from "@brainorg/neuro";
+import { ALICE_ROIS, ALICE_TIMING, resolveAliceSubjects } from "./alice.ts";
+import { aliceModelAtoms, aliceStimulus } from "./alice_atoms.ts";
+import { runPhantomVoxels, type VoxelSummary } from "./demo_voxels.ts";
+import { atomsCsv } from "./phantom_files.ts";
 import { toCsv } from "./csv.ts";
 import { pearson } from "./stats.ts";
 import { encodeTargets, zscoreColumns } from "./roi_encoding.ts";
-import { anTimeSeries, learnModelAtoms } from "./model_atoms.ts";
 import { renderReport } from "./report.ts";
-import {
-  cachedCapture,
-  captureWords,
-  createTokenizer,
-  type LlamaModel,
-  randomizeWeights,
-  readGgufLlama,
-} from "@brainorg/models";
 
 /** Options of {@linkcode runDemo}. */
 export interface DemoOptions {
@@ -63,6 +50,12 @@ export interface DemoOptions {
   seed?: number;
   /** Atoms per model. Default: 16 (stories260K has 320 ANs). */
   atoms?: number;
+  /** The voxel-level phantom part; false skips it. Default: true. */
+  phantom?: boolean;
+  /** Phantom subjects. Default: 6. */
+  phantomSubjects?: number;
+  /** Surrogates of the voxel-level null. Default: 100. */
+  voxelPermutations?: number;
   /** The command line, for provenance. */
   command?: string[];
   /** Lines of the run's narrative (default: stderr unless quiet). */
@@ -99,8 +92,18 @@ export const DEMO_STEPS = [
     status: "done",
     what: "atoms (± baseline) → each ROI, held-out r, permutation p",
   },
-  { step: "voxel-encoding", status: "pending", what: "atoms → voxels, group maps (issues 7, 8)" },
-  { step: "networks", status: "pending", what: "maps vs Yeo-7/17 and Giles (issue 7)" },
+  {
+    step: "voxel-encoding",
+    status: "done",
+    what: "phantom (stories260K atoms planted on Yeo-7, 6 subjects, 4 mm): ridge CV per voxel, " +
+      "held-out r, shift null, coefficient z, group t",
+  },
+  {
+    step: "networks",
+    status: "done",
+    what:
+      "group maps vs Yeo-7 and Giles-39 (Dice, per-cell null, FDR), organization metrics, recovery",
+  },
 ] as const;
 
 /** One subject × ROI result of the baseline model. */
@@ -126,8 +129,8 @@ export interface RoiGroupScore {
 
 /** What the demo found, as written to `summary.json`. */
 export interface DemoSummary {
-  schema: "brainorg.results/0";
-  status: "partial";
+  schema: "brainorg.results/1";
+  status: "complete";
   brainorg: string;
   steps: typeof DEMO_STEPS;
   backend: Backend["info"];
@@ -142,6 +145,8 @@ export interface DemoSummary {
     group: RoiGroupScore[];
   };
   models: ModelSummary[];
+  /** The voxel level (absent when the phantom part was skipped). */
+  voxel?: VoxelSummary;
 }
 
 /** One model's atoms and how well they encode the ROIs. */
@@ -211,13 +216,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const permutations = options.permutations ?? 200, seed = options.seed ?? 0, folds = 5;
   log("brainorg demo: the Alice story (Brennan et al. 2016), 28 subjects, 6 ROIs");
 
-  const textgrid = await resolveDataFile(ALICE_TEXTGRID, data);
-  const transcript = await readTranscript(textgrid.path);
-  const dropped = transcript.dropped.reduce((s, d) => s + d.count, 0);
-  const design = buildWordDesign(transcript, {
-    tr: ALICE_TIMING.tr,
-    runs: [{ volumes: ALICE_TIMING.volumes, discarded: ALICE_TIMING.discarded }],
-  });
+  const stimulus = await aliceStimulus(data);
+  const { transcript, design, dropped } = stimulus;
   const rate = applyDesign(design, new Float32Array(transcript.words.length).fill(1));
   log(
     `stimulus: ${transcript.words.length} words (${dropped} silences dropped) → ` +
@@ -245,7 +245,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     layerR2: number[];
   }[] = [];
   let group: RoiGroupScore[] = [];
-  const modelFile = await resolveDataFile("models/stories260K.gguf", data);
+  let voxel: Awaited<ReturnType<typeof runPhantomVoxels>> | undefined;
+  let modelPath = "";
   try {
     for (const s of subjects) {
       const theirRate = await readColumn(s.rate);
@@ -287,45 +288,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     group = groupScores(scores);
 
     // The model and its random-weights control: ANs per word → TR grid → atoms → ROIs.
-    const trained = await readGgufLlama(modelFile.path);
-    const tokenizer = createTokenizer(trained.vocab);
     const K = options.atoms ?? 16;
-    const wordsText = transcript.words.map((w) => w.word);
-    const pairs: [string, LlamaModel, string][] = [
-      ["stories260K", trained, modelFile.entry.sha256],
-      [
-        "stories260K-random",
-        randomizeWeights(trained, seed + 1),
-        `${modelFile.entry.sha256}:random:${seed + 1}`,
-      ],
-    ];
-    const captureOptions = { context: 64, aggregate: "mean" as const, units: "ffn_down_proj" };
-    for (const [name, model, modelKey] of pairs) {
-      const { activations: acts, cached } = await cachedCapture(
-        join(cacheDirFor(data), "activations"),
-        { model: modelKey, words: wordsText, options: captureOptions },
-        model.config.layers,
-        () => captureWords(model, tokenizer, wordsText, captureOptions),
-      );
-      if (cached) log(`${name}: activations read from the cache`);
-      const ts = anTimeSeries(acts.data, acts.units, design);
-      const atoms = await learnModelAtoms(
-        backend,
-        ts,
-        (an) => acts.index[an].layer,
-        model.config.layers,
-        {
-          atoms: K,
-          targetDensity: 0.2,
-          passes: 20,
-          seed,
-        },
-      );
-      log(
-        `${name}: ${acts.units} ANs (${ts.dead} dead), ${K} atoms, code density ` +
-          `${atoms.density.toFixed(2)}, reconstruction R² by layer ` +
-          atoms.layerR2.map((r) => r.toFixed(2)).join(" "),
-      );
+    const learned = await aliceModelAtoms(backend, stimulus, { data, atoms: K, seed, log });
+    modelPath = learned.modelPath;
+    for (const { name, source, ans, deadAns, atoms } of learned.models) {
       const atomRegressors = zscoreColumns(atoms.atoms);
       const rows: (RoiScore & { model: string; variant: string })[] = [];
       const modelProgress = createProgress({
@@ -383,9 +349,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       }
       models.push({
         name,
-        source: model.source,
-        ans: acts.units,
-        deadAns: ts.dead,
+        source,
+        ans,
+        deadAns,
         atoms: K,
         alpha: atoms.alpha,
         codeDensity: atoms.density,
@@ -397,6 +363,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         atoms: atoms.atoms,
         subgroups: atoms.subgroups,
         layerR2: atoms.layerR2,
+      });
+    }
+    if (options.phantom ?? true) {
+      voxel = await runPhantomVoxels(backend, learned.models, {
+        data,
+        subjects: options.phantomSubjects ?? 6,
+        r2: 0.1,
+        permutations: options.voxelPermutations ?? 100,
+        seed,
+        tr: ALICE_TIMING.tr,
+        log,
+        onProgress: voxelProgress(options.quiet),
       });
     }
   } finally {
@@ -419,13 +397,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         `${g.significant}/${g.subjects} subjects q ≤ 0.05`,
     );
   }
-  for (const s of DEMO_STEPS.filter((s) => s.status === "pending")) {
-    log(`pending: ${s.step} — ${s.what}`);
-  }
 
   const summary: DemoSummary = {
-    schema: "brainorg.results/0",
-    status: "partial",
+    schema: "brainorg.results/1",
+    status: "complete",
     brainorg: BRAINORG_VERSION,
     steps: DEMO_STEPS,
     backend: backend.info,
@@ -446,11 +421,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       seed,
       group,
     },
+    ...(voxel ? { voxel: voxel.summary } : {}),
   };
   const provenance = await createProvenance({
     inputs: [
-      { role: "transcript", path: textgrid.path },
-      { role: "model", path: modelFile.path },
+      { role: "transcript", path: stimulus.path },
+      { role: "model", path: modelPath },
       ...subjects.flatMap((s) => [
         { role: `roi-timecourses:${s.id}`, path: s.timecourses },
         { role: `word-rate:${s.id}`, path: s.rate },
@@ -464,6 +440,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       radius: "6mm",
       folds,
       permutations,
+      atoms: options.atoms ?? 16,
+      targetDensity: 0.2,
+      phantom: options.phantom ?? true,
+      phantomSubjects: options.phantomSubjects ?? 6,
+      voxelPermutations: options.voxelPermutations ?? 100,
+      voxelP: 0.01,
     },
     seed,
     backend: { ...backend.info },
@@ -520,16 +502,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ),
     );
     for (const m of modelFiles) {
-      const K = m.atoms.cols;
-      const header = ["volume", ...Array.from({ length: K }, (_, k) => `atom${k}`)].join(",");
-      const lines = Array.from(
-        { length: m.atoms.rows },
-        (_, t) => [t, ...Array.from(m.atoms.data.subarray(t * K, (t + 1) * K))].join(","),
-      );
-      await writeTextFileAtomic(
-        join(dir, "models", m.name, "atoms.csv"),
-        [header, ...lines].join("\n") + "\n",
-      );
+      await writeTextFileAtomic(join(dir, "models", m.name, "atoms.csv"), atomsCsv(m.atoms));
       await writeTextFileAtomic(
         join(dir, "models", m.name, "subgroups.csv"),
         toCsv(["atom", "layer", "positive", "negative"], m.subgroups),
@@ -539,6 +512,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         toCsv(["layer", "r2"], m.layerR2.map((r2, layer) => ({ layer, r2 }))),
       );
     }
+    await voxel?.write(dir);
     await writeTextFileAtomic(
       join(dir, "report.html"),
       renderReport(summary, provenance.createdAt),
@@ -547,4 +521,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   });
   log(`results: ${options.outDir}`);
   return summary;
+}
+
+/** Progress bars for the voxel steps, one per label. */
+function voxelProgress(quiet?: boolean) {
+  const bars = new Map<string, ReturnType<typeof createProgress>>();
+  return (label: string, done: number, total: number) => {
+    let bar = bars.get(label);
+    if (!bar) bars.set(label, bar = createProgress({ label, total, quiet }));
+    bar.tick();
+    if (done === total) bar.done();
+  };
 }

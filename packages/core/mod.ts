@@ -1,7 +1,8 @@
 /**
  * The brainorg pipeline: stimulus → activations → time series → atoms →
- * maps → networks → report. Today it holds the stimulus and data-check steps
- * and the built-in demo that runs them.
+ * maps → networks → report: the Alice stimulus and ROI analysis, model
+ * atoms, voxel-wise encoding with permutation nulls, group maps, network
+ * matching, organization metrics, the phantom, and the built-in demo.
  *
  * @example
  * ```ts
@@ -20,3 +21,12 @@ export * from "./stats.ts";
 export * from "./roi_encoding.ts";
 export * from "./model_atoms.ts";
 export * from "./report.ts";
+export * from "./alice_atoms.ts";
+export * from "./clean.ts";
+export * from "./voxel_encoding.ts";
+export * from "./networks.ts";
+export * from "./organization.ts";
+export * from "./phantom.ts";
+export * from "./phantom_files.ts";
+export * from "./voxel_analysis.ts";
+export * from "./demo_voxels.ts";

@@ -21,6 +21,7 @@ export * from "./cpu_backend.ts";
 export * from "./linalg.ts";
 export * from "./cross_validation.ts";
 export * from "./ridge.ts";
+export * from "./ridge_fixed.ts";
 export * from "./lasso_batch.ts";
 export * from "./lasso_cd_reference.ts";
 export * from "./webgpu_device.ts";

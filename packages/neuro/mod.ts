@@ -27,3 +27,4 @@ export * from "./hrf.ts";
 export * from "./tr_grid.ts";
 export * from "./roi_table.ts";
 export * from "./atlas.ts";
+export * from "./smooth.ts";

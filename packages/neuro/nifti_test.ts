@@ -176,6 +176,21 @@ Deno.test({
       assert.equal(lb.dtype, "int16");
       assert.equal(lb.intent, 1002);
       assert.deepEqual(lb.data, [...labels.data]);
+
+      // int16 with a scale factor: nibabel applies scl_slope and gets the values to 1/32767.
+      const wide = {
+        shape: [3, 2, 2],
+        affine,
+        data: Float32Array.from({ length: 12 }, (_, i) => 100 + Math.sin(i) * 7.3),
+      };
+      await writeNifti(join(dir, "scaled.nii"), wide, { datatype: "int16", scale: true });
+      const sc = await runPython<Record<string, number[]>>(READ_BACK, [join(dir, "scaled.nii")], [
+        "nibabel",
+      ]);
+      const peak = Math.max(...wide.data.map(Math.abs));
+      sc.data.forEach((v, i) =>
+        assert.ok(Math.abs(v - wide.data[i]) <= peak / 32767, `${v} vs ${wide.data[i]}`)
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

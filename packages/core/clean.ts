@@ -1,0 +1,63 @@
+/**
+ * Signal cleaning before encoding (nilearn's `signal.clean` with
+ * `standardize="zscore"` and `high_pass`): a discrete cosine basis below the
+ * cutoff frequency is regressed out of each run, then each column is
+ * z-scored. Regressors and BOLD data get the same treatment so that slow
+ * drifts explain neither.
+ *
+ * @module
+ */
+
+import type { Backend, Matrix } from "@brainorg/kernels";
+
+/**
+ * The DCT-II basis of SPM's high-pass filter with the constant: columns
+ * cos(π k (t + ½) / n) for k = 0 … ⌊2 n tr / cutoff⌋, orthonormal: (n × m).
+ */
+export function dctBasis(n: number, tr: number, cutoffSeconds: number): Matrix {
+  const m = Math.max(1, Math.floor((2 * n * tr) / cutoffSeconds) + 1);
+  const data = new Float32Array(n * m);
+  for (let k = 0; k < m; k++) {
+    const scale = k === 0 ? Math.sqrt(1 / n) : Math.sqrt(2 / n);
+    for (let t = 0; t < n; t++) data[t * m + k] = scale * Math.cos((Math.PI * k * (t + 0.5)) / n);
+  }
+  return { rows: n, cols: m, data };
+}
+
+/** Options of {@linkcode cleanSeries}. */
+export interface CleanOptions {
+  /** Repetition time in seconds. */
+  tr: number;
+  /** High-pass cutoff period in seconds (SPM's default 128); 0 removes only the mean. Default: 128. */
+  highPassSeconds?: number;
+}
+
+/**
+ * High-pass filter and z-score every column (population SD; constant
+ * columns become 0).
+ *
+ * @param m (T × V), row-major
+ * @returns a new (T × V) matrix
+ */
+export async function cleanSeries(
+  backend: Backend,
+  m: Matrix,
+  options: CleanOptions,
+): Promise<Matrix> {
+  const cutoff = options.highPassSeconds ?? 128;
+  const basis = cutoff > 0
+    ? dctBasis(m.rows, options.tr, cutoff)
+    : { rows: m.rows, cols: 1, data: new Float32Array(m.rows).fill(1 / Math.sqrt(m.rows)) };
+  const coef = await backend.gemm(basis, m, { transA: true });
+  const fitted = await backend.gemm(basis, coef);
+  const { rows: T, cols: V } = m, out = new Float32Array(T * V);
+  for (let i = 0; i < out.length; i++) out[i] = m.data[i] - fitted.data[i];
+  const ss = new Float64Array(V);
+  for (let t = 0; t < T; t++) for (let v = 0; v < V; v++) ss[v] += out[t * V + v] ** 2;
+  const inv = ss.map((s) => {
+    const sd = Math.sqrt(s / T);
+    return sd > 1e-6 ? 1 / sd : 0;
+  });
+  for (let t = 0; t < T; t++) for (let v = 0; v < V; v++) out[t * V + v] *= inv[v];
+  return { rows: T, cols: V, data: out };
+}

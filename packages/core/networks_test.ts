@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { diceTable, NetworkMatcher, networkSets, normalUpper } from "./networks.ts";
+import { organizationMetrics } from "./organization.ts";
+import { dctBasis } from "./clean.ts";
+import { oneSampleT } from "./voxel_encoding.ts";
+import { havePython, runPython } from "../../test/python.ts";
+
+const nets = networkSets([
+  { index: 1, name: "A", values: Float32Array.of(1, 1, 1, 0, 0, 0) },
+  { index: 2, name: "B", values: Float32Array.of(0, 0, 0, 1, 1, 0) },
+], "labels");
+
+Deno.test("Dice and overlap of thresholded positive and negative parts", () => {
+  // atom 0: + on voxels 0,1 (inside A), − on voxel 3 (inside B); atom 1: nothing.
+  const stat = { rows: 2, cols: 6, data: Float32Array.of(5, 4, 0.5, -6, 0, 0, 0, 0, 0, 0, 0, 0) };
+  const { dice, overlap, voxels } = diceTable(stat, nets, 3);
+  assert.deepEqual([...voxels], [2, 1, 0, 0]);
+  assert.equal(dice[0], (2 * 2) / (2 + 3)); // atom 0 +, A
+  assert.equal(dice[1], 0); // atom 0 +, B
+  assert.equal(dice[3], (2 * 1) / (1 + 2)); // atom 0 −, B
+  assert.equal(overlap[0], 1);
+  assert.equal(dice[4], 0);
+});
+
+Deno.test("continuous templates keep their top voxels", () => {
+  const [s] = networkSets(
+    [{ index: 1, name: "ica", values: Float32Array.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9) }],
+    "continuous",
+    0.8,
+  );
+  assert.deepEqual([...s.member], [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+});
+
+Deno.test("a match beats a null of chance maps; chance maps do not link", () => {
+  const matcher = new NetworkMatcher(nets, 3);
+  for (let j = 0; j < 19; j++) {
+    const data = new Float32Array(12);
+    data[j % 6] = 5; // one random voxel per null map
+    matcher.observe({ rows: 2, cols: 6, data });
+  }
+  const real = { rows: 2, cols: 6, data: Float32Array.of(5, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 5) };
+  const cells = matcher.match(real);
+  const linked = cells.filter((c) => c.linked);
+  assert.deepEqual(linked.map((c) => [c.atom, c.sign, c.networkName]), [[0, 1, "A"]]);
+  assert.equal(linked[0].dice, 1);
+  assert.ok(linked[0].p <= 1 / 20 + 1e-12);
+});
+
+Deno.test("normalUpper is the standard normal tail", () => {
+  assert.ok(Math.abs(normalUpper(1.959964) - 0.025) < 1e-6);
+  assert.ok(Math.abs(normalUpper(-1) - 0.841344746) < 1e-6);
+  assert.ok(Math.abs(normalUpper(0) - 0.5) < 1e-7);
+});
+
+Deno.test("organization metrics follow their definitions", () => {
+  const T = 50;
+  const course = (f: (t: number) => number) => Array.from({ length: T }, (_, t) => f(t));
+  const a = course((t) => Math.sin(t / 3)), b = course((t) => Math.sin(t / 3) + 0.1 * Math.cos(t));
+  const c = course((t) => Math.cos(t / 7));
+  const atoms = { rows: T, cols: 3, data: new Float32Array(T * 3) };
+  for (let t = 0; t < T; t++) atoms.data.set([a[t], b[t], c[t]], t * 3);
+  const cell = (atom: number, sign: 1 | -1, network: number) => ({
+    atom,
+    sign,
+    network,
+    networkName: "",
+    voxels: 1,
+    dice: 0.5,
+    overlap: 1,
+    p: 0.01,
+    z: 5,
+    q: 0.01,
+    pFWE: 0.01,
+    linked: true,
+  });
+  const parts = [Uint8Array.of(1, 1, 0, 0), Uint8Array.of(1, 0, 0, 0), Uint8Array.of(0, 0, 1, 1)];
+  const m = organizationMetrics(
+    [cell(0, 1, 0), cell(1, 1, 0), cell(2, -1, 1)],
+    ["A", "B", "C", "D"],
+    atoms,
+    [[4, 0], [2, 2], [1, 1]],
+    (atom) => parts[atom],
+  );
+  assert.equal(m.links, 3);
+  assert.equal(m.networksEngaged, 2);
+  const h = -(2 / 3) * Math.log2(2 / 3) - (1 / 3) * Math.log2(1 / 3);
+  assert.ok(Math.abs(m.assignmentEntropy - h) < 1e-12);
+  assert.ok(Math.abs(m.normalizedEntropy - h / 2) < 1e-12);
+  assert.ok(Math.abs(m.layerSpread - (0 + 1 + 1) / 3) < 1e-12);
+  assert.equal(m.consistency.perNetwork.length, 1);
+  assert.ok(m.consistency.timeCourse > 0.95);
+  assert.ok(Math.abs(m.consistency.mapOverlap - 2 / 3) < 1e-12);
+});
+
+Deno.test("the DCT high-pass basis is orthonormal and has SPM's size", () => {
+  const b = dctBasis(362, 2, 128);
+  assert.equal(b.cols, Math.floor((2 * 362 * 2) / 128) + 1);
+  for (let i = 0; i < b.cols; i++) {
+    for (let j = 0; j < b.cols; j++) {
+      let s = 0;
+      for (let t = 0; t < b.rows; t++) s += b.data[t * b.cols + i] * b.data[t * b.cols + j];
+      assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-5);
+    }
+  }
+});
+
+Deno.test({
+  name: "oneSampleT matches scipy.stats.ttest_1samp",
+  ignore: !havePython(["scipy"], "one-sample t reference"),
+}, async () => {
+  const maps = [[1, 2, 0, 3], [2, 2.5, 0, -1], [1.5, 1, 0, 0.5], [0.9, 3, 0, 2]];
+  const ref = await runPython<number[]>(
+    `import json,sys\nfrom scipy import stats\nm=json.loads(sys.argv[1])\nprint(json.dumps([float(x) if x==x else 0 for x in stats.ttest_1samp(m,0).statistic]))`,
+    [JSON.stringify(maps)],
+    ["scipy"],
+  );
+  const mine = oneSampleT(maps);
+  ref.forEach((r, i) => assert.ok(Math.abs(mine[i] - r) < 1e-5, `${mine[i]} vs ${r}`));
+});

@@ -1,0 +1,181 @@
+/**
+ * The phantom on disk: its space from the real atlases (MNI mask, Yeo 7/17
+ * or Giles networks at 4 or 2 mm) and its files — one 4-D NIfTI per
+ * subject, the mask, the ground-truth networks and `truth.json`.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { writeDirAtomic, writeJsonAtomic, writeTextFileAtomic } from "@brainorg/common";
+import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import type { Backend, Matrix } from "@brainorg/kernels";
+import {
+  type BrainMask,
+  continuousNetworks,
+  labelNetworks,
+  maskFromImage,
+  type NetworkTemplate,
+  parseLabelNames,
+  readNifti,
+  unmask,
+  writeNifti,
+} from "@brainorg/neuro";
+import { networkSets } from "./networks.ts";
+import { generatePhantom, type PhantomOptions, type PhantomTruth } from "./phantom.ts";
+
+/** Template sets a phantom (or an analysis) can use as networks. */
+export type NetworkChoice = "yeo7" | "yeo17" | "giles";
+
+/** Where a phantom lives and which networks drive it. */
+export interface PhantomSpace {
+  resolution: 2 | 4;
+  networks: NetworkChoice;
+}
+
+const MASKS = {
+  4: "atlases/MNI152NLin6_res-4x4x4_T1w_descr-brainmask.nii.gz",
+  2: "atlases/MNI152NLin6_res-2x2x2_T1w_descr-brainmask.nii.gz",
+} as const;
+
+/** The analysis mask at a resolution (the MNI152 brain mask). */
+export async function brainMask(
+  resolution: 2 | 4,
+  data: ResolveOptions = {},
+): Promise<{ mask: BrainMask; path: string }> {
+  const file = await resolveDataFile(MASKS[resolution], data);
+  return { mask: maskFromImage(await readNifti(file.path), file.path), path: file.path };
+}
+
+/**
+ * A template set on the mask: Yeo-7 (4 mm file at 4 mm, else 2 mm), Yeo-17
+ * (2 mm), or the 39 Giles ICA maps (8 mm, trilinear).
+ */
+export async function templateNetworks(
+  choice: NetworkChoice,
+  mask: BrainMask,
+  resolution: 2 | 4,
+  data: ResolveOptions = {},
+): Promise<{ name: string; kind: "labels" | "continuous"; networks: NetworkTemplate[] }> {
+  if (choice === "giles") {
+    const f = await resolveDataFile(
+      "atlases/atlas-Giles_nparc-39_space-MNI_res-8x8x8.nii.gz",
+      data,
+    );
+    return {
+      name: "Giles-39",
+      kind: "continuous",
+      networks: continuousNetworks(await readNifti(f.path), mask, [], f.path),
+    };
+  }
+  const path = choice === "yeo7"
+    ? `atlases/Yeo-7_space-MNI152NLin6_res-${resolution}x${resolution}x${resolution}.nii.gz`
+    : "atlases/Yeo-17_space-MNI152NLin6_res-2x2x2.nii.gz";
+  const f = await resolveDataFile(path, data);
+  const names = choice === "yeo7"
+    ? parseLabelNames(
+      await Deno.readTextFile((await resolveDataFile("atlases/Yeo-7.csv", data)).path),
+      "Yeo-7.csv",
+    )
+    : new Map<number, string>();
+  return {
+    name: choice === "yeo7" ? "Yeo-7" : "Yeo-17",
+    kind: "labels",
+    networks: labelNetworks(await readNifti(f.path), mask, names, f.path),
+  };
+}
+
+/** Atoms as a CSV: `volume,atom0,atom1,…`. */
+export function atomsCsv(atoms: Matrix): string {
+  const K = atoms.cols;
+  const header = ["volume", ...Array.from({ length: K }, (_, k) => `atom${k}`)].join(",");
+  const lines = Array.from(
+    { length: atoms.rows },
+    (_, t) => [t, ...Array.from(atoms.data.subarray(t * K, (t + 1) * K))].join(","),
+  );
+  return [header, ...lines].join("\n") + "\n";
+}
+
+/** The files of a phantom folder. */
+export interface PhantomFiles {
+  mask: string;
+  truth: string;
+  networks: string;
+  atoms: string;
+  subjects: { id: string; path: string }[];
+}
+
+/** Paths of a phantom folder's files. */
+export function phantomFiles(dir: string, subjects: number): PhantomFiles {
+  return {
+    mask: join(dir, "mask.nii.gz"),
+    truth: join(dir, "truth.json"),
+    networks: join(dir, "networks.nii.gz"),
+    atoms: join(dir, "atoms.csv"),
+    subjects: Array.from({ length: subjects }, (_, s) => ({
+      id: `sub-${String(s + 1).padStart(2, "0")}`,
+      path: join(dir, `sub-${String(s + 1).padStart(2, "0")}_bold.nii`),
+    })),
+  };
+}
+
+/**
+ * Generate a phantom and write its folder atomically: `mask.nii.gz`,
+ * `networks.nii.gz` (the ground-truth networks as labels), `atoms.csv`,
+ * `sub-NN_bold.nii` (int16 with a scale factor, TR in the header) and
+ * `truth.json`.
+ */
+export async function writePhantom(
+  dir: string,
+  backend: Backend,
+  atoms: Matrix,
+  space: PhantomSpace,
+  options: PhantomOptions & { tr?: number; data?: ResolveOptions; log?: (l: string) => void } = {},
+): Promise<PhantomTruth & { space: PhantomSpace; templates: string }> {
+  const data = options.data ?? {}, tr = options.tr ?? 2;
+  const { mask } = await brainMask(space.resolution, data);
+  const t = await templateNetworks(space.networks, mask, space.resolution, data);
+  // Ground truth must be voxel sets: continuous maps are thresholded as network matching does.
+  const sets = networkSets(t.networks, t.kind);
+  const networks: NetworkTemplate[] = sets.map((s) => ({
+    index: s.index,
+    name: s.name,
+    values: Float32Array.from(s.member),
+  }));
+  let truth!: PhantomTruth;
+  await writeDirAtomic(dir, async (tmp) => {
+    const files = phantomFiles(tmp, options.subjects ?? 6);
+    truth = await generatePhantom(backend, mask, networks, atoms, async (s, m) => {
+      const img = unmask(m.data, mask); // (T × V) rows are volumes
+      await writeNifti(files.subjects[s].path, {
+        ...img,
+        tr,
+        description: `brainorg phantom ${files.subjects[s].id}`,
+      }, {
+        datatype: "int16",
+        scale: true,
+      });
+      options.log?.(`phantom: ${files.subjects[s].id} written`);
+    }, options);
+    await writeNifti(files.mask, {
+      ...unmask(new Float32Array(mask.indices.length).fill(1), mask),
+      description: "brain mask",
+    }, {
+      datatype: "uint8",
+    });
+    const labels = new Float32Array(mask.indices.length);
+    networks.forEach((n, i) =>
+      n.values.forEach((v, k) => v > 0 && labels[k] === 0 && (labels[k] = i + 1))
+    );
+    await writeNifti(files.networks, {
+      ...unmask(labels, mask),
+      description: `${t.name} ground truth`,
+    }, {
+      datatype: "int16",
+      intent: { code: 1002 },
+    });
+    await writeTextFileAtomic(files.atoms, atomsCsv(atoms));
+    await writeJsonAtomic(files.truth, { ...truth, space, templates: t.name, tr });
+  });
+  return { ...truth, space, templates: t.name };
+}
