@@ -1,0 +1,15 @@
+import BrainViewer from "../islands/BrainViewer.tsx";
+import TimeCourse from "../islands/TimeCourse.tsx";
+
+// deno-lint-ignore no-explicit-any
+const ISLANDS: Record<string, (props: any) => unknown> = { BrainViewer, TimeCourse };
+
+/** Render an island on the server, marked for hydration with its props. */
+export function Island(props: { name: keyof typeof ISLANDS; props: Record<string, unknown> }) {
+  const C = ISLANDS[props.name] as (p: Record<string, unknown>) => preact.JSX.Element;
+  return (
+    <div data-island={props.name} data-props={JSON.stringify(props.props)}>
+      <C {...props.props} />
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * The dashboard's request handler: file routes rendered on the server with
+ * Preact, the islands' bundle, and nothing outside the results folders.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { h } from "preact";
+import { buildIslands } from "./islands.ts";
+import { loadRoutes, matchRoute, type RouteContext } from "./router.ts";
+import { loadRuns, type Run } from "./runs.ts";
+import { ErrorPage } from "./components/ErrorPage.tsx";
+import { htmlResponse } from "./render.ts";
+
+const ROUTES = join(dirname(fileURLToPath(import.meta.url)), "routes");
+
+/** A request handler over the given results folders. */
+export async function createHandler(folders: string[]): Promise<{
+  handler: (req: Request) => Promise<Response>;
+  runs: Run[];
+}> {
+  const [routes, islands, runs] = await Promise.all([
+    loadRoutes(ROUTES),
+    buildIslands(),
+    loadRuns(folders),
+  ]);
+  const html = htmlResponse;
+  const handler = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return new Response("method not allowed", { status: 405 });
+    }
+    if (url.pathname === "/_islands.js") {
+      return new Response(islands, {
+        headers: { "content-type": "text/javascript; charset=utf-8" },
+      });
+    }
+    const found = matchRoute(routes, url.pathname);
+    if (!found) {
+      return html(
+        h(ErrorPage, { title: "Not found", message: `No page at ${url.pathname}.` }),
+        404,
+      );
+    }
+    const ctx: RouteContext = { req, url, params: found.params, runs };
+    try {
+      const mod = found.route.module;
+      if (mod.GET) return await mod.GET(ctx);
+      const data = mod.load ? await mod.load(ctx) : undefined;
+      if (data instanceof Response) return data;
+      return html(h(mod.default!, { ctx, data }));
+    } catch (err) {
+      console.error(err);
+      return html(
+        h(ErrorPage, { title: "Error", message: String((err as Error).message ?? err) }),
+        500,
+      );
+    }
+  };
+  return { handler, runs };
+}
