@@ -156,6 +156,7 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
     assert.match(report, /<h2>Encoding of the ROIs<\/h2>\s*<figure><svg/);
     assert.match(report, /stories260K-random: atoms \+ baseline/);
     assert.match(report, /Excluded: s33 \(LATL: constant/);
+    assert.match(report, /<h2>Voxel level: a phantom with planted links<\/h2>/);
     assert.ok(!/https?:\/\//.test(report), "the report needs no network");
 
     const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));

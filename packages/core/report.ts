@@ -121,7 +121,7 @@ th{background:#f3f3f3}td.n{text-align:right}figure{margin:1em 0}
 <p>brainorg ${esc(summary.brainorg)}, ${esc(createdAt)}; backend ${esc(summary.backend.name)} (${
     esc(summary.backend.implementation)
   }).
-Status: ${esc(summary.status)} — steps not yet built are listed as pending.</p>
+Status: ${esc(summary.status)}. Browse everything with <code>deno task web</code>.</p>
 <h2>Steps</h2>${steps}
 <h2>Stimulus and data</h2>
 <p>${summary.stimulus.words} words (${summary.stimulus.dropped} silences dropped) on ${summary.stimulus.volumes} volumes,
@@ -144,7 +144,55 @@ ${
     )
   }
 <h2>Models</h2>${models}
-<p>Files: <code>summary.json</code>, <code>encoding/*.csv</code>, <code>models/*/atoms.csv</code>, <code>provenance.json</code>.</p>
+${voxelSection(summary)}
+<p>Files: <code>summary.json</code>, <code>encoding/*.csv</code>, <code>models/*/atoms.csv</code>,
+<code>voxels/*/</code> (NIfTI maps, network tables), <code>provenance.json</code>.</p>
 </body></html>
 `;
+}
+
+/** The phantom's voxel level: links found, metrics, recovery. */
+function voxelSection(summary: DemoSummary): string {
+  const v = summary.voxel;
+  if (!v) return "<h2>Voxel level</h2><p>Skipped (--no-phantom).</p>";
+  const planted = v.phantom.links.map((l) =>
+    `atom ${l.atom} ${l.sign > 0 ? "+" : "−"} → ${esc(l.networkName)}`
+  ).join("; ");
+  const models = v.models.map((m) => {
+    const yeo = m.templates[0], met = yeo.metrics;
+    return `<h3>${esc(m.name)}</h3>
+<p>${yeo.links.length} links on ${met.networksEngaged} of ${met.networks} Yeo-7 networks
+(diversity: normalized entropy ${num(met.normalizedEntropy, 2)}, layer spread ${
+      num(met.layerSpread, 2)
+    };
+consistency: time courses ${num(met.consistency.timeCourse, 2)}, map overlap ${
+      num(met.consistency.mapOverlap, 2)
+    }).
+Against the planted links: precision ${num(m.recovery.precision, 2)}, recall ${
+      num(m.recovery.recall, 2)
+    }.</p>
+${
+      table(
+        ["atom", "part", "network", "Dice", "overlap", "p", "q"],
+        yeo.links.map((l) => [
+          String(l.atom),
+          l.sign > 0 ? "activated" : "deactivated",
+          l.networkName,
+          l.dice,
+          l.overlap,
+          l.p,
+          l.q,
+        ]),
+      )
+    }`;
+  }).join("");
+  return `<h2>Voxel level: a phantom with planted links</h2>
+<p>${v.phantom.subjects} subjects, ${v.phantom.voxels} voxels (MNI 4 mm), median true R² ${
+    num(v.phantom.r2, 2)
+  } in driven voxels; noise: ${esc(v.phantom.noise)}.
+Planted: ${planted}. Atom maps: group t over subjects, |t| &gt; ${
+    num(v.threshold, 2)
+  } (voxel p &lt; ${v.voxelP});
+links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} circularly shifted surrogates.</p>
+${models}`;
 }
