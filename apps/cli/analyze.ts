@@ -5,7 +5,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { runDemo } from "@brainorg/core";
+import { basename, join } from "node:path";
+import { InputError } from "@brainorg/common";
+import { parseAnalysisConfig, runAnalysis, runDemo } from "@brainorg/core";
 import { DATA_OPTIONS, dataSettings, oneOf, wholeNumber } from "./args.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -14,10 +16,15 @@ export const ANALYZE_HELP =
 
 Usage:
   deno task analyze [options]          run the built-in demo (Alice story, 28 subjects,
-                                       stories260K and a random-weights control)
+                                       stories260K and a random-weights control, a phantom)
+  deno task analyze --config FILE      analyse your own story, models and fMRI, described in a
+                                       JSON file (see the README, "Your own data")
 
 Options:
-  --out DIR         results folder to write (default: results/demo); replaced atomically
+  --config FILE     an analysis file (JSON): transcript, timing, GGUF models, subjects' 4-D
+                    NIfTI and mask, network templates, atoms, permutations, seed
+  --out DIR         results folder to write (default: results/demo, or results/<config name>);
+                    replaced atomically
   --data-dir DIR    folder holding the reference data (see 'deno task data where')
   --offline         never download reference data (same as BRAINORG_OFFLINE=1)
   --cache-dir DIR   downloads and model activations are cached here (default:
@@ -63,7 +70,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     ({ values } = parseArgs({
       args,
       options: {
-        out: { type: "string", default: "results/demo" },
+        out: { type: "string" },
+        config: { type: "string" },
         ...DATA_OPTIONS,
         backend: { type: "string", default: "auto" },
         permutations: { type: "string", default: "200" },
@@ -112,8 +120,29 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     );
   }
   const seed = wholeNumber("seed", values.seed, 0, ANALYZE_HELP);
+  if (values.config) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(values.config);
+    } catch (err) {
+      throw new InputError("cannot read the analysis file", {
+        file: values.config,
+        expected: "a readable JSON file",
+        found: (err as Error).message,
+      });
+    }
+    const config = parseAnalysisConfig(text, values.config);
+    await runAnalysis(config, {
+      outDir: values.out ?? join("results", basename(values.config).replace(/\.json$/i, "")),
+      data: dataSettings(values),
+      backend,
+      quiet: values.quiet,
+      command: ["analyze", ...args],
+    });
+    return 0;
+  }
   await runDemo({
-    outDir: values.out,
+    outDir: values.out ?? "results/demo",
     data: dataSettings(values),
     quiet: values.quiet,
     backend,

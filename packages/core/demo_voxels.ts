@@ -8,8 +8,7 @@
 
 import { join } from "node:path";
 import { sha256, writeJsonAtomic, writeTextFileAtomic } from "@brainorg/common";
-import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
-import { readNifti, resampleToGrid, unmask, writeNifti } from "@brainorg/neuro";
+import { cacheDirFor, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
 import type { AliceModelAtoms } from "./alice_atoms.ts";
 import { toCsv } from "./csv.ts";
@@ -21,6 +20,7 @@ import {
   analyzeVoxels,
   loadVoxelData,
   type ModelVoxelResult,
+  writeTemplateFiles,
   writeVoxelResults,
 } from "./voxel_analysis.ts";
 
@@ -171,31 +171,7 @@ export async function runPhantomVoxels(
     summary,
     write: async (out: string) => {
       await writeJsonAtomic(join(out, "phantom", "truth.json"), truth);
-      // What the dashboard's brain viewer draws under and around the maps.
-      const t1 = await resolveDataFile(
-        "atlases/MNI152NLin6_res-2x2x2_T1w_descr-brain.nii.gz",
-        options.data,
-      );
-      const anatomy = resampleToGrid(await readNifti(t1.path), mask.grid, {
-        interpolation: "linear",
-        sourceName: t1.path,
-      });
-      await writeNifti(join(out, "voxels", "anatomy.nii.gz"), {
-        ...anatomy,
-        description: "MNI152 T1 on the analysis grid",
-      });
-      for (const t of templates.filter((t) => t.kind === "labels")) {
-        const labels = new Float32Array(mask.indices.length);
-        for (const n of t.networks) n.values.forEach((v, i) => v > 0 && (labels[i] = n.index));
-        await writeNifti(join(out, "voxels", `networks_${t.name}.nii.gz`), {
-          ...unmask(labels, mask),
-          description: `${t.name} on the analysis grid`,
-        }, { datatype: "int16", intent: { code: 1002 } });
-        await writeTextFileAtomic(
-          join(out, "voxels", `networks_${t.name}.csv`),
-          toCsv(["index", "name"], t.networks.map((n) => ({ index: n.index, name: n.name }))),
-        );
-      }
+      await writeTemplateFiles(join(out, "voxels"), mask, templates, options.data);
       for (const r of results) await writeVoxelResults(join(out, "voxels", r.model), mask, r);
       await writeTextFileAtomic(
         join(out, "voxels", "recovery.csv"),

@@ -30,3 +30,5 @@ export * from "./phantom.ts";
 export * from "./phantom_files.ts";
 export * from "./voxel_analysis.ts";
 export * from "./demo_voxels.ts";
+export * from "./analysis_config.ts";
+export * from "./run_analysis.ts";

@@ -10,11 +10,13 @@
 import { join } from "node:path";
 import { InputError, writeTextFileAtomic } from "@brainorg/common";
 import type { Backend, Matrix } from "@brainorg/kernels";
+import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import {
   applyMask,
   type BrainMask,
   type NetworkTemplate,
   readNifti,
+  resampleToGrid,
   unmask,
   volumeCount,
   writeNifti,
@@ -259,6 +261,40 @@ export async function writeVoxelResults(
         ],
         t.matches,
       ),
+    );
+  }
+}
+
+/**
+ * What the dashboard's brain viewer draws under and around the maps: the
+ * MNI T1 resampled onto the analysis grid, and each label template as a
+ * label image with its names.
+ */
+export async function writeTemplateFiles(
+  dir: string,
+  mask: BrainMask,
+  templates: TemplateSet[],
+  data: ResolveOptions = {},
+): Promise<void> {
+  const t1 = await resolveDataFile("atlases/MNI152NLin6_res-2x2x2_T1w_descr-brain.nii.gz", data);
+  const anatomy = resampleToGrid(await readNifti(t1.path), mask.grid, {
+    interpolation: "linear",
+    sourceName: t1.path,
+  });
+  await writeNifti(join(dir, "anatomy.nii.gz"), {
+    ...anatomy,
+    description: "MNI152 T1 on the analysis grid",
+  });
+  for (const t of templates.filter((t) => t.kind === "labels")) {
+    const labels = new Float32Array(mask.indices.length);
+    for (const n of t.networks) n.values.forEach((v, i) => v > 0 && (labels[i] = n.index));
+    await writeNifti(join(dir, `networks_${t.name}.nii.gz`), {
+      ...unmask(labels, mask),
+      description: `${t.name} on the analysis grid`,
+    }, { datatype: "int16", intent: { code: 1002 } });
+    await writeTextFileAtomic(
+      join(dir, `networks_${t.name}.csv`),
+      toCsv(["index", "name"], t.networks.map((n) => ({ index: n.index, name: n.name }))),
     );
   }
 }

@@ -38,8 +38,12 @@ export default function Runs(props: { ctx: RouteContext }) {
               <p>
                 Models: {(s.models ?? []).map((m: { name: string }) => m.name).join(", ")}
                 <br />
-                Data: Alice story, {s.subjects?.length ?? 0} ROI subjects
-                {v ? `; phantom, ${v.phantom.subjects} subjects, ${v.phantom.voxels} voxels` : ""}
+                Data: {s.kind === "analysis"
+                  ? `${s.stimulus?.transcript}; ${v?.subjects} subjects, ${v?.voxels} voxels`
+                  : `Alice story, ${s.subjects?.length ?? 0} ROI subjects` +
+                    (v?.phantom
+                      ? `; phantom, ${v.phantom.subjects} subjects, ${v.phantom.voxels} voxels`
+                      : "")}
               </p>
               {v && (
                 <table>
@@ -61,8 +65,8 @@ export default function Runs(props: { ctx: RouteContext }) {
                       <td>{m.name}</td>
                       <td>{m.templates[0].links.length}</td>
                       <td>{m.templates[0].metrics.networksEngaged}</td>
-                      <td>{fmt(m.recovery.precision, 2)}</td>
-                      <td>{fmt(m.recovery.recall, 2)}</td>
+                      <td>{fmt(m.recovery?.precision ?? NaN, 2)}</td>
+                      <td>{fmt(m.recovery?.recall ?? NaN, 2)}</td>
                     </tr>
                   ))}
                 </table>

@@ -1,0 +1,165 @@
+/**
+ * The analysis of a user's own data, described in a JSON file: a story's
+ * transcript and timing, GGUF models, subjects' 4-D NIfTI on a mask, and the
+ * network templates. Paths are relative to the file.
+ *
+ * ```json
+ * {
+ *   "stimulus": { "transcript": "story.TextGrid", "tr": 2, "runs": [{ "volumes": 362, "discarded": 10 }] },
+ *   "models": [{ "name": "stories260K", "gguf": "stories260K.gguf", "randomControl": true }],
+ *   "voxels": { "mask": "mask.nii.gz", "subjects": [{ "id": "sub-01", "bold": "sub-01_bold.nii.gz" }] },
+ *   "networks": ["yeo7", "giles"],
+ *   "atoms": 16, "targetDensity": 0.2, "permutations": 100, "seed": 0
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { dirname, isAbsolute, resolve } from "node:path";
+import { InputError } from "@brainorg/common";
+import type { NetworkChoice } from "./phantom_files.ts";
+
+/** A validated analysis description, paths absolute. */
+export interface AnalysisConfig {
+  file: string;
+  stimulus: {
+    transcript: string;
+    tier?: string;
+    tr: number;
+    runs: { volumes: number; discarded: number; stimulusOffset: number }[];
+    hrf: "spm" | "glover";
+  };
+  models: { name: string; gguf: string; randomControl: boolean }[];
+  voxels: {
+    mask: string;
+    subjects: { id: string; bold: string }[];
+    /** Volumes at the start of each file that are not part of the runs' kept volumes. */
+    discarded: number;
+    highPassSeconds: number;
+    voxelP: number;
+  };
+  networks: NetworkChoice[];
+  atoms: number;
+  targetDensity: number;
+  permutations: number;
+  seed: number;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Parse and check an analysis file.
+ * @throws {InputError} naming the file, the field (a JSON path) and what was expected
+ */
+export function parseAnalysisConfig(text: string, file: string): AnalysisConfig {
+  const fail = (field: string, expected: string, found: unknown): never => {
+    throw new InputError("invalid analysis file", {
+      file,
+      field,
+      expected,
+      found: found === undefined ? "nothing" : JSON.stringify(found),
+    });
+  };
+  let raw: Json;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return fail("(the whole file)", "JSON", (err as Error).message);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    fail("(root)", "an object", raw);
+  }
+  const base = dirname(resolve(file));
+  const path = (v: unknown, field: string) =>
+    typeof v === "string" && v !== ""
+      ? (isAbsolute(v) ? v : resolve(base, v))
+      : fail(field, "a file path (relative to the analysis file)", v);
+  const num = (v: unknown, field: string, min: number, def?: number, integer = false) => {
+    if (v === undefined && def !== undefined) return def;
+    if (typeof v !== "number" || !(v >= min) || (integer && !Number.isInteger(v))) {
+      return fail(field, `${integer ? "a whole number" : "a number"} ≥ ${min}`, v);
+    }
+    return v;
+  };
+  const obj = (v: unknown, field: string) =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? v as Json
+      : fail(field, "an object", v);
+  const list = (v: unknown, field: string) =>
+    Array.isArray(v) && v.length > 0 ? v : fail(field, "a non-empty list", v);
+
+  const st = obj(raw.stimulus, "stimulus");
+  const hrf = st.hrf ?? "spm";
+  if (hrf !== "spm" && hrf !== "glover") return fail("stimulus.hrf", '"spm" or "glover"', hrf);
+  const vx = obj(raw.voxels, "voxels");
+  const ids = new Set<string>();
+  const subjects = list(vx.subjects, "voxels.subjects").map((s, i) => {
+    const o = obj(s, `voxels.subjects[${i}]`);
+    const id = typeof o.id === "string" && /^[A-Za-z0-9._-]+$/.test(o.id)
+      ? o.id
+      : fail(`voxels.subjects[${i}].id`, "a name of letters, digits, . _ -", o.id);
+    if (ids.has(id)) fail(`voxels.subjects[${i}].id`, "a name used once", id);
+    ids.add(id);
+    return { id, bold: path(o.bold, `voxels.subjects[${i}].bold`) };
+  });
+  if (subjects.length < 2) {
+    fail("voxels.subjects", "at least 2 subjects (group maps)", subjects.length);
+  }
+  const networks = (raw.networks ?? ["yeo7"]) as unknown[];
+  list(networks, "networks").forEach((n, i) => {
+    if (!["yeo7", "yeo17", "giles"].includes(n as string)) {
+      fail(`networks[${i}]`, '"yeo7", "yeo17" or "giles"', n);
+    }
+  });
+  const names = new Set<string>();
+  const models = list(raw.models, "models").map((m, i) => {
+    const o = obj(m, `models[${i}]`);
+    const name = typeof o.name === "string" && /^[A-Za-z0-9._-]+$/.test(o.name)
+      ? o.name
+      : fail(`models[${i}].name`, "a name of letters, digits, . _ -", o.name);
+    if (names.has(name)) fail(`models[${i}].name`, "a name used once", name);
+    names.add(name);
+    if (o.randomControl !== undefined && typeof o.randomControl !== "boolean") {
+      fail(`models[${i}].randomControl`, "true or false", o.randomControl);
+    }
+    return {
+      name,
+      gguf: path(o.gguf, `models[${i}].gguf`),
+      randomControl: o.randomControl !== false,
+    };
+  });
+  const atoms = num(raw.atoms, "atoms", 1, 16, true);
+  const density = num(raw.targetDensity, "targetDensity", 0, 0.2);
+  if (density <= 0 || density >= 1) fail("targetDensity", "a number between 0 and 1", density);
+  return {
+    file: resolve(file),
+    stimulus: {
+      transcript: path(st.transcript, "stimulus.transcript"),
+      ...(typeof st.tier === "string" ? { tier: st.tier } : {}),
+      tr: num(st.tr, "stimulus.tr", 0.01),
+      runs: list(st.runs, "stimulus.runs").map((r, i) => {
+        const o = obj(r, `stimulus.runs[${i}]`);
+        return {
+          volumes: num(o.volumes, `stimulus.runs[${i}].volumes`, 1, undefined, true),
+          discarded: num(o.discarded, `stimulus.runs[${i}].discarded`, 0, 0, true),
+          stimulusOffset: num(o.stimulusOffset, `stimulus.runs[${i}].stimulusOffset`, 0, 0),
+        };
+      }),
+      hrf,
+    },
+    models,
+    voxels: {
+      mask: path(vx.mask, "voxels.mask"),
+      subjects,
+      discarded: num(vx.discarded, "voxels.discarded", 0, 0, true),
+      highPassSeconds: num(vx.highPassSeconds, "voxels.highPassSeconds", 0, 128),
+      voxelP: num(vx.voxelP, "voxels.voxelP", 1e-12, 0.01),
+    },
+    networks: networks as NetworkChoice[],
+    atoms,
+    targetDensity: density,
+    permutations: num(raw.permutations, "permutations", 2, 100, true),
+    seed: num(raw.seed, "seed", 0, 0, true),
+  };
+}

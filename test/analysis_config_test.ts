@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { InputError } from "@brainorg/common";
+import {
+  ALICE_TEXTGRID,
+  ALICE_TIMING,
+  aliceModelAtoms,
+  aliceStimulus,
+  parseAnalysisConfig,
+  phantomFiles,
+  writePhantom,
+} from "@brainorg/core";
+import { resolveDataFile } from "@brainorg/datasets";
+import { createCpuBackend } from "@brainorg/kernels";
+import { readNifti } from "@brainorg/neuro";
+import { main } from "../apps/cli/main.ts";
+
+Deno.test("analysis files: each error names the file and the field", () => {
+  const base = {
+    stimulus: { transcript: "s.TextGrid", tr: 2, runs: [{ volumes: 100 }] },
+    models: [{ name: "m", gguf: "m.gguf" }],
+    voxels: {
+      mask: "mask.nii.gz",
+      subjects: [{ id: "a", bold: "a.nii" }, { id: "b", bold: "b.nii" }],
+    },
+  };
+  const ok = parseAnalysisConfig(JSON.stringify(base), "/data/study/analysis.json");
+  assert.equal(ok.stimulus.transcript, "/data/study/s.TextGrid");
+  assert.equal(ok.permutations, 100);
+  assert.deepEqual(ok.networks, ["yeo7"]);
+  const bad = (patch: unknown, field: RegExp) =>
+    assert.throws(
+      () => parseAnalysisConfig(JSON.stringify({ ...base, ...patch as object }), "a.json"),
+      (e: unknown) => e instanceof InputError && /a\.json/.test(e.message) && field.test(e.message),
+    );
+  bad({ stimulus: { ...base.stimulus, tr: -2 } }, /stimulus\.tr[\s\S]*a number ≥ 0\.01/);
+  bad({ models: [] }, /models[\s\S]*a non-empty list/);
+  bad(
+    { voxels: { ...base.voxels, subjects: [{ id: "a", bold: "a.nii" }] } },
+    /at least 2 subjects/,
+  );
+  bad({ networks: ["aal"] }, /networks\[0\][\s\S]*"yeo7", "yeo17" or "giles"/);
+  bad(
+    { voxels: { ...base.voxels, subjects: [{ id: "a", bold: "x" }, { id: "a", bold: "y" }] } },
+    /subjects\[1\]\.id[\s\S]*used once/,
+  );
+  assert.throws(
+    () => parseAnalysisConfig("{ nope", "a.json"),
+    /expected: JSON[\s\S]*file: a\.json/,
+  );
+});
+
+Deno.test({
+  name: "analyze --config runs the method on a user's NIfTI data and finds the planted links",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "brainorg-config-" });
+  const cache = join(dir, "cache");
+  const backend = await createCpuBackend();
+  try {
+    const data = { cacheDir: cache, download: false };
+    const learned = await aliceModelAtoms(backend, await aliceStimulus(data), { data });
+    const folder = join(dir, "phantom");
+    const truth = await writePhantom(folder, backend, learned.models[0].atoms.atoms, {
+      resolution: 4,
+      networks: "yeo7",
+    }, { subjects: 4, r2: 0.1, seed: 5, data });
+    const files = phantomFiles(folder, 4);
+    const config = {
+      stimulus: {
+        transcript: (await resolveDataFile(ALICE_TEXTGRID)).path,
+        tr: ALICE_TIMING.tr,
+        runs: [{ volumes: ALICE_TIMING.volumes, discarded: ALICE_TIMING.discarded }],
+      },
+      models: [{ name: "tiny", gguf: learned.modelPath, randomControl: false }],
+      voxels: {
+        mask: "phantom/mask.nii.gz",
+        subjects: files.subjects.map((s) => ({ id: s.id, bold: s.path })),
+      },
+      networks: ["yeo7"],
+      permutations: 19,
+    };
+    await Deno.writeTextFile(join(dir, "study.json"), JSON.stringify(config));
+    const out = join(dir, "out");
+    assert.equal(
+      await main([
+        "analyze",
+        "--config",
+        join(dir, "study.json"),
+        "--out",
+        out,
+        "--quiet",
+        "--cache-dir",
+        cache,
+        "--offline",
+      ]),
+      0,
+    );
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    assert.equal(summary.kind, "analysis");
+    assert.deepEqual(summary.models.map((m: { name: string }) => m.name), ["tiny"]);
+    const links = summary.voxel.models[0].templates[0].links as {
+      atom: number;
+      network: number;
+      sign: number;
+    }[];
+    const key = (l: { atom: number; network: number; sign: number }) =>
+      `${l.atom}/${l.network}/${l.sign}`;
+    const found = new Set(links.map(key));
+    const recovered = truth.links.filter((l) => found.has(key(l))).length;
+    assert.ok(recovered >= 7, `recovered ${recovered} of ${truth.links.length}: ${[...found]}`);
+    assert.ok(links.length <= truth.links.length + 1, `${links.length} links`);
+    const t = await readNifti(join(out, "voxels", "tiny", "group_t.nii.gz"));
+    assert.deepEqual(t.shape, [45, 54, 45, 16]);
+    const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
+    assert.equal(prov.inputs.length, 1 + 1 + 1 + 1 + 4);
+
+    // Timing that does not fit the story is an input error (exit 3), and nothing is written.
+    const short = {
+      ...config,
+      stimulus: { ...config.stimulus, runs: [{ volumes: 300, discarded: 10 }] },
+    };
+    await Deno.writeTextFile(join(dir, "short.json"), JSON.stringify(short));
+    assert.equal(
+      await main([
+        "analyze",
+        "--config",
+        join(dir, "short.json"),
+        "--out",
+        join(dir, "nope"),
+        "--quiet",
+        "--cache-dir",
+        cache,
+        "--offline",
+      ]),
+      3,
+    );
+    await assert.rejects(() => Deno.stat(join(dir, "nope")));
+  } finally {
+    backend.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
