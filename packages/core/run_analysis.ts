@@ -17,7 +17,9 @@ import {
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { ResolveOptions } from "@brainorg/datasets";
-import { createBackend } from "@brainorg/kernels";
+import { type Backend, createBackend } from "@brainorg/kernels";
+import type { NetworkMatch } from "./networks.ts";
+import type { OrganizationMetrics } from "./organization.ts";
 import {
   buildWordDesign,
   maskFromImage,
@@ -48,8 +50,43 @@ export interface RunAnalysisOptions {
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
+/** What `summary.json` holds for an analysis of the user's data (schema `brainorg.results/1`). */
+export interface AnalysisSummary {
+  schema: string;
+  status: string;
+  kind: "analysis";
+  brainorg: string;
+  backend: Backend["info"];
+  stimulus: { transcript: string; words: number; volumes: number; tr: number };
+  models: {
+    name: string;
+    source: string;
+    ans: number;
+    deadAns: number;
+    atoms: number;
+    alpha: number;
+    codeDensity: number;
+    layerR2: number[];
+  }[];
+  voxel: {
+    dataset: "user";
+    subjects: number;
+    voxels: number;
+    permutations: number;
+    voxelP: number;
+    threshold: number;
+    models: {
+      name: string;
+      templates: { name: string; metrics: OrganizationMetrics; links: NetworkMatch[] }[];
+    }[];
+  };
+}
+
 /** Run the analysis a config describes and write its results folder; returns the summary. */
-export async function runAnalysis(config: AnalysisConfig, options: RunAnalysisOptions) {
+export async function runAnalysis(
+  config: AnalysisConfig,
+  options: RunAnalysisOptions,
+): Promise<AnalysisSummary> {
   const log = options.log ?? ((l: string) => options.quiet || console.error(l));
   const data = options.data ?? {};
   const transcript = await readTranscript(config.stimulus.transcript, {
@@ -109,7 +146,7 @@ export async function runAnalysis(config: AnalysisConfig, options: RunAnalysisOp
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       },
     );
-    const summary = {
+    const summary: AnalysisSummary = {
       schema: "brainorg.results/1",
       status: "complete",
       kind: "analysis",
