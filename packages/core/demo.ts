@@ -33,6 +33,7 @@ import { toCsv } from "./csv.ts";
 import { pearson } from "./stats.ts";
 import { encodeTargets, zscoreColumns } from "./roi_encoding.ts";
 import { renderReport } from "./report.ts";
+import { writeStimulusTables } from "./stimulus_files.ts";
 
 /** Options of {@linkcode runDemo}. */
 export interface DemoOptions {
@@ -453,17 +454,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   });
   await writeDirAtomic(options.outDir, async (dir) => {
     await writeJsonAtomic(join(dir, "summary.json"), summary);
-    await writeTextFileAtomic(
-      join(dir, "stimulus", "words.csv"),
-      toCsv(["word", "onset", "offset", "run"], transcript.words),
-    );
-    await writeTextFileAtomic(
-      join(dir, "stimulus", "word_rate.csv"),
-      toCsv(
-        ["volume", "time", "word_rate"],
-        Array.from(rate, (v, i) => ({ volume: i, time: design.volumeTime[i], word_rate: v })),
-      ),
-    );
+    await writeStimulusTables(dir, transcript, design, rate);
     await writeTextFileAtomic(
       join(dir, "qc", "subjects.csv"),
       toCsv(["id", "usable", "reason"], verdicts),

@@ -32,3 +32,4 @@ export * from "./voxel_analysis.ts";
 export * from "./demo_voxels.ts";
 export * from "./analysis_config.ts";
 export * from "./run_analysis.ts";
+export * from "./stimulus_files.ts";

@@ -30,6 +30,7 @@ import {
 import type { AnalysisConfig } from "./analysis_config.ts";
 import { ggufModelAtoms } from "./alice_atoms.ts";
 import { toCsv } from "./csv.ts";
+import { writeStimulusTables } from "./stimulus_files.ts";
 import { atomsCsv, templateNetworks } from "./phantom_files.ts";
 import {
   analyzeVoxels,
@@ -207,17 +208,7 @@ export async function runAnalysis(
     });
     await writeDirAtomic(options.outDir, async (dir) => {
       await writeJsonAtomic(join(dir, "summary.json"), summary);
-      await writeTextFileAtomic(
-        join(dir, "stimulus", "words.csv"),
-        toCsv(["word", "onset", "offset", "run"], transcript.words),
-      );
-      await writeTextFileAtomic(
-        join(dir, "stimulus", "word_rate.csv"),
-        toCsv(
-          ["volume", "time"],
-          Array.from(design.volumeTime, (time, volume) => ({ volume, time })),
-        ),
-      );
+      await writeStimulusTables(dir, transcript, design);
       for (const m of models) {
         await writeTextFileAtomic(
           join(dir, "models", m.name, "atoms.csv"),

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { logGamma } from "@brainorg/neuro";
+
 /**
  * Pearson correlation of two equal-length series (NaN when either is constant).
  * @throws {RangeError} when the lengths differ
@@ -28,27 +30,6 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
     sbb += y * y;
   }
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
-}
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error < 1e-13). */
-export function logGamma(x: number): number {
-  const c = [
-    0.99999999999980993,
-    676.5203681218851,
-    -1259.1392167224028,
-    771.32342877765313,
-    -176.61503916999185,
-    12.507343278686905,
-    -0.13857109526572012,
-    9.9843695780195716e-6,
-    1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  x -= 1;
-  let a = c[0];
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
 /** Continued fraction of the incomplete beta function (modified Lentz). */

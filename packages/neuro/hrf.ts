@@ -43,8 +43,8 @@ export const HRFS: Readonly<Record<"spm" | "glover", GammaDifference>> = {
   },
 };
 
-function logGamma(x: number): number {
-  // Lanczos approximation (g = 7, n = 9): ~15 digits for x > 0.
+/** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, n = 9: about 15 digits). */
+export function logGamma(x: number): number {
   const c = [
     0.99999999999980993,
     676.5203681218851,

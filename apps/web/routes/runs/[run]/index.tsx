@@ -121,26 +121,16 @@ export default function Overview(props: { ctx: RouteContext; data: any }) {
                       <td>{fmt(Number(m.templates[0].metrics[k]), digits)}</td>
                     </tr>
                   ))}
-                  <tr>
-                    <td>consistency: time courses</td>
-                    <td>
-                      {fmt(
-                        Number(
-                          (m.templates[0].metrics.consistency as Record<string, number>).timeCourse,
-                        ),
-                      )}
-                    </td>
-                  </tr>
-                  <tr>
-                    <td>consistency: map overlap</td>
-                    <td>
-                      {fmt(
-                        Number(
-                          (m.templates[0].metrics.consistency as Record<string, number>).mapOverlap,
-                        ),
-                      )}
-                    </td>
-                  </tr>
+                  {(["timeCourse", "mapOverlap"] as const).map((k) => (
+                    <tr key={k}>
+                      <td>consistency: {k === "timeCourse" ? "time courses" : "map overlap"}</td>
+                      <td>
+                        {fmt(
+                          Number((m.templates[0].metrics.consistency as Record<string, number>)[k]),
+                        )}
+                      </td>
+                    </tr>
+                  ))}
                   {m.recovery && (
                     <tr>
                       <td>recovery of the planted links</td>
