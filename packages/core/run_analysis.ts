@@ -28,6 +28,7 @@ import {
   voxelSizes,
 } from "@brainorg/neuro";
 import type { AnalysisConfig } from "./analysis_config.ts";
+import type { ModelSummary } from "./demo.ts";
 import { ggufModelAtoms } from "./alice_atoms.ts";
 import { toCsv } from "./csv.ts";
 import { writeStimulusTables } from "./stimulus_files.ts";
@@ -59,16 +60,7 @@ export interface AnalysisSummary {
   brainorg: string;
   backend: Backend["info"];
   stimulus: { transcript: string; words: number; volumes: number; tr: number };
-  models: {
-    name: string;
-    source: string;
-    ans: number;
-    deadAns: number;
-    atoms: number;
-    alpha: number;
-    codeDensity: number;
-    layerR2: number[];
-  }[];
+  models: Omit<ModelSummary, "group">[];
   voxel: {
     dataset: "user";
     subjects: number;
