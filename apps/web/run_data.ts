@@ -87,7 +87,9 @@ export async function networkNames(run: Run, set: string): Promise<Record<string
   return Object.fromEntries(rows.map((r) => [r.index, r.name]));
 }
 
-/** Format a number for tables. */
-export function fmt(x: number, digits = 3): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : "—";
+/** Format a number (or a CSV cell) for tables; "—" for missing, null (a JSON NaN) or non-finite. */
+export function fmt(x: unknown, digits = 3): string {
+  if (x === null || x === undefined || x === "") return "—";
+  const n = Number(x);
+  return Number.isFinite(n) ? n.toFixed(digits) : "—";
 }

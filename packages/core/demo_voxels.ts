@@ -119,6 +119,8 @@ export async function runPhantomVoxels(
       seed: options.seed,
       voxelP,
       tr: options.tr,
+      cacheDir: cacheDirFor(options.data),
+      log: options.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   );

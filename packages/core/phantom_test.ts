@@ -42,13 +42,26 @@ Deno.test("the pipeline recovers the links planted in a phantom on Yeo-7, and no
     const { mask } = await brainMask(4);
     const subjects = await loadVoxelData(backend, { mask, subjects: files.subjects, tr: 2 }, 240);
     const yeo = await templateNetworks("yeo7", mask, 4);
-    const [result] = await analyzeVoxels(
-      backend,
-      subjects,
-      [{ name: "synthetic", atoms, layerCounts: Array.from({ length: 10 }, () => [1]) }],
-      [yeo],
-      { permutations: 30, tr: 2, seed: 1 },
-    );
+    const cacheDir = join(dir, "cache");
+    const run = () =>
+      analyzeVoxels(
+        backend,
+        subjects,
+        [{ name: "synthetic", atoms, layerCounts: Array.from({ length: 10 }, () => [1]) }],
+        [yeo],
+        { permutations: 30, tr: 2, seed: 1, cacheDir },
+      );
+    const [result] = await run();
+    // A second run reads the finished model from the cache: the same maps and links.
+    const [again] = await run();
+    assert.deepEqual(again.templates, JSON.parse(JSON.stringify(result.templates)));
+    assert.deepEqual(again.group.t.data, result.group.t.data);
+    assert.deepEqual(again.subjects[2].q, result.subjects[2].q);
+    const [entry] = [...Deno.readDirSync(join(cacheDir, "voxels"))];
+    // A damaged cache entry is recomputed, not trusted.
+    await Deno.writeFile(join(cacheDir, "voxels", entry.name, "group_t.f32"), new Uint8Array(8));
+    const [recomputed] = await run();
+    assert.deepEqual(recomputed.group.t.data, result.group.t.data);
     const found = result.templates[0].matches.filter((m) => m.linked);
     const rec = scoreRecovery(truth.links, found, truth.undrivenAtoms);
     assert.ok(rec.precision >= 0.9 && rec.recall >= 0.9, JSON.stringify(rec));

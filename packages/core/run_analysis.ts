@@ -16,7 +16,7 @@ import {
   writeProvenance,
   writeTextFileAtomic,
 } from "@brainorg/common";
-import type { ResolveOptions } from "@brainorg/datasets";
+import { cacheDirFor, type ResolveOptions } from "@brainorg/datasets";
 import { type Backend, createBackend } from "@brainorg/kernels";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
@@ -136,6 +136,8 @@ export async function runAnalysis(
         voxelP: config.voxels.voxelP,
         tr: config.stimulus.tr,
         highPassSeconds: config.voxels.highPassSeconds,
+        cacheDir: cacheDirFor(data),
+        log,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       },
     );

@@ -27,6 +27,7 @@ import { type NetworkMatch, NetworkMatcher, networkSets } from "./networks.ts";
 import { type OrganizationMetrics, organizationMetrics } from "./organization.ts";
 import { studentTQuantileUpper } from "./stats.ts";
 import { encodeVoxels, type GroupMaps, type SubjectMaps } from "./voxel_encoding.ts";
+import { cacheKey, loadVoxelResult, saveVoxelResult } from "./voxel_cache.ts";
 
 /** Subjects' voxel data on one mask. */
 export interface VoxelDataset {
@@ -70,6 +71,14 @@ export interface VoxelAnalysisOptions {
   tr: number;
   /** High-pass cutoff (s), the same as the data's. Default: 128. */
   highPassSeconds?: number;
+  /**
+   * Keep each model's finished result here (`voxels/<key>/`, keyed by the
+   * atoms, the data, the templates and every option), and reuse it: an
+   * interrupted run resumes from the models it finished. Default: no cache.
+   */
+  cacheDir?: string;
+  /** Lines of the run's narrative. */
+  log?: (line: string) => void;
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
@@ -134,7 +143,24 @@ export async function analyzeVoxels(
   const results: ModelVoxelResult[] = [];
   const df = subjects.length - 1;
   const threshold = studentTQuantileUpper(options.voxelP ?? 0.01, df);
+  const { onProgress: _p, log: _l, cacheDir, ...settings } = options;
+  const dataKey = options.cacheDir
+    ? cacheKey([
+      JSON.stringify(settings),
+      ...subjects.flatMap((s) => [s.id, s.data.data]),
+      ...templateSets.flatMap((t) => [t.name, t.kind, ...t.networks.map((n) => n.values)]),
+    ])
+    : "";
   for (const model of models) {
+    const dir = cacheDir
+      ? join(cacheDir, "voxels", cacheKey([dataKey, model.name, model.atoms.data]).slice(0, 32))
+      : "";
+    const cached = dir ? await loadVoxelResult(dir) : null;
+    if (cached) {
+      options.log?.(`${model.name}: voxel results read from the cache`);
+      results.push(cached);
+      continue;
+    }
     const x = await cleanSeries(backend, model.atoms, {
       tr: options.tr,
       highPassSeconds: options.highPassSeconds ?? 128,
@@ -165,7 +191,7 @@ export async function analyzeVoxels(
         (_, v) =>
           (sign > 0 ? t.data[atom * V + v] > threshold : t.data[atom * V + v] < -threshold) ? 1 : 0,
       );
-    results.push({
+    const result: ModelVoxelResult = {
       model: model.name,
       subjects: encoded.subjects,
       group: encoded.group,
@@ -184,7 +210,9 @@ export async function analyzeVoxels(
           ),
         };
       }),
-    });
+    };
+    if (dir) await saveVoxelResult(dir, result);
+    results.push(result);
   }
   return results;
 }

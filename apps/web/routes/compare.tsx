@@ -82,22 +82,17 @@ export default function Compare(props: { ctx: RouteContext; data: any }) {
         {ROWS.map(([k, label]) => (
           <tr>
             <td>{label}</td>
-            {columns.map((c) => (
-              <td key={c.run + c.model}>{c.metrics ? fmt(Number(c.metrics[k])) : "—"}</td>
-            ))}
+            {columns.map((c) => <td key={c.run + c.model}>{c.metrics ? fmt(c.metrics[k]) : "—"}
+            </td>)}
           </tr>
         ))}
         <tr>
           <td>consistency: time courses</td>
-          {columns.map((c) => (
-            <td key={c.run + c.model}>{fmt(Number(c.consistency?.timeCourse))}</td>
-          ))}
+          {columns.map((c) => <td key={c.run + c.model}>{fmt(c.consistency?.timeCourse)}</td>)}
         </tr>
         <tr>
           <td>consistency: map overlap</td>
-          {columns.map((c) => (
-            <td key={c.run + c.model}>{fmt(Number(c.consistency?.mapOverlap))}</td>
-          ))}
+          {columns.map((c) => <td key={c.run + c.model}>{fmt(c.consistency?.mapOverlap)}</td>)}
         </tr>
         <tr>
           <td>best ROI gain over baseline</td>

@@ -118,7 +118,7 @@ export default function Overview(props: { ctx: RouteContext; data: any }) {
                   {METRICS.map(([k, label, digits]) => (
                     <tr>
                       <td>{label}</td>
-                      <td>{fmt(Number(m.templates[0].metrics[k]), digits)}</td>
+                      <td>{fmt(m.templates[0].metrics[k], digits)}</td>
                     </tr>
                   ))}
                   {(["timeCourse", "mapOverlap"] as const).map((k) => (

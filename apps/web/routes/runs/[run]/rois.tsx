@@ -78,10 +78,10 @@ export default function Rois(props: { ctx: RouteContext; data: any }) {
                 <td>{g.model}</td>
                 <td>{g.variant}</td>
                 <td>{g.roi}</td>
-                <td>{fmt(Number(g.meanR))}</td>
-                <td>{fmt(Number(g.t), 2)}</td>
-                <td>{fmt(Number(g.gainOverBaseline))}</td>
-                <td>{fmt(Number(g.tGain), 2)}</td>
+                <td>{fmt(g.meanR)}</td>
+                <td>{fmt(g.t, 2)}</td>
+                <td>{fmt(g.gainOverBaseline)}</td>
+                <td>{fmt(g.tGain, 2)}</td>
               </tr>
             ))}
           </table>
