@@ -142,3 +142,51 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a model as GGUF (TypeScript forward) and as a converted Hugging Face folder (onnxruntime) gives the same atoms", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "brainorg-hf-" });
+  const backend = await createCpuBackend();
+  try {
+    const data = { cacheDir: join(dir, "cache"), download: false };
+    const gguf = (await resolveDataFile("models/stories260K.gguf")).path;
+    const { captureModelAtoms } = await import("@brainorg/core");
+    const { readGgufLlama, writeHfLlama } = await import("@brainorg/models");
+    await writeHfLlama(join(dir, "hf"), await readGgufLlama(gguf));
+    const stimulus = await aliceStimulus(data);
+    const [ts] = await captureModelAtoms(backend, stimulus, [{
+      name: "a",
+      gguf,
+      randomControl: false,
+    }], { data });
+    const [ox] = await captureModelAtoms(backend, stimulus, [{
+      name: "b",
+      hf: join(dir, "hf"),
+      randomControl: false,
+    }], { data });
+    assert.equal(ox.ans, ts.ans);
+    const T = ts.atoms.atoms.rows, K = ts.atoms.atoms.cols;
+    for (let k = 0; k < K; k++) {
+      let dot = 0, na = 0, nb = 0;
+      for (let t = 0; t < T; t++) {
+        const a = ts.atoms.atoms.data[t * K + k], b = ox.atoms.atoms.data[t * K + k];
+        (dot += a * b), (na += a * a), (nb += b * b);
+      }
+      assert.ok(dot / Math.sqrt(na * nb) > 0.999, `atom ${k}: r = ${dot / Math.sqrt(na * nb)}`);
+    }
+    // Two cache entries: the engines are keyed apart.
+    assert.equal([...Deno.readDirSync(join(dir, "cache", "activations"))].length, 2);
+    const bad = () =>
+      parseAnalysisConfig(
+        JSON.stringify({
+          stimulus: { transcript: "s", tr: 2, runs: [{ volumes: 9 }] },
+          models: [{ name: "m", gguf: "a.gguf", hf: "dir" }],
+          voxels: { mask: "m", subjects: [{ id: "a", bold: "a" }, { id: "b", bold: "b" }] },
+        }),
+        "c.json",
+      );
+    assert.throws(bad, /models\[0\][\s\S]*"gguf"[\s\S]*or "hf"/);
+  } finally {
+    backend.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

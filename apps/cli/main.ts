@@ -9,6 +9,7 @@ import { BRAINORG_VERSION } from "@brainorg/common";
 import { analyzeCommand } from "./analyze.ts";
 import { dataCommand } from "./data.ts";
 import { phantomCommand } from "./phantom.ts";
+import { convertCommand } from "./convert.ts";
 import { EXIT } from "./exit_codes.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -17,6 +18,7 @@ const HELP = `brainorg ${BRAINORG_VERSION} — brain-like functional organizatio
 Usage:
   deno task analyze [options]     the main job (no options: the built-in demo)
   deno task phantom [options]     write a voxel-level phantom with planted atom → network links
+  deno task convert MODEL.gguf DIR a GGUF Llama model to the Hugging Face layout (ONNX)
   deno task data <command>        reference data: list, where, verify, fetch
 
 Run a command with --help for its options.
@@ -45,6 +47,8 @@ export async function main(args: string[]): Promise<number> {
         return await dataCommand(rest);
       case "phantom":
         return await phantomCommand(rest);
+      case "convert":
+        return await convertCommand(rest);
       case "--version":
         console.log(BRAINORG_VERSION);
         return EXIT.ok;

@@ -10,14 +10,19 @@
 import { join } from "node:path";
 import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
-import { sha256File } from "@brainorg/common";
+import { InputError, sha256File } from "@brainorg/common";
 import {
   cachedCapture,
   captureWords,
+  captureWordsFramed,
   createTokenizer,
   type LlamaModel,
+  openHfModel,
   randomizeWeights,
   readGgufLlama,
+  type UnitKind,
+  type WordActivations,
+  writeHfLlama,
 } from "@brainorg/models";
 import { buildWordDesign, readTranscript, type Transcript, type WordDesign } from "@brainorg/neuro";
 import { ALICE_TEXTGRID, ALICE_TIMING } from "./alice.ts";
@@ -71,53 +76,134 @@ export interface AliceAtomsOptions {
   log?: (line: string) => void;
 }
 
-/** A GGUF model to capture, and whether to add its random-weights control. */
-export interface GgufModelSpec {
+/**
+ * A model to capture: a GGUF Llama file (run by the TypeScript forward
+ * pass, or converted to the Hugging Face layout and run by onnxruntime with
+ * `engine: "onnx"`), or a folder in the Hugging Face layout.
+ */
+export interface ModelSpec {
   name: string;
-  path: string;
-  /** The file's SHA-256 (the activation cache key); computed when absent. */
+  gguf?: string;
+  hf?: string;
+  /** For `gguf`: the TypeScript forward pass (default) or onnxruntime. */
+  engine?: "typescript" | "onnx";
+  /** The GGUF file's SHA-256 (the activation cache key); computed when absent. */
   sha256?: string;
+  /** Which units of an ONNX model. Default: the FFN second linear layer. */
+  units?: UnitKind;
+  /** Tensors to record, one per layer, for graphs whose names no known pattern matches. */
+  tensors?: string[];
   /** Also analyse the same architecture with random weights (seeded). Default: true. */
   randomControl?: boolean;
 }
 
-/**
- * Atoms of GGUF models (and their random-weights controls) on a story:
- * capture (cached), AN time series on the TR grid, dictionary learning.
- */
-export async function ggufModelAtoms(
-  backend: Backend,
-  stimulus: { transcript: Transcript; design: WordDesign },
-  specs: GgufModelSpec[],
-  options: AliceAtomsOptions = {},
-): Promise<AliceModelAtoms[]> {
-  const data = options.data ?? {}, seed = options.seed ?? 0, K = options.atoms ?? 16;
-  const log = options.log ?? (() => {});
-  const words = stimulus.transcript.words.map((w) => w.word);
-  const captureOptions = { context: 64, aggregate: "mean" as const, units: "ffn_down_proj" };
-  const models: AliceModelAtoms[] = [];
-  for (const spec of specs) {
-    const trained = await readGgufLlama(spec.path);
+/** One model (or control) ready to capture. */
+interface Capturable {
+  name: string;
+  source: string;
+  key: string;
+  layers: number;
+  capture: () => Promise<WordActivations>;
+}
+
+const CONTEXT = 64;
+
+/** The models of a spec (and its control) as things to capture. */
+async function capturables(
+  spec: ModelSpec,
+  words: string[],
+  seed: number,
+  data: ResolveOptions,
+): Promise<Capturable[]> {
+  const options = { context: CONTEXT, aggregate: "mean" as const };
+  const control = spec.randomControl ?? true;
+  if (spec.gguf && (spec.engine ?? "typescript") === "typescript") {
+    const trained = await readGgufLlama(spec.gguf);
     const tokenizer = createTokenizer(trained.vocab);
-    const sha = spec.sha256 ?? await sha256File(spec.path);
-    const pairs: [string, LlamaModel, string][] = [[spec.name, trained, sha]];
-    if (spec.randomControl ?? true) {
-      pairs.push([
+    const sha = spec.sha256 ?? await sha256File(spec.gguf);
+    const variants: [string, LlamaModel, string][] = [[spec.name, trained, sha]];
+    if (control) {
+      variants.push([
         `${spec.name}-random`,
         randomizeWeights(trained, seed + 1),
         `${sha}:random:${seed + 1}`,
       ]);
     }
-    for (const [name, model, modelKey] of pairs) {
+    return variants.map(([name, model, key]) => ({
+      name,
+      source: model.source,
+      key: `${key}:ffn_down_proj`,
+      layers: model.config.layers,
+      capture: () => Promise.resolve(captureWords(model, tokenizer, words, options)),
+    }));
+  }
+  let dir = spec.hf;
+  if (spec.gguf) {
+    // Converted once per file, kept in the cache.
+    const sha = spec.sha256 ?? await sha256File(spec.gguf);
+    dir = join(cacheDirFor(data), "models", sha.slice(0, 32));
+    try {
+      await Deno.stat(join(dir, "onnx", "model.onnx"));
+    } catch {
+      await writeHfLlama(dir, await readGgufLlama(spec.gguf));
+    }
+  }
+  if (!dir) {
+    throw new InputError("a model needs a file", {
+      field: `model ${spec.name}`,
+      expected: "gguf or hf",
+      found: "neither",
+    });
+  }
+  const open = {
+    ...(spec.units ? { kind: spec.units } : {}),
+    ...(spec.tensors ? { tensors: spec.tensors } : {}),
+  };
+  const seeds: (number | undefined)[] = control ? [undefined, seed + 1] : [undefined];
+  const out: Capturable[] = [];
+  for (const randomSeed of seeds) {
+    const hf = await openHfModel(dir, {
+      ...open,
+      ...(randomSeed !== undefined ? { randomSeed } : {}),
+    });
+    out.push({
+      name: randomSeed === undefined ? spec.name : `${spec.name}-random`,
+      source: `${dir} (onnxruntime${
+        randomSeed === undefined ? "" : `, weights redrawn, seed ${randomSeed}`
+      })`,
+      key: `${hf.sha256}:${spec.units ?? "ffn_out"}:${(spec.tensors ?? []).join(",")}`,
+      layers: hf.layers,
+      capture: () => captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, options),
+    });
+  }
+  return out;
+}
+
+/**
+ * Atoms of models (and their random-weights controls) on a story: capture
+ * (cached), AN time series on the TR grid, dictionary learning.
+ */
+export async function captureModelAtoms(
+  backend: Backend,
+  stimulus: { transcript: Transcript; design: WordDesign },
+  specs: ModelSpec[],
+  options: AliceAtomsOptions = {},
+): Promise<AliceModelAtoms[]> {
+  const data = options.data ?? {}, seed = options.seed ?? 0, K = options.atoms ?? 16;
+  const log = options.log ?? (() => {});
+  const words = stimulus.transcript.words.map((w) => w.word);
+  const models: AliceModelAtoms[] = [];
+  for (const spec of specs) {
+    for (const c of await capturables(spec, words, seed, data)) {
       const { activations: acts, cached } = await cachedCapture(
         join(cacheDirFor(data), "activations"),
-        { model: modelKey, words, options: captureOptions },
-        model.config.layers,
-        () => captureWords(model, tokenizer, words, captureOptions),
+        { model: c.key, words, options: { context: CONTEXT, aggregate: "mean" } },
+        c.layers,
+        c.capture,
       );
-      if (cached) log(`${name}: activations read from the cache`);
+      if (cached) log(`${c.name}: activations read from the cache`);
+      const name = c.name, layers = c.layers;
       const ts = anTimeSeries(acts.data, acts.units, stimulus.design);
-      const layers = model.config.layers;
       const atoms = await learnModelAtoms(backend, ts, (an) => acts.index[an].layer, layers, {
         atoms: K,
         targetDensity: options.targetDensity ?? 0.2,
@@ -139,7 +225,7 @@ export async function ggufModelAtoms(
       );
       models.push({
         name,
-        source: model.source,
+        source: c.source,
         layers,
         ans: acts.units,
         deadAns: ts.dead,
@@ -161,9 +247,9 @@ export async function aliceModelAtoms(
   options: AliceAtomsOptions = {},
 ): Promise<{ modelPath: string; modelSha256: string; models: AliceModelAtoms[] }> {
   const modelFile = await resolveDataFile("models/stories260K.gguf", options.data ?? {});
-  const models = await ggufModelAtoms(backend, stimulus, [{
+  const models = await captureModelAtoms(backend, stimulus, [{
     name: "stories260K",
-    path: modelFile.path,
+    gguf: modelFile.path,
     sha256: modelFile.entry.sha256,
   }], options);
   return { modelPath: modelFile.path, modelSha256: modelFile.entry.sha256, models };

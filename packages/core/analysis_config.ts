@@ -19,6 +19,7 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import { InputError } from "@brainorg/common";
 import type { NetworkChoice } from "./phantom_files.ts";
+import type { ModelSpec } from "./alice_atoms.ts";
 
 /** A validated analysis description, paths absolute. */
 export interface AnalysisConfig {
@@ -30,7 +31,7 @@ export interface AnalysisConfig {
     runs: { volumes: number; discarded: number; stimulusOffset: number }[];
     hrf: "spm" | "glover";
   };
-  models: { name: string; gguf: string; randomControl: boolean }[];
+  models: ModelSpec[];
   voxels: {
     mask: string;
     subjects: { id: string; bold: string }[];
@@ -123,9 +124,35 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
     if (o.randomControl !== undefined && typeof o.randomControl !== "boolean") {
       fail(`models[${i}].randomControl`, "true or false", o.randomControl);
     }
+    if ((o.gguf === undefined) === (o.hf === undefined)) {
+      fail(
+        `models[${i}]`,
+        '"gguf" (a GGUF file) or "hf" (a Hugging Face layout folder), one of them',
+        Object.keys(o),
+      );
+    }
+    if (o.engine !== undefined && o.engine !== "typescript" && o.engine !== "onnx") {
+      fail(`models[${i}].engine`, '"typescript" or "onnx"', o.engine);
+    }
+    if (
+      o.units !== undefined && !["ffn_out", "ffn_hidden", "residual"].includes(o.units as string)
+    ) {
+      fail(`models[${i}].units`, '"ffn_out", "ffn_hidden" or "residual"', o.units);
+    }
+    if (
+      o.tensors !== undefined &&
+      !(Array.isArray(o.tensors) && o.tensors.every((t) => typeof t === "string"))
+    ) {
+      fail(`models[${i}].tensors`, "a list of tensor names, one per layer", o.tensors);
+    }
     return {
       name,
-      gguf: path(o.gguf, `models[${i}].gguf`),
+      ...(o.gguf !== undefined
+        ? { gguf: path(o.gguf, `models[${i}].gguf`) }
+        : { hf: path(o.hf, `models[${i}].hf`) }),
+      ...(o.engine ? { engine: o.engine as "typescript" | "onnx" } : {}),
+      ...(o.units ? { units: o.units as "ffn_out" | "ffn_hidden" | "residual" } : {}),
+      ...(o.tensors ? { tensors: o.tensors as string[] } : {}),
       randomControl: o.randomControl !== false,
     };
   });

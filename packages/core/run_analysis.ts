@@ -29,7 +29,7 @@ import {
 } from "@brainorg/neuro";
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { ModelSummary } from "./demo.ts";
-import { ggufModelAtoms } from "./alice_atoms.ts";
+import { captureModelAtoms } from "./alice_atoms.ts";
 import { toCsv } from "./csv.ts";
 import { writeStimulusTables } from "./stimulus_files.ts";
 import { atomsCsv, templateNetworks } from "./phantom_files.ts";
@@ -103,10 +103,10 @@ export async function runAnalysis(
   );
   const backend = await createBackend({ backend: options.backend ?? "auto" });
   try {
-    const models = await ggufModelAtoms(
+    const models = await captureModelAtoms(
       backend,
       { transcript, design },
-      config.models.map((m) => ({ name: m.name, path: m.gguf, randomControl: m.randomControl })),
+      config.models,
       { data, atoms: config.atoms, targetDensity: config.targetDensity, seed: config.seed, log },
     );
     const mask = maskFromImage(await readNifti(config.voxels.mask), config.voxels.mask);
@@ -191,7 +191,13 @@ export async function runAnalysis(
       inputs: [
         { role: "config", path: config.file },
         { role: "transcript", path: config.stimulus.transcript },
-        ...config.models.map((m) => ({ role: `model:${m.name}`, path: m.gguf })),
+        ...config.models.flatMap((m) =>
+          m.gguf ? [{ role: `model:${m.name}`, path: m.gguf }] : [
+            { role: `model:${m.name}:config`, path: join(m.hf!, "config.json") },
+            { role: `model:${m.name}:tokenizer`, path: join(m.hf!, "tokenizer.json") },
+            { role: `model:${m.name}:onnx`, path: join(m.hf!, "onnx", "model.onnx") },
+          ]
+        ),
         { role: "mask", path: config.voxels.mask },
         ...config.voxels.subjects.map((s) => ({ role: `bold:${s.id}`, path: s.bold })),
       ],

@@ -19,3 +19,7 @@ export * from "./tokenizer.ts";
 export * from "./llama.ts";
 export * from "./capture.ts";
 export * from "./activation_cache.ts";
+export * from "./onnx_export.ts";
+export * from "./onnx_rewrite.ts";
+export * from "./onnx_capture.ts";
+export * from "./hf_layout.ts";

@@ -1,0 +1,256 @@
+/**
+ * Models in the Hugging Face layout that transformers.js uses
+ * (`config.json`, `tokenizer.json`, `onnx/model.onnx`): a converter from
+ * GGUF Llama models, and a loader that opens any such folder for word
+ * capture (tokenizer through `@huggingface/tokenizers`, the graph through
+ * onnxruntime-node with its FFN units exposed).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { InputError, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "@brainorg/common";
+import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
+import type { LlamaModel } from "./gguf_model.ts";
+import { exportLlamaOnnx } from "./onnx_export.ts";
+import { createHash } from "node:crypto";
+import {
+  type OnnxUnitModel,
+  type OpenOnnxOptions,
+  openOnnxUnitModel,
+  type TokenFrame,
+} from "./onnx_capture.ts";
+import { randomizeOnnxWeights } from "./onnx_rewrite.ts";
+
+/**
+ * BPE merges of a SentencePiece vocabulary, as Hugging Face's
+ * `SentencePieceExtractor` derives them: every split of a piece into two
+ * pieces of the vocabulary, ordered by the piece's score (then by the
+ * parts' ids).
+ */
+function sentencePieceMerges(pieces: string[], scores: Float32Array): [string, string][] {
+  const id = new Map(pieces.map((p, i) => [p, i]));
+  const merges: { l: string; r: string; score: number; li: number; ri: number }[] = [];
+  pieces.forEach((piece, i) => {
+    const chars = [...piece];
+    const local = [];
+    for (let k = 1; k < chars.length; k++) {
+      const l = chars.slice(0, k).join(""), r = chars.slice(k).join("");
+      if (id.has(l) && id.has(r)) {
+        local.push({ l, r, score: scores[i], li: id.get(l)!, ri: id.get(r)! });
+      }
+    }
+    local.sort((a, b) => a.li - b.li || a.ri - b.ri);
+    merges.push(...local);
+  });
+  // A stable sort: ties keep the vocabulary order.
+  return merges.map((m, k) => ({ ...m, k })).sort((a, b) => b.score - a.score || a.k - b.k)
+    .map((m) => [m.l, m.r]);
+}
+
+/** `tokenizer.json` (Hugging Face tokenizers format) of a SentencePiece-BPE vocabulary with byte fallback. */
+export function llamaTokenizerJson(model: LlamaModel): Record<string, unknown> {
+  const { pieces, scores, bos, eos, unk } = model.vocab;
+  const special = [unk, bos, eos].map((id) => ({
+    id,
+    content: pieces[id],
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: special,
+    normalizer: {
+      type: "Sequence",
+      normalizers: [
+        { type: "Prepend", prepend: "▁" },
+        { type: "Replace", pattern: { String: " " }, content: "▁" },
+      ],
+    },
+    pre_tokenizer: null,
+    post_processor: {
+      type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: pieces[bos], type_id: 0 } }, {
+        Sequence: { id: "A", type_id: 0 },
+      }],
+      pair: [
+        { SpecialToken: { id: pieces[bos], type_id: 0 } },
+        { Sequence: { id: "A", type_id: 0 } },
+        { SpecialToken: { id: pieces[bos], type_id: 1 } },
+        { Sequence: { id: "B", type_id: 1 } },
+      ],
+      special_tokens: { [pieces[bos]]: { id: pieces[bos], ids: [bos], tokens: [pieces[bos]] } },
+    },
+    decoder: {
+      type: "Sequence",
+      decoders: [
+        { type: "Replace", pattern: { String: "▁" }, content: " " },
+        { type: "ByteFallback" },
+        { type: "Fuse" },
+        { type: "Strip", content: " ", start: 1, stop: 0 },
+      ],
+    },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: pieces[unk],
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: true,
+      ignore_merges: false,
+      vocab: Object.fromEntries(pieces.map((p, i) => [p, i])),
+      merges: sentencePieceMerges(pieces, scores),
+    },
+  };
+}
+
+/** `config.json` of a Llama model, as transformers names the fields. */
+export function llamaConfigJson(model: LlamaModel): Record<string, unknown> {
+  const c = model.config;
+  return {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    hidden_size: c.dim,
+    intermediate_size: c.hiddenDim,
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    num_key_value_heads: c.kvHeads,
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.contextLength,
+    rms_norm_eps: c.normEps,
+    rope_theta: c.ropeTheta,
+    hidden_act: "silu",
+    tie_word_embeddings: model.output === model.embedding,
+    bos_token_id: model.vocab.bos,
+    eos_token_id: model.vocab.eos,
+    torch_dtype: "float32",
+    use_cache: false,
+    transformers_version: "4.46.0",
+  };
+}
+
+/**
+ * Write a GGUF Llama model in the Hugging Face layout: `config.json`,
+ * `tokenizer.json`, `tokenizer_config.json`, `onnx/model.onnx` (the graph
+ * has no key/value cache: inputs `input_ids`, output `logits`).
+ */
+export async function writeHfLlama(dir: string, model: LlamaModel): Promise<void> {
+  await writeDirAtomic(dir, async (tmp) => {
+    await writeJsonAtomic(join(tmp, "config.json"), llamaConfigJson(model));
+    await writeJsonAtomic(join(tmp, "tokenizer.json"), llamaTokenizerJson(model));
+    await writeJsonAtomic(join(tmp, "tokenizer_config.json"), {
+      tokenizer_class: "LlamaTokenizer",
+      bos_token: model.vocab.pieces[model.vocab.bos],
+      eos_token: model.vocab.pieces[model.vocab.eos],
+      unk_token: model.vocab.pieces[model.vocab.unk],
+      add_bos_token: true,
+      add_eos_token: false,
+      model_max_length: model.config.contextLength,
+      legacy: true,
+    });
+    await writeFileAtomic(join(tmp, "onnx", "model.onnx"), exportLlamaOnnx(model));
+  });
+}
+
+/** A model folder in the Hugging Face layout, opened for capture. */
+export interface HfModel {
+  dir: string;
+  config: Record<string, unknown>;
+  /** Layers and units per layer, from the config. */
+  layers: number;
+  /** Tokens of a word as it appears in running text (with its leading space), no special tokens. */
+  tokenizeWord(word: string): number[];
+  /** Token ids of a text with the model's special tokens. */
+  encode(text: string): number[];
+  /** Special tokens around a window, and whether the model is causal (BERT, RoBERTa are not). */
+  frame: TokenFrame;
+  /** SHA-256 of the graph and tokenizer (plus the seed of a random control): a cache key. */
+  sha256: string;
+  onnx: OnnxUnitModel;
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new InputError("a model file is missing", {
+      file: path,
+      expected: "config.json, tokenizer.json and onnx/model.onnx in the model folder",
+      found: (err as Error).message,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError("not valid JSON", {
+      file: path,
+      expected: "JSON",
+      found: (err as Error).message,
+    });
+  }
+}
+
+/**
+ * Open a model folder: `config.json`, `tokenizer.json` (+ optional
+ * `tokenizer_config.json`), `onnx/model.onnx`.
+ *
+ * @throws {InputError} naming a missing or malformed file
+ */
+export async function openHfModel(
+  dir: string,
+  options: OpenOnnxOptions & { randomSeed?: number } = {},
+): Promise<HfModel> {
+  const config = await readJson(join(dir, "config.json"));
+  const tokenizerJson = await readJson(join(dir, "tokenizer.json"));
+  let tokenizerConfig: Record<string, unknown> = {};
+  try {
+    tokenizerConfig = await readJson(join(dir, "tokenizer_config.json"));
+  } catch { /* optional */ }
+  const tokenizer = new HfTokenizer(tokenizerJson, tokenizerConfig);
+  let bytes: Uint8Array;
+  const onnxPath = join(dir, "onnx", "model.onnx");
+  try {
+    bytes = await Deno.readFile(onnxPath);
+  } catch (err) {
+    throw new InputError("a model file is missing", {
+      file: onnxPath,
+      expected: "the ONNX graph (as published for transformers.js)",
+      found: (err as Error).message,
+    });
+  }
+  const type = String(config.model_type ?? "");
+  const causal = !["bert", "roberta", "distilbert", "electra", "deberta"].includes(type);
+  const maxTokens = Number(config.max_position_embeddings ?? config.n_positions ?? 512);
+  const sha256 = createHash("sha256").update(bytes).update(JSON.stringify(tokenizerJson)).digest(
+    "hex",
+  );
+  if (options.randomSeed !== undefined) {
+    bytes = randomizeOnnxWeights(bytes, options.randomSeed, onnxPath);
+  }
+  const onnx = await openOnnxUnitModel(bytes, onnxPath, { maxTokens, ...options });
+  const tokenizeWord = (word: string) => tokenizer.encode(word, { add_special_tokens: false }).ids;
+  // The special tokens around a text: those around a probe word's own tokens.
+  const probe = tokenizer.encode("the").ids, core = tokenizeWord("the");
+  const at = probe.findIndex((_, i) => core.every((t, k) => probe[i + k] === t));
+  return {
+    dir,
+    config,
+    layers: onnx.tensors.length,
+    tokenizeWord,
+    encode: (text) => tokenizer.encode(text).ids,
+    frame: {
+      prefix: at >= 0 ? probe.slice(0, at) : [],
+      suffix: at >= 0 ? probe.slice(at + core.length) : [],
+      causal,
+    },
+    sha256: options.randomSeed === undefined ? sha256 : `${sha256}:random:${options.randomSeed}`,
+    onnx,
+  };
+}
