@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
-import { InputError, sha256File } from "@brainorg/common";
+import { createProgress, InputError, sha256File } from "@brainorg/common";
 import {
   cachedCapture,
   captureWords,
@@ -63,6 +63,8 @@ export interface AliceModelAtoms {
   atoms: ModelAtoms;
   /** Per atom, its sub-group's AN count per layer (K × layers). */
   layerCounts: number[][];
+  /** What was captured, for provenance: the cache key (model hash), tensors, settings. */
+  captured: { key: string; tensors: string; context: number; aggregate: string };
 }
 
 /** Options of {@linkcode aliceModelAtoms}. */
@@ -74,6 +76,8 @@ export interface AliceAtomsOptions {
   targetDensity?: number;
   seed?: number;
   log?: (line: string) => void;
+  /** No progress bars. Default: true. */
+  quiet?: boolean;
 }
 
 /**
@@ -102,8 +106,10 @@ interface Capturable {
   name: string;
   source: string;
   key: string;
+  /** Which tensors: `ffn_down_proj` or the graph tensors exposed. */
+  tensors: string;
   layers: number;
-  capture: () => Promise<WordActivations>;
+  capture: (onProgress: (done: number, total: number) => void) => Promise<WordActivations>;
 }
 
 const CONTEXT = 64;
@@ -133,8 +139,10 @@ async function capturables(
       name,
       source: model.source,
       key: `${key}:ffn_down_proj`,
+      tensors: "ffn_down_proj (TypeScript forward pass)",
       layers: model.config.layers,
-      capture: () => Promise.resolve(captureWords(model, tokenizer, words, options)),
+      capture: (onProgress) =>
+        Promise.resolve(captureWords(model, tokenizer, words, { ...options, onProgress })),
     }));
   }
   let dir = spec.hf;
@@ -172,8 +180,10 @@ async function capturables(
         randomSeed === undefined ? "" : `, weights redrawn, seed ${randomSeed}`
       })`,
       key: `${hf.sha256}:${spec.units ?? "ffn_out"}:${(spec.tensors ?? []).join(",")}`,
+      tensors: hf.onnx.tensors.map((t) => t.tensor).join(" "),
       layers: hf.layers,
-      capture: () => captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, options),
+      capture: (onProgress) =>
+        captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, { ...options, onProgress }),
     });
   }
   return out;
@@ -195,11 +205,24 @@ export async function captureModelAtoms(
   const models: AliceModelAtoms[] = [];
   for (const spec of specs) {
     for (const c of await capturables(spec, words, seed, data)) {
+      const bar = createProgress({
+        label: `${c.name} capture`,
+        total: words.length,
+        quiet: options.quiet ?? true,
+      });
+      let last = 0;
       const { activations: acts, cached } = await cachedCapture(
         join(cacheDirFor(data), "activations"),
         { model: c.key, words, options: { context: CONTEXT, aggregate: "mean" } },
         c.layers,
-        c.capture,
+        async () => {
+          const a = await c.capture((done) => {
+            bar.tick(done - last);
+            last = done;
+          });
+          bar.done();
+          return a;
+        },
       );
       if (cached) log(`${c.name}: activations read from the cache`);
       const name = c.name, layers = c.layers;
@@ -231,6 +254,7 @@ export async function captureModelAtoms(
         deadAns: ts.dead,
         atoms,
         layerCounts,
+        captured: { key: c.key, tensors: c.tensors, context: CONTEXT, aggregate: "mean" },
       });
     }
   }

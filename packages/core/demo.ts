@@ -248,6 +248,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   let group: RoiGroupScore[] = [];
   let voxel: Awaited<ReturnType<typeof runPhantomVoxels>> | undefined;
   let modelPath = "";
+  let captured: Record<string, unknown> = {};
   try {
     for (const s of subjects) {
       const theirRate = await readColumn(s.rate);
@@ -290,8 +291,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     // The model and its random-weights control: ANs per word → TR grid → atoms → ROIs.
     const K = options.atoms ?? 16;
-    const learned = await aliceModelAtoms(backend, stimulus, { data, atoms: K, seed, log });
+    const learned = await aliceModelAtoms(backend, stimulus, {
+      data,
+      atoms: K,
+      seed,
+      log,
+      quiet: options.quiet ?? false,
+    });
     modelPath = learned.modelPath;
+    captured = Object.fromEntries(learned.models.map((m) => [m.name, m.captured]));
     for (const { name, source, ans, deadAns, atoms } of learned.models) {
       const atomRegressors = zscoreColumns(atoms.atoms);
       const rows: (RoiScore & { model: string; variant: string })[] = [];
@@ -447,6 +455,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       phantomSubjects: options.phantomSubjects ?? 6,
       voxelPermutations: options.voxelPermutations ?? 100,
       voxelP: 0.01,
+      captured,
     },
     seed,
     backend: { ...backend.info },

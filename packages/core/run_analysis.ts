@@ -107,7 +107,14 @@ export async function runAnalysis(
       backend,
       { transcript, design },
       config.models,
-      { data, atoms: config.atoms, targetDensity: config.targetDensity, seed: config.seed, log },
+      {
+        data,
+        atoms: config.atoms,
+        targetDensity: config.targetDensity,
+        seed: config.seed,
+        log,
+        quiet: options.quiet ?? false,
+      },
     );
     const mask = maskFromImage(await readNifti(config.voxels.mask), config.voxels.mask);
     const resolution = voxelSizes(mask.grid.affine)[0] >= 3.5 ? 4 : 2;
@@ -201,7 +208,11 @@ export async function runAnalysis(
         { role: "mask", path: config.voxels.mask },
         ...config.voxels.subjects.map((s) => ({ role: `bold:${s.id}`, path: s.bold })),
       ],
-      parameters: { ...config, file: undefined },
+      parameters: {
+        ...config,
+        file: undefined,
+        captured: Object.fromEntries(models.map((m) => [m.name, m.captured])),
+      },
       seed: config.seed,
       backend: { ...backend.info },
       command: options.command,

@@ -8,7 +8,9 @@
  */
 
 import * as ort from "onnxruntime-node";
-import { InputError } from "@brainorg/common";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { InputError, writeFileAtomic } from "@brainorg/common";
 import type { CaptureOptions, WordActivations } from "./capture.ts";
 import {
   decodeOnnx,
@@ -35,6 +37,11 @@ export interface OpenOnnxOptions {
   tensors?: string[];
   /** Longest sequence (tokens). Default: 2048. */
   maxTokens?: number;
+  /**
+   * Keep the rewritten graph here (`onnx/<sha256>.onnx`, keyed by the
+   * original's SHA-256 and the tensors exposed) and reuse it. Default: none.
+   */
+  cacheDir?: string;
 }
 
 /**
@@ -52,7 +59,24 @@ export async function openOnnxUnitModel(
   const tensors = options.tensors
     ? options.tensors.map((tensor, layer) => ({ layer, kind, tensor }))
     : findUnitTensors(decodeOnnx(bytes, file), kind, file);
-  const session = await ort.InferenceSession.create(exposeTensors(bytes, tensors, file));
+  let rewritten: Uint8Array | undefined;
+  const cached = options.cacheDir
+    ? join(
+      options.cacheDir,
+      "onnx",
+      createHash("sha256").update(bytes).update(JSON.stringify(tensors)).digest("hex") + ".onnx",
+    )
+    : undefined;
+  if (cached) {
+    try {
+      rewritten = await Deno.readFile(cached);
+    } catch { /* not yet */ }
+  }
+  if (!rewritten) {
+    rewritten = exposeTensors(bytes, tensors, file);
+    if (cached) await writeFileAtomic(cached, rewritten);
+  }
+  const session = await ort.InferenceSession.create(rewritten);
   return { session, tensors, maxTokens: options.maxTokens ?? 2048, file };
 }
 
