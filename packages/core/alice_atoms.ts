@@ -8,11 +8,12 @@
  */
 
 import { join } from "node:path";
-import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import { cacheDirFor, readEnv, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
 import { createProgress, InputError, sha256File } from "@brainorg/common";
 import {
   cachedCapture,
+  cachedCaptureStream,
   captureWords,
   captureWordsFramed,
   createTokenizer,
@@ -20,6 +21,8 @@ import {
   openHfModel,
   randomizeWeights,
   readGgufLlama,
+  resolveHfModel,
+  type RowSink,
   type UnitKind,
   type WordActivations,
   writeHfLlama,
@@ -88,6 +91,7 @@ export interface AliceAtomsOptions {
 export interface ModelSpec {
   name: string;
   gguf?: string;
+  /** A folder, or `hf:owner/name[@revision]` fetched from the Hub into the cache once. */
   hf?: string;
   /** For `gguf`: the TypeScript forward pass (default) or onnxruntime. */
   engine?: "typescript" | "onnx";
@@ -110,6 +114,11 @@ interface Capturable {
   tensors: string;
   layers: number;
   capture: (onProgress: (done: number, total: number) => void) => Promise<WordActivations>;
+  /** Rows streamed to disk as windows finish (large models); returns the words' tokens. */
+  stream?: (
+    sink: RowSink,
+    onProgress: (done: number, total: number) => void,
+  ) => Promise<{ tokens: number[][] }>;
 }
 
 const CONTEXT = 64;
@@ -145,7 +154,10 @@ async function capturables(
         Promise.resolve(captureWords(model, tokenizer, words, { ...options, onProgress })),
     }));
   }
-  let dir = spec.hf;
+  let dir = spec.hf && (await resolveHfModel(spec.hf, {
+    cacheDir: cacheDirFor(data),
+    download: data.download ?? readEnv("BRAINORG_OFFLINE") !== "1",
+  })).dir;
   if (spec.gguf) {
     // Converted once per file, kept in the cache.
     const sha = spec.sha256 ?? await sha256File(spec.gguf);
@@ -184,6 +196,12 @@ async function capturables(
       layers: hf.layers,
       capture: (onProgress) =>
         captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, { ...options, onProgress }),
+      stream: (sink, onProgress) =>
+        captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, {
+          ...options,
+          onProgress,
+          sink,
+        }),
     });
   }
   return out;
@@ -211,19 +229,24 @@ export async function captureModelAtoms(
         quiet: options.quiet ?? true,
       });
       let last = 0;
-      const { activations: acts, cached } = await cachedCapture(
-        join(cacheDirFor(data), "activations"),
-        { model: c.key, words, options: { context: CONTEXT, aggregate: "mean" } },
-        c.layers,
-        async () => {
-          const a = await c.capture((done) => {
-            bar.tick(done - last);
-            last = done;
-          });
+      const onProgress = (done: number) => {
+        bar.tick(done - last);
+        last = done;
+      };
+      const dir = join(cacheDirFor(data), "activations");
+      const key = { model: c.key, words, options: { context: CONTEXT, aggregate: "mean" } };
+      const stream = c.stream;
+      const { activations: acts, cached } = stream
+        ? await cachedCaptureStream(dir, key, c.layers, async (sink) => {
+          const r = await stream(sink, onProgress);
+          bar.done();
+          return r;
+        })
+        : await cachedCapture(dir, key, c.layers, async () => {
+          const a = await c.capture(onProgress);
           bar.done();
           return a;
-        },
-      );
+        });
       if (cached) log(`${c.name}: activations read from the cache`);
       const name = c.name, layers = c.layers;
       const ts = anTimeSeries(acts.data, acts.units, stimulus.design);

@@ -147,9 +147,11 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
     }
     return {
       name,
-      ...(o.gguf !== undefined
-        ? { gguf: path(o.gguf, `models[${i}].gguf`) }
-        : { hf: path(o.hf, `models[${i}].hf`) }),
+      ...(o.gguf !== undefined ? { gguf: path(o.gguf, `models[${i}].gguf`) } : {
+        hf: typeof o.hf === "string" && o.hf.startsWith("hf:")
+          ? o.hf
+          : path(o.hf, `models[${i}].hf`),
+      }),
       ...(o.engine ? { engine: o.engine as "typescript" | "onnx" } : {}),
       ...(o.units ? { units: o.units as "ffn_out" | "ffn_hidden" | "residual" } : {}),
       ...(o.tensors ? { tensors: o.tensors as string[] } : {}),

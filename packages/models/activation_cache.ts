@@ -132,3 +132,66 @@ async function readCache(
     tokens: meta.tokens,
   };
 }
+
+/** Receives rows of consecutive words, in order: (count × units), row-major. */
+export type RowSink = (rows: Float32Array, count: number, units: number) => Promise<void>;
+
+/**
+ * {@linkcode cachedCapture} for captures too large to hold twice: `run`
+ * streams rows of consecutive words to the sink, which appends them to the
+ * per-layer files as they come (in a temporary folder, renamed into place
+ * when complete); the result is then read back from the cache.
+ *
+ * @param run feeds every word's row to the sink, in order; returns each word's tokens
+ */
+export async function cachedCaptureStream(
+  dir: string,
+  key: ActivationKey,
+  layers: number,
+  run: (sink: RowSink) => Promise<{ tokens: number[][] }>,
+): Promise<{ activations: WordActivations; cached: boolean }> {
+  const { id, wordsSha256 } = keyHash(key);
+  const folder = join(dir, id);
+  const hit = await readCache(folder, key, wordsSha256, layers);
+  if (hit) return { activations: hit, cached: true };
+  await writeDirAtomic(folder, async (tmp) => {
+    const files = await Promise.all(
+      Array.from(
+        { length: layers },
+        (_, l) => Deno.open(join(tmp, layerFile(l)), { write: true, createNew: true }),
+      ),
+    );
+    let words = 0, per = 0;
+    try {
+      const { tokens } = await run(async (rows, count, units) => {
+        per = units / layers;
+        for (let l = 0; l < layers; l++) {
+          const block = new Float32Array(count * per);
+          for (let w = 0; w < count; w++) {
+            block.set(rows.subarray(w * units + l * per, w * units + (l + 1) * per), w * per);
+          }
+          const bytes = new Uint8Array(block.buffer);
+          let off = 0;
+          while (off < bytes.byteLength) off += await files[l].write(bytes.subarray(off));
+        }
+        words += count;
+      });
+      const meta: ActivationMeta = {
+        schema: "brainorg.activations/1",
+        model: key.model,
+        wordsSha256,
+        options: key.options,
+        words,
+        layers,
+        unitsPerLayer: per,
+        created: new Date().toISOString(),
+      };
+      await writeJsonAtomic(join(tmp, "meta.json"), { ...meta, tokens });
+    } finally {
+      files.forEach((f) => f.close());
+    }
+  });
+  const written = await readCache(folder, key, wordsSha256, layers);
+  if (!written) throw new Error(`the capture streamed to ${folder} is incomplete`);
+  return { activations: written, cached: false };
+}

@@ -55,3 +55,38 @@ Deno.test("a truncated cache file is not trusted: the capture is recomputed and 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a streamed capture lands in the cache as the same per-layer files, and is read back", async () => {
+  const { cachedCaptureStream } = await import("./activation_cache.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const key = { model: "m", words: ["a", "b", "c"], options: { context: 2 } };
+    const rows = Float32Array.from({ length: 3 * 4 }, (_, i) => i * 0.5);
+    const first = await cachedCaptureStream(dir, key, 2, async (sink) => {
+      await sink(rows.subarray(0, 8), 2, 4);
+      await sink(rows.subarray(8), 1, 4);
+      return { tokens: [[1], [2, 3], [4]] };
+    });
+    assert.equal(first.cached, false);
+    assert.deepEqual(first.activations.data, rows);
+    assert.deepEqual(first.activations.index.map((i) => i.layer), [0, 0, 1, 1]);
+    const again = await cachedCaptureStream(
+      dir,
+      key,
+      2,
+      () => Promise.reject(new Error("must not run")),
+    );
+    assert.equal(again.cached, true);
+    assert.deepEqual(again.activations.tokens, [[1], [2, 3], [4]]);
+    // A run that fails leaves nothing behind.
+    await assert.rejects(() =>
+      cachedCaptureStream(dir, { ...key, model: "other" }, 2, async (sink) => {
+        await sink(rows.subarray(0, 4), 1, 4);
+        throw new Error("interrupted");
+      })
+    );
+    assert.equal([...Deno.readDirSync(dir)].length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -55,3 +55,35 @@ Deno.test("a BERT-like export: FFN units found by Optimum's names, equal to a pl
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the rewriter knows RoBERTa's and GPT-2's export names too", async () => {
+  const { decodeOnnx, findUnitTensors } = await import("./onnx_rewrite.ts");
+  const { tinyBertOnnx } = await import("./_fixtures.ts");
+  const bytes = tinyBertOnnx(tinyBert(5));
+  const renamed = (from: RegExp, to: string) => {
+    const proto = decodeOnnx(bytes);
+    for (const n of proto.graph.node) {
+      n.name = n.name.replace(from, to);
+      n.output = n.output.map((o: string) => o.replace(from, to));
+      n.input = n.input.map((o: string) => o.replace(from, to));
+    }
+    return proto;
+  };
+  const roberta = findUnitTensors(renamed(/^\/bert\//, "/roberta/"));
+  assert.deepEqual(
+    roberta.map((t) => t.tensor),
+    [0, 1].map((l) => `/roberta/encoder/layer.${l}/output/dense/Add_output_0`),
+  );
+  const gpt2 = findUnitTensors(
+    renamed(/^\/bert\/encoder\/layer\.(\d+)\/output\/dense\//, "/transformer/h.$1/mlp/c_proj/"),
+  );
+  assert.deepEqual(
+    gpt2.map((t) => t.tensor),
+    [0, 1].map((l) => `/transformer/h.${l}/mlp/c_proj/Add_output_0`),
+  );
+  // The hidden units are the input of the FFN's second linear layer: BERT's GELU output.
+  assert.equal(
+    findUnitTensors(decodeOnnx(bytes), "ffn_hidden")[1].tensor,
+    "/bert/encoder/layer.1/intermediate/intermediate_act_fn/Mul_1_output_0",
+  );
+});

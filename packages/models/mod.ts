@@ -23,3 +23,4 @@ export * from "./onnx_export.ts";
 export * from "./onnx_rewrite.ts";
 export * from "./onnx_capture.ts";
 export * from "./hf_layout.ts";
+export * from "./hf_hub.ts";

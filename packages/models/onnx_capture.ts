@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InputError, writeFileAtomic } from "@brainorg/common";
 import type { CaptureOptions, WordActivations } from "./capture.ts";
+import type { RowSink } from "./activation_cache.ts";
 import {
   decodeOnnx,
   type ExposedTensor,
@@ -160,7 +161,7 @@ export async function captureWordsFramed(
   tokenize: (word: string) => number[],
   frame: TokenFrame,
   words: string[],
-  options: CaptureOptions = {},
+  options: CaptureOptions & { sink?: RowSink } = {},
 ): Promise<WordActivations> {
   const context = Math.max(1, options.context ?? 64), aggregate = options.aggregate ?? "mean";
   const tokens = words.map(tokenize);
@@ -197,13 +198,14 @@ export async function captureWordsFramed(
       );
     }
     const layers = await runUnits(model, ids);
-    if (!data) {
-      dims = layers.map((l) => l.length / ids.length);
-      data = new Float32Array(words.length * dims.reduce((a, b) => a + b, 0));
-    }
+    if (!dims.length) dims = layers.map((l) => l.length / ids.length);
     const units = dims.reduce((a, b) => a + b, 0);
+    // With a sink, only this window's rows are held: they go to disk as they come.
+    const base = options.sink ? keep[0] : 0;
+    if (options.sink) data = new Float32Array((keep[1] - keep[0]) * units);
+    else data ??= new Float32Array(words.length * units);
     for (let w = keep[0]; w < keep[1]; w++) {
-      const row = data.subarray(w * units, (w + 1) * units), n = tokens[w].length;
+      const row = data.subarray((w - base) * units, (w - base + 1) * units), n = tokens[w].length;
       const pick = aggregate === "first"
         ? [0]
         : aggregate === "last"
@@ -219,13 +221,14 @@ export async function captureWordsFramed(
         offset += d;
       });
     }
+    if (options.sink) await options.sink(data, keep[1] - keep[0], units);
     options.onProgress?.(keep[1], words.length);
   }
   const index = dims.flatMap((d, layer) =>
     Array.from({ length: d }, (_, unit) => ({ layer, unit }))
   );
   return {
-    data: data ?? new Float32Array(),
+    data: options.sink ? new Float32Array() : data ?? new Float32Array(),
     words: words.length,
     units: index.length,
     index,

@@ -1,0 +1,122 @@
+/**
+ * Models named on the Hugging Face Hub (`hf:Xenova/bert-base-uncased`,
+ * optionally `@revision`), fetched once into the cache and read from there:
+ * local-first, network only when allowed, every file hashed (SHA-256) and
+ * checked against hashes the caller pins.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { ChecksumError, DataNotFoundError, writeJsonAtomic } from "@brainorg/common";
+
+/** The files of a model folder: required, then optional. */
+export const HF_FILES = {
+  required: ["config.json", "tokenizer.json", "onnx/model.onnx"],
+  optional: ["tokenizer_config.json"],
+} as const;
+
+/** Options of {@linkcode resolveHfModel}. */
+export interface HubOptions {
+  /** The user cache (models go to `hf/<owner>--<name>/<revision>/`). */
+  cacheDir: string;
+  /** Whether the network may be used. Default: true. */
+  download?: boolean;
+  /** The Hub's address. Default: `$BRAINORG_HF_ENDPOINT`, else https://huggingface.co. */
+  endpoint?: string;
+  /** SHA-256 per file (relative path), checked after download and on every later use. */
+  sha256?: Record<string, string>;
+  fetch?: typeof fetch;
+  log?: (line: string) => void;
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash("sha256");
+  const f = await Deno.open(path);
+  for await (const chunk of f.readable) h.update(chunk);
+  return h.digest("hex");
+}
+
+/**
+ * A model folder for `ref`: a local folder as it is, or `hf:owner/name[@revision]`
+ * from the cache, downloading what is missing when allowed.
+ *
+ * @returns the folder and the SHA-256 of each of its files
+ * @throws {DataNotFoundError} offline with files missing (naming the URL and the cache folder)
+ * @throws {ChecksumError} when a file does not match a pinned hash
+ */
+export async function resolveHfModel(
+  ref: string,
+  options: HubOptions,
+): Promise<{ dir: string; files: Record<string, string> }> {
+  const m = /^hf:([\w.-]+\/[\w.-]+)(?:@([\w.-]+))?$/.exec(ref);
+  if (!m) return { dir: ref, files: {} };
+  const [, repo, revision = "main"] = m;
+  const endpoint =
+    (options.endpoint ?? Deno.env.get("BRAINORG_HF_ENDPOINT") ?? "https://huggingface.co")
+      .replace(/\/$/, "");
+  const dir = join(options.cacheDir, "hf", repo.replace("/", "--"), revision);
+  const files: Record<string, string> = {};
+  const doFetch = options.fetch ?? fetch;
+  for (const name of [...HF_FILES.required, ...HF_FILES.optional]) {
+    const path = join(dir, name);
+    const required = (HF_FILES.required as readonly string[]).includes(name);
+    let present = true;
+    try {
+      await Deno.stat(path);
+    } catch {
+      present = false;
+    }
+    const url = `${endpoint}/${repo}/resolve/${revision}/${name}`;
+    if (!present) {
+      if (options.download === false) {
+        if (!required) continue;
+        throw new DataNotFoundError(
+          `${ref} ${name}`,
+          [`${path}: absent`],
+          `Downloads are off (--offline or BRAINORG_OFFLINE=1); allow them, or put the file ` +
+            `there yourself. It comes from ${url}.`,
+        );
+      }
+      const res = await doFetch(url, { redirect: "follow" });
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        if (!required && res.status === 404) continue;
+        throw new DataNotFoundError(
+          `${ref} ${name}`,
+          [`${path}: absent`, `${url}: HTTP ${res.status}`],
+          "Check the model name and revision, or download the folder yourself and give its path.",
+        );
+      }
+      options.log?.(`${ref}: downloading ${name}`);
+      await Deno.mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.download-${crypto.randomUUID().slice(0, 8)}`;
+      const out = await Deno.open(tmp, { write: true, createNew: true });
+      try {
+        for await (const chunk of res.body) {
+          let off = 0;
+          while (off < chunk.byteLength) off += await out.write(chunk.subarray(off));
+        }
+      } finally {
+        out.close();
+      }
+      const want = options.sha256?.[name], got = await fileSha256(tmp);
+      if (want && got !== want) {
+        await Deno.remove(tmp);
+        throw new ChecksumError(url, want, got);
+      }
+      await Deno.rename(tmp, path);
+    }
+    files[name] = await fileSha256(path);
+    const want = options.sha256?.[name];
+    if (want && files[name] !== want) throw new ChecksumError(path, want, files[name]);
+  }
+  await writeJsonAtomic(join(dir, "brainorg-files.json"), {
+    ref,
+    endpoint,
+    revision,
+    sha256: files,
+  });
+  return { dir, files };
+}
