@@ -190,3 +190,67 @@ Deno.test("a model as GGUF (TypeScript forward) and as a converted Hugging Face 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("analyze --config with ROI tables: each subject's ROIs from the atoms, bad subjects excluded with the reason", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "brainorg-roi-" });
+  try {
+    const table = async (id: string) =>
+      (await resolveDataFile(`alice/alice_data_shared/6mm/${id}-timecourses.txt`)).path;
+    const config = {
+      stimulus: {
+        transcript: (await resolveDataFile(ALICE_TEXTGRID)).path,
+        tr: 2,
+        runs: [{ volumes: 362, discarded: 10 }],
+      },
+      models: [{
+        name: "tiny",
+        gguf: (await resolveDataFile("models/stories260K.gguf")).path,
+        randomControl: false,
+      }],
+      rois: {
+        subjects: await Promise.all(
+          ["s18", "s22", "s33"].map(async (id) => ({ id, table: await table(id) })),
+        ),
+        columns: ["LATL", "RATL", "LPTL", "LIPL", "LPreM", "LIFG"],
+      },
+      permutations: 5,
+    };
+    await Deno.writeTextFile(join(dir, "rois.json"), JSON.stringify(config));
+    const out = join(dir, "out");
+    assert.equal(
+      await main([
+        "analyze",
+        "--config",
+        join(dir, "rois.json"),
+        "--out",
+        out,
+        "--quiet",
+        "--cache-dir",
+        join(dir, "cache"),
+        "--offline",
+      ]),
+      0,
+    );
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    assert.equal(summary.voxel, undefined);
+    const roi = summary.roiEncoding;
+    assert.deepEqual(roi.subjects.map((s: { id: string; usable: boolean }) => [s.id, s.usable]), [
+      ["s18", true],
+      ["s22", true],
+      ["s33", false],
+    ]);
+    assert.match(roi.subjects[2].reason, /constant/);
+    assert.equal(roi.group.length, 6);
+    assert.ok(roi.group.every((g: { subjects: number }) => g.subjects === 2));
+    const rows = (await Deno.readTextFile(join(out, "encoding", "models_roi.csv"))).trim().split(
+      "\n",
+    );
+    assert.equal(rows.length, 1 + 2 * 6);
+    for (const line of rows.slice(1)) {
+      const [, , , r, p] = line.split(",").map(Number);
+      assert.ok(r > -1 && r < 1 && p > 0 && p <= 1, line);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

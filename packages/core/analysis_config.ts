@@ -32,7 +32,14 @@ export interface AnalysisConfig {
     hrf: "spm" | "glover";
   };
   models: ModelSpec[];
-  voxels: {
+  /** ROI time courses per subject (tables: volumes × regions), as for the Alice data. */
+  rois?: {
+    subjects: { id: string; table: string }[];
+    /** Region names for tables without a header row. */
+    columns?: string[];
+    discarded: number;
+  };
+  voxels?: {
     mask: string;
     subjects: { id: string; bold: string }[];
     /** Volumes at the start of each file that are not part of the runs' kept volumes. */
@@ -93,19 +100,32 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
   const st = obj(raw.stimulus, "stimulus");
   const hrf = st.hrf ?? "spm";
   if (hrf !== "spm" && hrf !== "glover") return fail("stimulus.hrf", '"spm" or "glover"', hrf);
-  const vx = obj(raw.voxels, "voxels");
-  const ids = new Set<string>();
-  const subjects = list(vx.subjects, "voxels.subjects").map((s, i) => {
-    const o = obj(s, `voxels.subjects[${i}]`);
-    const id = typeof o.id === "string" && /^[A-Za-z0-9._-]+$/.test(o.id)
-      ? o.id
-      : fail(`voxels.subjects[${i}].id`, "a name of letters, digits, . _ -", o.id);
-    if (ids.has(id)) fail(`voxels.subjects[${i}].id`, "a name used once", id);
-    ids.add(id);
-    return { id, bold: path(o.bold, `voxels.subjects[${i}].bold`) };
-  });
-  if (subjects.length < 2) {
+  if (raw.voxels === undefined && raw.rois === undefined) {
+    fail("voxels", '"voxels" (4-D NIfTI and a mask) or "rois" (tables), or both', undefined);
+  }
+  const subjectList = (v: unknown, field: string, fileKey: string) => {
+    const ids = new Set<string>();
+    return list(v, field).map((s, i) => {
+      const o = obj(s, `${field}[${i}]`);
+      const id = typeof o.id === "string" && /^[A-Za-z0-9._-]+$/.test(o.id)
+        ? o.id
+        : fail(`${field}[${i}].id`, "a name of letters, digits, . _ -", o.id);
+      if (ids.has(id)) fail(`${field}[${i}].id`, "a name used once", id);
+      ids.add(id);
+      return { id, file: path(o[fileKey], `${field}[${i}].${fileKey}`) };
+    });
+  };
+  const vx = raw.voxels === undefined ? undefined : obj(raw.voxels, "voxels");
+  const subjects = vx ? subjectList(vx.subjects, "voxels.subjects", "bold") : [];
+  if (vx && subjects.length < 2) {
     fail("voxels.subjects", "at least 2 subjects (group maps)", subjects.length);
+  }
+  const ro = raw.rois === undefined ? undefined : obj(raw.rois, "rois");
+  if (
+    ro?.columns !== undefined &&
+    !(Array.isArray(ro.columns) && ro.columns.every((c) => typeof c === "string"))
+  ) {
+    fail("rois.columns", "a list of region names", ro.columns);
   }
   const networks = (raw.networks ?? ["yeo7"]) as unknown[];
   list(networks, "networks").forEach((n, i) => {
@@ -178,13 +198,29 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
       hrf,
     },
     models,
-    voxels: {
-      mask: path(vx.mask, "voxels.mask"),
-      subjects,
-      discarded: num(vx.discarded, "voxels.discarded", 0, 0, true),
-      highPassSeconds: num(vx.highPassSeconds, "voxels.highPassSeconds", 0, 128),
-      voxelP: num(vx.voxelP, "voxels.voxelP", 1e-12, 0.01),
-    },
+    ...(vx
+      ? {
+        voxels: {
+          mask: path(vx.mask, "voxels.mask"),
+          subjects: subjects.map((s) => ({ id: s.id, bold: s.file })),
+          discarded: num(vx.discarded, "voxels.discarded", 0, 0, true),
+          highPassSeconds: num(vx.highPassSeconds, "voxels.highPassSeconds", 0, 128),
+          voxelP: num(vx.voxelP, "voxels.voxelP", 1e-12, 0.01),
+        },
+      }
+      : {}),
+    ...(ro
+      ? {
+        rois: {
+          subjects: subjectList(ro.subjects, "rois.subjects", "table").map((s) => ({
+            id: s.id,
+            table: s.file,
+          })),
+          ...(ro.columns ? { columns: ro.columns as string[] } : {}),
+          discarded: num(ro.discarded, "rois.discarded", 0, 0, true),
+        },
+      }
+      : {}),
     networks: networks as NetworkChoice[],
     atoms,
     targetDensity: density,

@@ -31,7 +31,14 @@ import { runPhantomVoxels, type VoxelSummary } from "./demo_voxels.ts";
 import { atomsCsv } from "./phantom_files.ts";
 import { toCsv } from "./csv.ts";
 import { pearson } from "./stats.ts";
-import { encodeTargets, zscoreColumns } from "./roi_encoding.ts";
+import {
+  encodeTargets,
+  fisher,
+  groupScores,
+  type RoiGroupScore,
+  type RoiScore,
+  zscoreColumns,
+} from "./roi_encoding.ts";
 import { renderReport } from "./report.ts";
 import { writeStimulusTables } from "./stimulus_files.ts";
 
@@ -107,27 +114,6 @@ export const DEMO_STEPS = [
   },
 ] as const;
 
-/** One subject × ROI result of the baseline model. */
-export interface RoiScore {
-  subject: string;
-  roi: string;
-  r: number;
-  p: number;
-  q: number;
-  alpha: number;
-}
-
-/** Across usable subjects, per ROI. */
-export interface RoiGroupScore {
-  roi: string;
-  subjects: number;
-  meanR: number;
-  /** One-sample t of Fisher-z r over subjects. */
-  t: number;
-  /** Subjects with q ≤ 0.05 (FDR over all subject × ROI tests). */
-  significant: number;
-}
-
 /** What the demo found, as written to `summary.json`. */
 export interface DemoSummary {
   schema: "brainorg.results/1";
@@ -165,27 +151,6 @@ export interface ModelSummary {
 }
 
 type ModelAtomsRows = { atom: number; layer: number; positive: number; negative: number }[];
-
-function fisher(r: number): number {
-  return Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)));
-}
-
-/** Per ROI across subjects: mean r, one-sample t of Fisher z, subjects with q ≤ 0.05. */
-function groupScores(scores: RoiScore[]): RoiGroupScore[] {
-  return ALICE_ROIS.map((roi) => {
-    const mine = scores.filter((s) => s.roi === roi);
-    const z = mine.map((s) => fisher(s.r));
-    const n = z.length, mz = z.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(z.reduce((a, b) => a + (b - mz) ** 2, 0) / (n - 1));
-    return {
-      roi,
-      subjects: n,
-      meanR: mine.reduce((a, s) => a + s.r, 0) / n,
-      t: mz / (sd / Math.sqrt(n)),
-      significant: mine.filter((s) => s.q <= 0.05).length,
-    };
-  });
-}
 
 /** Mean r gain of a model over the baseline in the same subjects, and its paired t (Fisher z). */
 function gainOver(
@@ -287,7 +252,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     progress.done();
     const q = fdrBH(scores.map((s) => s.p));
     scores.forEach((s, i) => (s.q = q[i]));
-    group = groupScores(scores);
+    group = groupScores(scores, ALICE_ROIS);
 
     // The model and its random-weights control: ANs per word → TR grid → atoms → ROIs.
     const K = options.atoms ?? 16;
@@ -338,7 +303,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       rows.forEach((r, i) => (r.q = mq[i]));
       modelRows.push(...rows);
       const byVariant = ["atoms", "atoms+baseline"].flatMap((variant) =>
-        groupScores(rows.filter((r) => r.variant === variant)).map((g) => ({
+        groupScores(rows.filter((r) => r.variant === variant), ALICE_ROIS).map((g) => ({
           ...g,
           variant,
           ...gainOver(

@@ -33,3 +33,4 @@ export * from "./demo_voxels.ts";
 export * from "./analysis_config.ts";
 export * from "./run_analysis.ts";
 export * from "./stimulus_files.ts";
+export * from "./roi_analysis.ts";

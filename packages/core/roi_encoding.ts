@@ -112,3 +112,46 @@ export function zscoreColumns(m: Matrix): Matrix {
   }
   return { rows, cols, data: out };
 }
+
+/** One subject × ROI encoding result. */
+export interface RoiScore {
+  subject: string;
+  roi: string;
+  r: number;
+  p: number;
+  q: number;
+  alpha: number;
+}
+
+/** Across usable subjects, per ROI. */
+export interface RoiGroupScore {
+  roi: string;
+  subjects: number;
+  meanR: number;
+  /** One-sample t of Fisher-z r over subjects. */
+  t: number;
+  /** Subjects with q ≤ 0.05 (FDR over all subject × ROI tests). */
+  significant: number;
+}
+
+/** Fisher's z of r, clamped away from ±1. */
+export function fisher(r: number): number {
+  return Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)));
+}
+
+/** Per ROI across subjects: mean r, one-sample t of Fisher z, subjects with q ≤ 0.05. */
+export function groupScores(scores: RoiScore[], rois: readonly string[]): RoiGroupScore[] {
+  return rois.map((roi) => {
+    const mine = scores.filter((s) => s.roi === roi);
+    const z = mine.map((s) => fisher(s.r));
+    const n = z.length, mz = z.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(z.reduce((a, b) => a + (b - mz) ** 2, 0) / (n - 1));
+    return {
+      roi,
+      subjects: n,
+      meanR: mine.reduce((a, s) => a + s.r, 0) / n,
+      t: mz / (sd / Math.sqrt(n)),
+      significant: mine.filter((s) => s.q <= 0.05).length,
+    };
+  });
+}

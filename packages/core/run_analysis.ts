@@ -21,6 +21,7 @@ import { type Backend, createBackend } from "@brainorg/kernels";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import {
+  type BrainMask,
   buildWordDesign,
   maskFromImage,
   readNifti,
@@ -30,12 +31,14 @@ import {
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { ModelSummary } from "./demo.ts";
 import { captureModelAtoms } from "./alice_atoms.ts";
+import { analyzeRois, type RoiAnalysis } from "./roi_analysis.ts";
 import { toCsv } from "./csv.ts";
 import { writeStimulusTables } from "./stimulus_files.ts";
 import { atomsCsv, templateNetworks } from "./phantom_files.ts";
 import {
   analyzeVoxels,
   loadVoxelData,
+  type ModelVoxelResult,
   type TemplateSet,
   writeTemplateFiles,
   writeVoxelResults,
@@ -61,7 +64,8 @@ export interface AnalysisSummary {
   backend: Backend["info"];
   stimulus: { transcript: string; words: number; volumes: number; tr: number };
   models: Omit<ModelSummary, "group">[];
-  voxel: {
+  roiEncoding?: RoiAnalysis;
+  voxel?: {
     dataset: "user";
     subjects: number;
     voxels: number;
@@ -116,38 +120,73 @@ export async function runAnalysis(
         quiet: options.quiet ?? false,
       },
     );
-    const mask = maskFromImage(await readNifti(config.voxels.mask), config.voxels.mask);
-    const resolution = voxelSizes(mask.grid.affine)[0] >= 3.5 ? 4 : 2;
-    const templates: TemplateSet[] = [];
-    for (const n of config.networks) {
-      templates.push(await templateNetworks(n, mask, resolution, data));
+    const roi = config.rois
+      ? await analyzeRois(
+        backend,
+        config.rois.subjects,
+        models.map((m) => ({ name: m.name, atoms: m.atoms.atoms })),
+        {
+          volumes: design.volumes,
+          discarded: config.rois.discarded,
+          ...(config.rois.columns ? { columns: config.rois.columns } : {}),
+          permutations: config.permutations,
+          seed: config.seed,
+        },
+      )
+      : undefined;
+    for (const v of roi?.subjects.filter((v) => !v.usable) ?? []) {
+      log(`excluded ${v.id}: ${v.reason}`);
     }
-    const subjects = await loadVoxelData(backend, {
-      mask,
-      subjects: config.voxels.subjects.map((s) => ({ id: s.id, path: s.bold })),
-      tr: config.stimulus.tr,
-      discarded: config.voxels.discarded,
-      highPassSeconds: config.voxels.highPassSeconds,
-    }, design.volumes);
-    log(
-      `voxels: ${subjects.length} subjects × ${mask.indices.length} voxels (${config.voxels.mask})`,
-    );
-    const results = await analyzeVoxels(
-      backend,
-      subjects,
-      models.map((m) => ({ name: m.name, atoms: m.atoms.atoms, layerCounts: m.layerCounts })),
-      templates,
-      {
-        permutations: config.permutations,
-        seed: config.seed,
-        voxelP: config.voxels.voxelP,
+    for (const g of roi?.group ?? []) {
+      log(
+        `  ${g.model} ${g.roi}: mean r ${g.meanR.toFixed(3)}, t(${g.subjects - 1}) = ${
+          g.t.toFixed(2)
+        }`,
+      );
+    }
+    const vx = config.voxels;
+    let voxel:
+      | {
+        mask: BrainMask;
+        templates: TemplateSet[];
+        results: ModelVoxelResult[];
+        voxels: number;
+        subjects: number;
+      }
+      | undefined;
+    if (vx) {
+      const mask = maskFromImage(await readNifti(vx.mask), vx.mask);
+      const resolution = voxelSizes(mask.grid.affine)[0] >= 3.5 ? 4 : 2;
+      const templates: TemplateSet[] = [];
+      for (const n of config.networks) {
+        templates.push(await templateNetworks(n, mask, resolution, data));
+      }
+      const subjects = await loadVoxelData(backend, {
+        mask,
+        subjects: vx.subjects.map((s) => ({ id: s.id, path: s.bold })),
         tr: config.stimulus.tr,
-        highPassSeconds: config.voxels.highPassSeconds,
-        cacheDir: cacheDirFor(data),
-        log,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      },
-    );
+        discarded: vx.discarded,
+        highPassSeconds: vx.highPassSeconds,
+      }, design.volumes);
+      log(`voxels: ${subjects.length} subjects × ${mask.indices.length} voxels (${vx.mask})`);
+      const results = await analyzeVoxels(
+        backend,
+        subjects,
+        models.map((m) => ({ name: m.name, atoms: m.atoms.atoms, layerCounts: m.layerCounts })),
+        templates,
+        {
+          permutations: config.permutations,
+          seed: config.seed,
+          voxelP: vx.voxelP,
+          tr: config.stimulus.tr,
+          highPassSeconds: vx.highPassSeconds,
+          cacheDir: cacheDirFor(data),
+          log,
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        },
+      );
+      voxel = { mask, templates, results, voxels: mask.indices.length, subjects: subjects.length };
+    }
     const summary: AnalysisSummary = {
       schema: "brainorg.results/1",
       status: "complete",
@@ -170,24 +209,29 @@ export async function runAnalysis(
         codeDensity: m.atoms.density,
         layerR2: m.atoms.layerR2,
       })),
-      voxel: {
-        dataset: "user",
-        subjects: subjects.length,
-        voxels: mask.indices.length,
-        permutations: config.permutations,
-        voxelP: config.voxels.voxelP,
-        threshold: results[0].threshold,
-        models: results.map((r) => ({
-          name: r.model,
-          templates: r.templates.map((t) => ({
-            name: t.name,
-            metrics: t.metrics,
-            links: t.matches.filter((m) => m.linked),
-          })),
-        })),
-      },
+      ...(roi ? { roiEncoding: roi } : {}),
+      ...(voxel
+        ? {
+          voxel: {
+            dataset: "user" as const,
+            subjects: voxel.subjects,
+            voxels: voxel.voxels,
+            permutations: config.permutations,
+            voxelP: vx!.voxelP,
+            threshold: voxel.results[0].threshold,
+            models: voxel.results.map((r) => ({
+              name: r.model,
+              templates: r.templates.map((t) => ({
+                name: t.name,
+                metrics: t.metrics,
+                links: t.matches.filter((m) => m.linked),
+              })),
+            })),
+          },
+        }
+        : {}),
     };
-    for (const r of results) {
+    for (const r of voxel?.results ?? []) {
       const yeo = r.templates[0];
       log(
         `${r.model}: ${yeo.matches.filter((m) => m.linked).length} ${yeo.name} links, ` +
@@ -198,15 +242,16 @@ export async function runAnalysis(
       inputs: [
         { role: "config", path: config.file },
         { role: "transcript", path: config.stimulus.transcript },
-        ...config.models.flatMap((m) =>
+        ...config.models.filter((m) => m.gguf || !m.hf!.startsWith("hf:")).flatMap((m) =>
           m.gguf ? [{ role: `model:${m.name}`, path: m.gguf }] : [
             { role: `model:${m.name}:config`, path: join(m.hf!, "config.json") },
             { role: `model:${m.name}:tokenizer`, path: join(m.hf!, "tokenizer.json") },
             { role: `model:${m.name}:onnx`, path: join(m.hf!, "onnx", "model.onnx") },
           ]
         ),
-        { role: "mask", path: config.voxels.mask },
-        ...config.voxels.subjects.map((s) => ({ role: `bold:${s.id}`, path: s.bold })),
+        ...(vx ? [{ role: "mask", path: vx.mask }] : []),
+        ...(vx?.subjects ?? []).map((s) => ({ role: `bold:${s.id}`, path: s.bold })),
+        ...(config.rois?.subjects ?? []).map((s) => ({ role: `rois:${s.id}`, path: s.table })),
       ],
       parameters: {
         ...config,
@@ -234,8 +279,26 @@ export async function runAnalysis(
           toCsv(["layer", "r2"], m.atoms.layerR2.map((r2, layer) => ({ layer, r2 }))),
         );
       }
-      await writeTemplateFiles(join(dir, "voxels"), mask, templates, data);
-      for (const r of results) await writeVoxelResults(join(dir, "voxels", r.model), mask, r);
+      if (roi) {
+        await writeTextFileAtomic(
+          join(dir, "qc", "subjects.csv"),
+          toCsv(["id", "usable", "reason"], roi.subjects),
+        );
+        await writeTextFileAtomic(
+          join(dir, "encoding", "models_roi.csv"),
+          toCsv(["model", "subject", "roi", "r", "p", "q", "alpha"], roi.rows),
+        );
+        await writeTextFileAtomic(
+          join(dir, "encoding", "models_group.csv"),
+          toCsv(["model", "roi", "subjects", "meanR", "t", "significant"], roi.group),
+        );
+      }
+      if (voxel) {
+        await writeTemplateFiles(join(dir, "voxels"), voxel.mask, voxel.templates, data);
+        for (const r of voxel.results) {
+          await writeVoxelResults(join(dir, "voxels", r.model), voxel.mask, r);
+        }
+      }
       await writeProvenance(dir, provenance);
     });
     log(`results: ${options.outDir}`);
