@@ -30,6 +30,8 @@ export interface CleanOptions {
   tr: number;
   /** High-pass cutoff period in seconds (SPM's default 128); 0 removes only the mean. Default: 128. */
   highPassSeconds?: number;
+  /** Volumes of each run, when the rows are runs end to end: each run is cleaned on its own. */
+  runs?: number[];
 }
 
 /**
@@ -44,6 +46,24 @@ export async function cleanSeries(
   m: Matrix,
   options: CleanOptions,
 ): Promise<Matrix> {
+  const runs = options.runs ?? [m.rows];
+  if (runs.reduce((a, b) => a + b, 0) !== m.rows) {
+    throw new RangeError(`runs of ${runs.join(" + ")} volumes do not add up to the ${m.rows} rows`);
+  }
+  if (runs.length > 1) {
+    const out = new Float32Array(m.rows * m.cols);
+    let start = 0;
+    for (const n of runs) {
+      const part = await cleanSeries(backend, {
+        rows: n,
+        cols: m.cols,
+        data: m.data.subarray(start * m.cols, (start + n) * m.cols),
+      }, { ...options, runs: undefined });
+      out.set(part.data, start * m.cols);
+      start += n;
+    }
+    return { rows: m.rows, cols: m.cols, data: out };
+  }
   const cutoff = options.highPassSeconds ?? 128;
   const basis = cutoff > 0
     ? dctBasis(m.rows, options.tr, cutoff)

@@ -117,3 +117,28 @@ Deno.test({
   const mine = oneSampleT(maps);
   ref.forEach((r, i) => assert.ok(Math.abs(mine[i] - r) < 1e-5, `${mine[i]} vs ${r}`));
 });
+
+Deno.test("cleaning runs end to end cleans each run on its own", async () => {
+  const { cleanSeries } = await import("./clean.ts");
+  const { createCpuBackend } = await import("@brainorg/kernels");
+  const backend = await createCpuBackend();
+  const T1 = 50, T2 = 40, cols = 3;
+  const data = Float32Array.from(
+    { length: (T1 + T2) * cols },
+    (_, i) => Math.sin(i * 0.37) * 3 + (i < T1 * cols ? 5 : -7) + i * 0.01,
+  );
+  const m = { rows: T1 + T2, cols, data };
+  const both = await cleanSeries(backend, m, { tr: 2, runs: [T1, T2] });
+  const a = await cleanSeries(backend, { rows: T1, cols, data: data.subarray(0, T1 * cols) }, {
+    tr: 2,
+  });
+  const b = await cleanSeries(backend, { rows: T2, cols, data: data.subarray(T1 * cols) }, {
+    tr: 2,
+  });
+  assert.deepEqual(both.data.subarray(0, T1 * cols), a.data);
+  assert.deepEqual(both.data.subarray(T1 * cols), b.data);
+  await assert.rejects(
+    () => cleanSeries(backend, m, { tr: 2, runs: [10, 10] }),
+    /do not add up to the 90 rows/,
+  );
+});

@@ -145,6 +145,10 @@ export async function runAnalysis(
       );
     }
     const vx = config.voxels;
+    // Several runs, end to end in each file: cleaned and shifted run by run.
+    const runs = config.stimulus.runs.length > 1
+      ? config.stimulus.runs.map((r) => r.volumes)
+      : undefined;
     let voxel:
       | {
         mask: BrainMask;
@@ -167,6 +171,7 @@ export async function runAnalysis(
         tr: config.stimulus.tr,
         discarded: vx.discarded,
         highPassSeconds: vx.highPassSeconds,
+        ...(runs ? { runs } : {}),
       }, design.volumes);
       log(`voxels: ${subjects.length} subjects × ${mask.indices.length} voxels (${vx.mask})`);
       const results = await analyzeVoxels(
@@ -180,6 +185,7 @@ export async function runAnalysis(
           voxelP: vx.voxelP,
           tr: config.stimulus.tr,
           highPassSeconds: vx.highPassSeconds,
+          ...(runs ? { runs } : {}),
           cacheDir: cacheDirFor(data),
           log,
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -39,6 +39,8 @@ export interface VoxelDataset {
   discarded?: number;
   /** High-pass cutoff (s). Default: 128. */
   highPassSeconds?: number;
+  /** Volumes of each run (kept volumes, runs end to end in every file). Default: one run. */
+  runs?: number[];
 }
 
 /** A set of network templates on the mask. */
@@ -71,6 +73,8 @@ export interface VoxelAnalysisOptions {
   tr: number;
   /** High-pass cutoff (s), the same as the data's. Default: 128. */
   highPassSeconds?: number;
+  /** Volumes of each run, as for the data: cleaning and shifts stay within runs. */
+  runs?: number[];
   /**
    * Keep each model's finished result here (`voxels/<key>/`, keyed by the
    * atoms, the data, the templates and every option), and reuse it: an
@@ -123,6 +127,7 @@ export async function loadVoxelData(
       data: await cleanSeries(backend, data, {
         tr: dataset.tr,
         highPassSeconds: dataset.highPassSeconds ?? 128,
+        ...(dataset.runs ? { runs: dataset.runs } : {}),
       }),
     });
   }
@@ -164,6 +169,7 @@ export async function analyzeVoxels(
     const x = await cleanSeries(backend, model.atoms, {
       tr: options.tr,
       highPassSeconds: options.highPassSeconds ?? 128,
+      ...(options.runs ? { runs: options.runs } : {}),
     });
     const sets = templateSets.map((t) => ({
       template: t,
@@ -179,6 +185,7 @@ export async function analyzeVoxels(
         seed: options.seed ?? 0,
         folds: options.folds ?? 5,
         ...(options.mapAlpha !== undefined ? { mapAlpha: options.mapAlpha } : {}),
+        ...(options.runs ? { runs: options.runs } : {}),
         onProgress: (label, done, total) =>
           options.onProgress?.(`${model.name} ${label}`, done, total),
       },

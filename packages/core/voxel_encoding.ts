@@ -38,6 +38,8 @@ export interface VoxelEncodingOptions {
    * squares) keeps each atom's map its own. Default: 1 (regressors z-scored).
    */
   mapAlpha?: number | "cv";
+  /** Volumes of each run (rows end to end): surrogates shift within runs. Default: one run. */
+  runs?: number[];
   /** Called after each step with a label and (done, total). */
   onProgress?: (label: string, done: number, total: number) => void;
 }
@@ -190,7 +192,12 @@ export async function encodeVoxels(
     out.set(meanOf(rs), S * V);
     progress("null", ++done, P);
     return out;
-  }, { permutations: P, method: options.method ?? "shift", seed: options.seed ?? 0 })).null;
+  }, {
+    permutations: P,
+    method: options.method ?? "shift",
+    seed: options.seed ?? 0,
+    ...(options.runs ? { runs: options.runs } : {}),
+  })).null;
   const pAll = nul ? permutationPValues(observedR, nul) : new Float64Array((S + 1) * V).fill(NaN);
 
   const maps: SubjectMaps[] = fits.map((f, s) => {

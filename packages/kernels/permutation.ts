@@ -25,6 +25,28 @@ export interface PermutationOptions {
   minShift?: number;
   /** Called after each surrogate with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Volumes of each run when the samples are runs end to end: a shift
+   * rotates every run within itself (the same shift in all), so no sample
+   * crosses into another run. Default: one run.
+   */
+  runs?: number[];
+}
+
+/** Every run (row block) of x rotated within itself by `shift`. */
+export function circularShiftRuns(x: Matrix, shift: number, runs: number[]): Matrix {
+  const out = new Float32Array(x.data.length);
+  let start = 0;
+  for (const n of runs) {
+    const block = {
+      rows: n,
+      cols: x.cols,
+      data: x.data.subarray(start * x.cols, (start + n) * x.cols),
+    };
+    out.set(circularShift(block, shift).data, start * x.cols);
+    start += n;
+  }
+  return { rows: x.rows, cols: x.cols, data: out };
 }
 
 /** Rows of x rotated by `shift`: row i of the result is row (i − shift) mod n of x. */
@@ -93,9 +115,15 @@ export async function permutationNull(
   validateMatrix("x", x);
   const P = options.permutations ?? 100, n = x.rows;
   const method = options.method ?? "shift";
-  const minShift = options.minShift ?? Math.max(1, Math.floor(n / 10));
-  if (method === "shift" && 2 * minShift >= n) {
-    throw new RangeError(`minShift ${minShift} leaves no circular shift of ${n} samples`);
+  const runs = options.runs ?? [n];
+  if (runs.reduce((a, b) => a + b, 0) !== n) {
+    throw new RangeError(`runs of ${runs.join(" + ")} samples do not add up to the ${n} rows`);
+  }
+  // Shifts are drawn for the shortest run and applied to every run.
+  const span = Math.min(...runs);
+  const minShift = options.minShift ?? Math.max(1, Math.floor(span / 10));
+  if (method === "shift" && 2 * minShift >= span) {
+    throw new RangeError(`minShift ${minShift} leaves no circular shift of ${span} samples`);
   }
   const rand = rng(options.seed ?? 0);
   const shifts: number[] = [];
@@ -103,9 +131,9 @@ export async function permutationNull(
   for (let k = 0; k < P; k++) {
     let surrogate: Matrix;
     if (method === "shift") {
-      const s = minShift + Math.floor(rand() * (n - 2 * minShift + 1));
+      const s = minShift + Math.floor(rand() * (span - 2 * minShift + 1));
       shifts.push(s);
-      surrogate = circularShift(x, s);
+      surrogate = runs.length > 1 ? circularShiftRuns(x, s, runs) : circularShift(x, s);
     } else {
       shifts.push(0);
       surrogate = phaseRandomize(x, rand);

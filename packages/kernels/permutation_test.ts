@@ -97,3 +97,22 @@ Deno.test("surrogates: a shift rotates rows; phase randomisation keeps spectra a
   assert.ok(Math.abs(dot(s) - dot(ar)) < 1e-3 * Math.abs(dot(ar)));
   assert.notDeepEqual([...s.data], [...ar.data]);
 });
+
+Deno.test("shifts stay within runs when the samples are runs end to end", async () => {
+  const { circularShiftRuns, permutationNull } = await import("./permutation.ts");
+  const x = { rows: 7, cols: 1, data: Float32Array.of(0, 1, 2, 3, 10, 11, 12) };
+  assert.deepEqual([...circularShiftRuns(x, 1, [4, 3]).data], [3, 0, 1, 2, 12, 10, 11]);
+  const seen: number[][] = [];
+  await permutationNull(x, (s) => {
+    seen.push([...s.data]);
+    return Promise.resolve(new Float32Array(1));
+  }, { permutations: 5, runs: [4, 3], minShift: 1 });
+  for (const s of seen) {
+    assert.deepEqual(s.slice(0, 4).sort(), [0, 1, 2, 3]);
+    assert.deepEqual(s.slice(4).sort(), [10, 11, 12]);
+  }
+  await assert.rejects(
+    () => permutationNull(x, () => Promise.resolve(new Float32Array(1)), { runs: [4, 4] }),
+    /do not add up/,
+  );
+});
