@@ -46,6 +46,8 @@ export interface AnalysisConfig {
     discarded: number;
     highPassSeconds: number;
     voxelP: number;
+    /** Coefficient maps by ridge (default) or LASSO with α per voxel by CV (the paper's choice). */
+    maps: "ridge" | "lasso";
   };
   networks: NetworkChoice[];
   atoms: number;
@@ -206,6 +208,11 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
           discarded: num(vx.discarded, "voxels.discarded", 0, 0, true),
           highPassSeconds: num(vx.highPassSeconds, "voxels.highPassSeconds", 0, 128),
           voxelP: num(vx.voxelP, "voxels.voxelP", 1e-12, 0.01),
+          maps: vx.maps === undefined || vx.maps === "ridge"
+            ? "ridge"
+            : vx.maps === "lasso"
+            ? "lasso"
+            : fail("voxels.maps", '"ridge" or "lasso"', vx.maps),
         },
       }
       : {}),

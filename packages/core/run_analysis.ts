@@ -183,6 +183,7 @@ export async function runAnalysis(
           permutations: config.permutations,
           seed: config.seed,
           voxelP: vx.voxelP,
+          maps: vx.maps,
           tr: config.stimulus.tr,
           highPassSeconds: vx.highPassSeconds,
           ...(runs ? { runs } : {}),

@@ -69,6 +69,8 @@ export interface VoxelAnalysisOptions {
   /** Level of the network links (per-cell p and FDR q). Default: 0.05. */
   alpha?: number;
   mapAlpha?: number | "cv";
+  /** Coefficient maps by ridge (default) or LASSO with α per voxel by CV. */
+  maps?: "ridge" | "lasso";
   /** Repetition time (s), for the regressors' high-pass filter. */
   tr: number;
   /** High-pass cutoff (s), the same as the data's. Default: 128. */
@@ -185,6 +187,7 @@ export async function analyzeVoxels(
         seed: options.seed ?? 0,
         folds: options.folds ?? 5,
         ...(options.mapAlpha !== undefined ? { mapAlpha: options.mapAlpha } : {}),
+        ...(options.maps ? { maps: options.maps } : {}),
         ...(options.runs ? { runs: options.runs } : {}),
         onProgress: (label, done, total) =>
           options.onProgress?.(`${model.name} ${label}`, done, total),

@@ -359,7 +359,8 @@ export async function lassoFit(
   x: MatrixView,
   y: MatrixView,
   options: {
-    alpha: number;
+    /** One penalty for all targets, or one per target (V). */
+    alpha: number | ArrayLike<number>;
     l1Ratio?: number;
     positive?: boolean;
     fitIntercept?: boolean;
@@ -371,8 +372,15 @@ export async function lassoFit(
   validateMatrix("y", y);
   const n = x.rows, p = x.cols, V = y.cols;
   if (y.rows !== n) throw new RangeError(`lassoFit: x has ${n} samples (rows) but y has ${y.rows}`);
-  if (!(options.alpha >= 0)) {
-    throw new RangeError(`lassoFit: alpha must be ≥ 0: current value is ${options.alpha}`);
+  const alphas = typeof options.alpha === "number" ? null : options.alpha;
+  if (alphas ? alphas.length !== V : false) {
+    throw new RangeError(`lassoFit: ${alphas!.length} alphas for ${V} targets`);
+  }
+  for (let c = 0; c < (alphas ? V : 1); c++) {
+    const a = alphas ? alphas[c] : options.alpha as number;
+    if (!(a >= 0)) {
+      throw new RangeError(`lassoFit: alpha must be ≥ 0: current value is ${a}`);
+    }
   }
   const intercept = options.fitIntercept ?? true;
   const d = centeredDesign(x, () => true, intercept);
@@ -395,8 +403,11 @@ export async function lassoFit(
     gram: d.gram,
     q,
     yy,
-    scale: new Float32Array(V).fill(n),
-    path: Float64Array.of(options.alpha),
+    // The solver's penalty is scale[v] · path[0]: α per target rides on the scale.
+    scale: alphas
+      ? Float32Array.from(alphas, (a) => n * a)
+      : new Float32Array(V).fill(n * (options.alpha as number)),
+    path: Float64Array.of(1),
     l1Ratio: options.l1Ratio ?? 1,
     positive: options.positive ?? false,
     tol: options.tol ?? 1e-4,
