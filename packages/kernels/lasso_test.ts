@@ -192,3 +192,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("lassoFit with one α per target equals separate fits at each α", async () => {
+  const backend = await createCpuBackend();
+  const x = randomMatrix(60, 5, 21), y = randomMatrix(60, 3, 22);
+  const alphas = [0.01, 0.1, 0.3];
+  const together = await lassoFit(backend, x, y, { alpha: alphas });
+  for (let c = 0; c < 3; c++) {
+    const one = await lassoFit(backend, x, y, { alpha: alphas[c] });
+    for (let j = 0; j < 5; j++) {
+      assert.ok(Math.abs(together.weights.data[j * 3 + c] - one.weights.data[j * 3 + c]) < 1e-5);
+    }
+  }
+  await assert.rejects(() => lassoFit(backend, x, y, { alpha: [0.1] }), /1 alphas for 3 targets/);
+});
