@@ -79,6 +79,7 @@ Deno.test({
         subjects: files.subjects.map((s) => ({ id: s.id, bold: s.path })),
       },
       networks: ["yeo7"],
+      atoms: 16,
       permutations: 19,
     };
     await Deno.writeTextFile(join(dir, "study.json"), JSON.stringify(config));
@@ -111,6 +112,10 @@ Deno.test({
     const recovered = truth.links.filter((l) => found.has(key(l))).length;
     assert.ok(recovered >= 7, `recovered ${recovered} of ${truth.links.length}: ${[...found]}`);
     assert.ok(links.length <= truth.links.length + 1, `${links.length} links`);
+    assert.match(
+      await Deno.readTextFile(join(out, "report.html")),
+      /<h2>Voxel level<\/h2>[\s\S]*tiny/,
+    );
     const t = await readNifti(join(out, "voxels", "tiny", "group_t.nii.gz"));
     assert.deepEqual(t.shape, [45, 54, 45, 16]);
     const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
@@ -213,6 +218,7 @@ Deno.test("analyze --config with ROI tables: each subject's ROIs from the atoms,
         ),
         columns: ["LATL", "RATL", "LPTL", "LIPL", "LPreM", "LIFG"],
       },
+      atoms: 16,
       permutations: 5,
     };
     await Deno.writeTextFile(join(dir, "rois.json"), JSON.stringify(config));
@@ -240,6 +246,9 @@ Deno.test("analyze --config with ROI tables: each subject's ROIs from the atoms,
       ["s33", false],
     ]);
     assert.match(roi.subjects[2].reason, /constant/);
+    const report = await Deno.readTextFile(join(out, "report.html"));
+    assert.match(report, /<h2>ROI encoding<\/h2>/);
+    assert.match(report, /Excluded: s33 \(/);
     assert.equal(roi.group.length, 6);
     assert.ok(roi.group.every((g: { subjects: number }) => g.subjects === 2));
     const rows = (await Deno.readTextFile(join(out, "encoding", "models_roi.csv"))).trim().split(

@@ -77,6 +77,8 @@ export interface AliceAtomsOptions {
   atoms?: number;
   /** Share of non-zero codes the sparsity is calibrated to. Default: 0.2. */
   targetDensity?: number;
+  /** The sparsity penalty itself (scikit-learn's scaling), instead of calibrating it. */
+  alpha?: number;
   seed?: number;
   log?: (line: string) => void;
   /** No progress bars. Default: true. */
@@ -252,7 +254,9 @@ export async function captureModelAtoms(
       const ts = anTimeSeries(acts.data, acts.units, stimulus.design);
       const atoms = await learnModelAtoms(backend, ts, (an) => acts.index[an].layer, layers, {
         atoms: K,
-        targetDensity: options.targetDensity ?? 0.2,
+        ...(options.alpha !== undefined
+          ? { alpha: options.alpha }
+          : { targetDensity: options.targetDensity ?? 0.2 }),
         passes: 20,
         seed,
       });

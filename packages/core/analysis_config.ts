@@ -30,6 +30,8 @@ export interface AnalysisConfig {
     tr: number;
     runs: { volumes: number; discarded: number; stimulusOffset: number }[];
     hrf: "spm" | "glover";
+    /** Words → volumes: HRF convolution, Lanczos resampling, or Lanczos + FIR delays. */
+    method: "hrf" | "lanczos" | "fir";
   };
   models: ModelSpec[];
   /** ROI time courses per subject (tables: volumes × regions), as for the Alice data. */
@@ -52,6 +54,10 @@ export interface AnalysisConfig {
   networks: NetworkChoice[];
   atoms: number;
   targetDensity: number;
+  /** An explicit sparsity penalty instead of calibrating it to `targetDensity`. */
+  dictionaryAlpha?: number;
+  /** Surrogates of the null: circular shifts (default) or phase randomization. */
+  nullMethod: "shift" | "phase";
   permutations: number;
   seed: number;
 }
@@ -180,7 +186,15 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
       randomControl: o.randomControl !== false,
     };
   });
-  const atoms = num(raw.atoms, "atoms", 1, 16, true);
+  const atoms = num(raw.atoms, "atoms", 1, 64, true);
+  const method = st.method ?? "hrf";
+  if (method !== "hrf" && method !== "lanczos" && method !== "fir") {
+    fail("stimulus.method", '"hrf", "lanczos" or "fir"', method);
+  }
+  const nullMethod = raw.null ?? "shift";
+  if (nullMethod !== "shift" && nullMethod !== "phase") {
+    fail("null", '"shift" or "phase"', nullMethod);
+  }
   const density = num(raw.targetDensity, "targetDensity", 0, 0.2);
   if (density <= 0 || density >= 1) fail("targetDensity", "a number between 0 and 1", density);
   return {
@@ -198,6 +212,7 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
         };
       }),
       hrf,
+      method: method as "hrf" | "lanczos" | "fir",
     },
     models,
     ...(vx
@@ -231,6 +246,10 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
     networks: networks as NetworkChoice[],
     atoms,
     targetDensity: density,
+    ...(raw.dictionaryAlpha !== undefined
+      ? { dictionaryAlpha: num(raw.dictionaryAlpha, "dictionaryAlpha", 1e-12) }
+      : {}),
+    nullMethod: nullMethod as "shift" | "phase",
     permutations: num(raw.permutations, "permutations", 2, 100, true),
     seed: num(raw.seed, "seed", 0, 0, true),
   };

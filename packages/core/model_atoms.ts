@@ -71,11 +71,13 @@ export async function learnModelAtoms(
   ts: AnTimeSeries,
   layerOf: (an: number) => number,
   layers: number,
-  options: { atoms: number; targetDensity: number; passes: number; seed: number },
+  options: { atoms: number; targetDensity?: number; alpha?: number; passes: number; seed: number },
 ): Promise<ModelAtoms> {
   const fit = await learnDictionary(backend, ts.series, {
     atoms: options.atoms,
-    targetDensity: options.targetDensity,
+    ...(options.alpha !== undefined
+      ? { alpha: options.alpha }
+      : { targetDensity: options.targetDensity ?? 0.2 }),
     passes: options.passes,
     batchSize: Math.min(64, ts.series.cols),
     seed: options.seed,

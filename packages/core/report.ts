@@ -6,6 +6,10 @@
  */
 
 import type { DemoSummary } from "./demo.ts";
+import type { AnalysisSummary } from "./run_analysis.ts";
+import type { NetworkMatch } from "./networks.ts";
+import type { OrganizationMetrics } from "./organization.ts";
+import type { Recovery } from "./phantom.ts";
 
 function esc(v: unknown): string {
   return String(v).replace(
@@ -65,6 +69,14 @@ function bars(
   return `<figure>${svg}<figcaption>${legend}</figcaption></figure>`;
 }
 
+/** The reports' stylesheet. */
+const STYLE = `
+body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}
+th{background:#f3f3f3}td.n{text-align:right}figure{margin:1em 0}
+.key{margin-right:1em}.key i{display:inline-block;width:10px;height:10px;margin-right:4px}
+`;
+
 /**
  * Render the demo's report.
  *
@@ -111,12 +123,7 @@ export function renderReport(summary: DemoSummary, createdAt: string): string {
   }`).join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>brainorg report</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}
-th{background:#f3f3f3}td.n{text-align:right}figure{margin:1em 0}
-.key{margin-right:1em}.key i{display:inline-block;width:10px;height:10px;margin-right:4px}
-</style></head><body>
+<style>${STYLE}</style></head><body>
 <h1>brainorg results</h1>
 <p>brainorg ${esc(summary.brainorg)}, ${esc(createdAt)}; backend ${esc(summary.backend.name)} (${
     esc(summary.backend.implementation)
@@ -152,29 +159,35 @@ ${voxelSection(summary)}
 }
 
 /** The phantom's voxel level: links found, metrics, recovery. */
-function voxelSection(summary: DemoSummary): string {
-  const v = summary.voxel;
-  if (!v) return "<h2>Voxel level</h2><p>Skipped (--no-phantom).</p>";
-  const planted = v.phantom.links.map((l) =>
-    `atom ${l.atom} ${l.sign > 0 ? "+" : "−"} → ${esc(l.networkName)}`
-  ).join("; ");
-  const models = v.models.map((m) => {
-    const yeo = m.templates[0], met = yeo.metrics;
+/** Links and organization metrics of each model's first template set. */
+function modelLinks(
+  models: {
+    name: string;
+    templates: { name: string; metrics: OrganizationMetrics; links: NetworkMatch[] }[];
+    recovery?: Recovery;
+  }[],
+): string {
+  return models.map((m) => {
+    const first = m.templates[0], met = first.metrics;
+    const recovery = m.recovery
+      ? ` Against the planted links: precision ${num(m.recovery.precision, 2)}, recall ${
+        num(m.recovery.recall, 2)
+      }.`
+      : "";
     return `<h3>${esc(m.name)}</h3>
-<p>${yeo.links.length} links on ${met.networksEngaged} of ${met.networks} Yeo-7 networks
+<p>${first.links.length} links on ${met.networksEngaged} of ${met.networks} ${
+      esc(first.name)
+    } networks
 (diversity: normalized entropy ${num(met.normalizedEntropy, 2)}, layer spread ${
       num(met.layerSpread, 2)
     };
 consistency: time courses ${num(met.consistency.timeCourse, 2)}, map overlap ${
       num(met.consistency.mapOverlap, 2)
-    }).
-Against the planted links: precision ${num(m.recovery.precision, 2)}, recall ${
-      num(m.recovery.recall, 2)
-    }.</p>
+    }).${recovery}</p>
 ${
       table(
         ["atom", "part", "network", "Dice", "overlap", "p", "q"],
-        yeo.links.map((l) => [
+        first.links.map((l) => [
           String(l.atom),
           l.sign > 0 ? "activated" : "deactivated",
           l.networkName,
@@ -186,6 +199,15 @@ ${
       )
     }`;
   }).join("");
+}
+
+/** The phantom's voxel level: links found, metrics, recovery. */
+function voxelSection(summary: DemoSummary): string {
+  const v = summary.voxel;
+  if (!v) return "<h2>Voxel level</h2><p>Skipped (--no-phantom).</p>";
+  const planted = v.phantom.links.map((l) =>
+    `atom ${l.atom} ${l.sign > 0 ? "+" : "−"} → ${esc(l.networkName)}`
+  ).join("; ");
   return `<h2>Voxel level: a phantom with planted links</h2>
 <p>${v.phantom.subjects} subjects, ${v.phantom.voxels} voxels (MNI 4 mm), median true R² ${
     num(v.phantom.r2, 2)
@@ -194,5 +216,73 @@ Planted: ${planted}. Atom maps: group t over subjects, |t| &gt; ${
     num(v.threshold, 2)
   } (voxel p &lt; ${v.voxelP});
 links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} circularly shifted surrogates.</p>
-${models}`;
+${modelLinks(v.models)}`;
+}
+
+/** The static report of an analysis of the user's own data (`analyze --config`). */
+export function renderAnalysisReport(summary: AnalysisSummary, createdAt: string): string {
+  const models = table(
+    ["model", "ANs", "dead", "atoms", "code density", "reconstruction R² by layer"],
+    summary.models.map((m) => [
+      m.name,
+      String(m.ans),
+      String(m.deadAns),
+      String(m.atoms),
+      m.codeDensity,
+      m.layerR2.map((r, l) => `L${l} ${num(r, 2)}`).join(", "),
+    ]),
+  );
+  const roi = summary.roiEncoding;
+  const roiSection = roi
+    ? `<h2>ROI encoding</h2>
+${
+      bars(
+        roi.rois,
+        summary.models.map((m, i) => ({
+          name: m.name,
+          color: ["#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"][i % 4],
+          values: roi.rois.map((r) =>
+            roi.group.find((g) => g.model === m.name && g.roi === r)?.meanR ?? NaN
+          ),
+        })),
+        "mean held-out r across subjects",
+      )
+    }
+${
+      table(
+        ["model", "ROI", "subjects", "mean r", "t", "subjects q ≤ 0.05"],
+        roi.group.map((
+          g,
+        ) => [g.model, g.roi, String(g.subjects), g.meanR, g.t, String(g.significant)]),
+      )
+    }
+<p>Excluded: ${
+      roi.subjects.filter((s) => !s.usable).map((s) => `${esc(s.id)} (${esc(s.reason)})`).join(
+        "; ",
+      ) || "none"
+    }.</p>`
+    : "";
+  const v = summary.voxel;
+  const voxel = v
+    ? `<h2>Voxel level</h2>
+<p>${v.subjects} subjects, ${v.voxels} voxels. Atom maps: group t, |t| &gt; ${
+      num(v.threshold, 2)
+    } (voxel p &lt; ${v.voxelP});
+links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} surrogates.</p>
+${modelLinks(v.models)}`
+    : "";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>brainorg report</title>
+<style>${STYLE}</style></head><body>
+<h1>brainorg results</h1>
+<p>brainorg ${esc(summary.brainorg)}, ${esc(createdAt)}; backend ${esc(summary.backend.name)}.
+Stimulus: ${
+    esc(summary.stimulus.transcript)
+  }, ${summary.stimulus.words} words on ${summary.stimulus.volumes} volumes (TR ${summary.stimulus.tr} s).
+Browse everything with <code>deno task web</code>.</p>
+<h2>Models</h2>${models}
+${roiSection}
+${voxel}
+</body></html>
+`;
 }

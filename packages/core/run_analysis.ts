@@ -31,6 +31,7 @@ import {
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { ModelSummary } from "./demo.ts";
 import { captureModelAtoms } from "./alice_atoms.ts";
+import { renderAnalysisReport } from "./report.ts";
 import { analyzeRois, type RoiAnalysis } from "./roi_analysis.ts";
 import { toCsv } from "./csv.ts";
 import { writeStimulusTables } from "./stimulus_files.ts";
@@ -101,6 +102,7 @@ export async function runAnalysis(
     tr: config.stimulus.tr,
     runs: config.stimulus.runs,
     hrf: config.stimulus.hrf,
+    method: config.stimulus.method,
   });
   log(
     `stimulus: ${transcript.words.length} words → ${design.volumes} volumes at TR ${config.stimulus.tr} s`,
@@ -115,6 +117,7 @@ export async function runAnalysis(
         data,
         atoms: config.atoms,
         targetDensity: config.targetDensity,
+        ...(config.dictionaryAlpha !== undefined ? { alpha: config.dictionaryAlpha } : {}),
         seed: config.seed,
         log,
         quiet: options.quiet ?? false,
@@ -184,6 +187,7 @@ export async function runAnalysis(
           seed: config.seed,
           voxelP: vx.voxelP,
           maps: vx.maps,
+          method: config.nullMethod,
           tr: config.stimulus.tr,
           highPassSeconds: vx.highPassSeconds,
           ...(runs ? { runs } : {}),
@@ -306,6 +310,10 @@ export async function runAnalysis(
           await writeVoxelResults(join(dir, "voxels", r.model), voxel.mask, r);
         }
       }
+      await writeTextFileAtomic(
+        join(dir, "report.html"),
+        renderAnalysisReport(summary, provenance.createdAt),
+      );
       await writeProvenance(dir, provenance);
     });
     log(`results: ${options.outDir}`);

@@ -71,6 +71,8 @@ export interface VoxelAnalysisOptions {
   mapAlpha?: number | "cv";
   /** Coefficient maps by ridge (default) or LASSO with α per voxel by CV. */
   maps?: "ridge" | "lasso";
+  /** Surrogates: circular shifts (default) or phase randomization. */
+  method?: "shift" | "phase";
   /** Repetition time (s), for the regressors' high-pass filter. */
   tr: number;
   /** High-pass cutoff (s), the same as the data's. Default: 128. */
@@ -188,6 +190,7 @@ export async function analyzeVoxels(
         folds: options.folds ?? 5,
         ...(options.mapAlpha !== undefined ? { mapAlpha: options.mapAlpha } : {}),
         ...(options.maps ? { maps: options.maps } : {}),
+        ...(options.method ? { method: options.method } : {}),
         ...(options.runs ? { runs: options.runs } : {}),
         onProgress: (label, done, total) =>
           options.onProgress?.(`${model.name} ${label}`, done, total),
