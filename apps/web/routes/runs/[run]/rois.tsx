@@ -25,21 +25,22 @@ export default function Rois(props: { ctx: RouteContext; data: any }) {
     models: Record<string, string>[];
     group: Record<string, string>[];
   };
-  const rois = [...new Set(baseline.map((b) => b.roi))];
-  const variants = [...new Set(models.map((m) => `${m.model}: ${m.variant}`))];
+  const rois = [...new Set([...baseline, ...models].map((b) => b.roi))];
+  const label = (m: Record<string, string>) => (m.variant ? `${m.model}: ${m.variant}` : m.model);
+  const variants = [...new Set(models.map(label))];
   const series = [
-    {
-      name: "baseline",
-      colour: COLOURS[0],
-      values: rois.map((r) => baseline.filter((b) => b.roi === r).map((b) => Number(b.r))),
-    },
+    ...(baseline.length
+      ? [{
+        name: "baseline",
+        colour: COLOURS[0],
+        values: rois.map((r) => baseline.filter((b) => b.roi === r).map((b) => Number(b.r))),
+      }]
+      : []),
     ...variants.map((v, i) => ({
       name: v,
       colour: COLOURS[1 + (i % 4)],
       values: rois.map((r) =>
-        models.filter((m) => `${m.model}: ${m.variant}` === v && m.roi === r).map((m) =>
-          Number(m.r)
-        )
+        models.filter((m) => label(m) === v && m.roi === r).map((m) => Number(m.r))
       ),
     })),
   ];
