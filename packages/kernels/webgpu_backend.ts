@@ -17,8 +17,10 @@ import {
   cacheKey,
   columnCorrelationKernel,
   columnStatsKernel,
+  GEMM_LARGE_TILE,
   GEMM_TILE,
   gemmKernel,
+  gemmLargeKernel,
   type KernelSpec,
   LASSO_FLAGS,
   lassoCDKernel,
@@ -266,13 +268,19 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
         `gemm: a ${maxElems * 4}-byte storage binding cannot hold one 64 × 64 output tile`,
       );
     }
-    const kc = Math.min(roundUp(k, 4), Math.floor(maxElems / GEMM_TILE / 4) * 4);
+    // 128 × 128 workgroup tiles feed more FMAs per load (≈ 1.4× on llvmpipe), when
+    // padding both sides to 128 costs at most a quarter more work than to 64.
+    const large = m >= 128 && n >= 128 && maxElems >= GEMM_LARGE_TILE * GEMM_LARGE_TILE * 4 &&
+      roundUp(m, 128) * roundUp(n, 128) <= 1.25 * roundUp(m, 64) * roundUp(n, 64);
+    const T = large ? GEMM_LARGE_TILE : GEMM_TILE;
+    const kernel = large ? gemmLargeKernel : gemmKernel;
+    const kc = Math.min(roundUp(k, 4), Math.floor(maxElems / T / 4) * 4);
     // Tile C so that every packed operand fits one binding and one dispatch.
-    const fit = (x: number) => Math.max(GEMM_TILE, Math.floor(x / GEMM_TILE) * GEMM_TILE);
-    let mc = Math.min(roundUp(m, GEMM_TILE), fit(maxElems / kc), maxWg * GEMM_TILE);
-    let nc = Math.min(roundUp(n, GEMM_TILE), fit(maxElems / kc), maxWg * GEMM_TILE);
+    const fit = (x: number) => Math.max(T, Math.floor(x / T) * T);
+    let mc = Math.min(roundUp(m, T), fit(maxElems / kc), maxWg * T);
+    let nc = Math.min(roundUp(n, T), fit(maxElems / kc), maxWg * T);
     while (mc * nc > maxElems) {
-      if (nc >= mc && nc > GEMM_TILE) nc = fit(nc / 2);
+      if (nc >= mc && nc > T) nc = fit(nc / 2);
       else mc = fit(mc / 2);
     }
     const c = o.out ? o.out.subarray(0, m * n) : new Float32Array(m * n);
@@ -282,13 +290,13 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
     for (let k0 = 0; k0 < k; k0 += kc) {
       const kk = Math.min(kc, k - k0), kp = roundUp(kk, 4);
       for (let m0 = 0; m0 < m; m0 += mc) {
-        const mm = Math.min(mc, m - m0), mp = roundUp(mm, GEMM_TILE);
+        const mm = Math.min(mc, m - m0), mp = roundUp(mm, T);
         const aBlock = packPadded(a, transA, m0, mm, k0, kk, mp, kp);
         for (let n0 = 0; n0 < n; n0 += nc) {
-          const nn = Math.min(nc, n - n0), np = roundUp(nn, GEMM_TILE);
+          const nn = Math.min(nc, n - n0), np = roundUp(nn, T);
           const bBlock = packPadded(b, transB, k0, kk, n0, nn, kp, np);
           const block = await ctx.run(
-            gemmKernel,
+            kernel,
             { M: mp, N: np, K: kp },
             [aBlock, bBlock],
             mp * np,

@@ -37,11 +37,22 @@ Deno.test({
   ignore: !GPU,
   fn: () =>
     withGpu(async (gpu) => {
-      const shapes = [[1, 1, 1], [1, 300, 64], [300, 1, 64], [5, 7, 3], [65, 63, 129], [
-        130,
-        67,
-        33,
-      ], [64, 64, 64]];
+      // [250, 260, 131] and [256, 384, 64] take the 128 × 128-tile kernel (gemm_large.wgsl).
+      const shapes = [
+        [1, 1, 1],
+        [1, 300, 64],
+        [300, 1, 64],
+        [5, 7, 3],
+        [65, 63, 129],
+        [
+          130,
+          67,
+          33,
+        ],
+        [64, 64, 64],
+        [250, 260, 131],
+        [256, 384, 64],
+      ];
       let seed = 1;
       for (const [m, n, k] of shapes) {
         for (const transA of [false, true]) {

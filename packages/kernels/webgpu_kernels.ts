@@ -50,6 +50,19 @@ export const gemmKernel: KernelSpec<GemmShape> = {
   uniforms: (s) => Uint32Array.from([s.M, s.N, s.K, 0]),
 };
 
+/** Output tile of the large-tile GEMM (see shaders/gemm_large.wgsl). */
+export const GEMM_LARGE_TILE = 128;
+
+/** C = A · B with 128 × 128 workgroup tiles, for big products (M, N multiples of 128). */
+export const gemmLargeKernel: KernelSpec<GemmShape> = {
+  name: "gemm_large",
+  workgroupSize: [8, 8],
+  source: WGSL.gemm_large,
+  constants: {},
+  dispatch: (s) => [s.N / GEMM_LARGE_TILE, s.M / GEMM_LARGE_TILE],
+  uniforms: (s) => Uint32Array.from([s.M, s.N, s.K, 0]),
+};
+
 /** Per-column mean and std of (rows × cols). */
 export const columnStatsKernel: KernelSpec<{ rows: number; cols: number }> = {
   name: "column_stats",

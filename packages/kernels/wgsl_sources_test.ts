@@ -8,6 +8,7 @@ Deno.test("the embedded WGSL is the current content of shaders/ (run `deno task 
     "column_correlation",
     "column_stats",
     "gemm",
+    "gemm_large",
     "lasso_cd",
     "stacked_r2",
   ]);
