@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
+import { rng } from "@brainorg/kernels";
 
 // deno-lint-ignore no-explicit-any
 const { onnx } = onnxProto as any;
@@ -41,17 +42,6 @@ export interface TinyBert {
     db: Float32Array;
     n2: { g: Float32Array; b: Float32Array };
   }[];
-}
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A seeded tiny encoder; weights stored (in × out) so that y = x · W + b. */

@@ -9,6 +9,7 @@
 import type { LlamaModel } from "./gguf_model.ts";
 import { createLlamaSession } from "./llama.ts";
 import type { Tokenizer } from "./tokenizer.ts";
+import { rng } from "@brainorg/kernels";
 
 /** Options of {@linkcode captureWords}. */
 export interface CaptureOptions {
@@ -93,6 +94,25 @@ export function captureWords(
 }
 
 /**
+ * Normal draws with the mean and standard deviation of `w` (population
+ * SD): a weight tensor redrawn for a random-weights control.
+ *
+ * @param uniform a seeded generator of uniform numbers in [0, 1)
+ */
+export function redrawNormal(w: Float32Array, uniform: () => number): Float32Array {
+  let m = 0;
+  for (const v of w) m += v / w.length;
+  let s = 0;
+  for (const v of w) s += (v - m) ** 2 / w.length;
+  const sd = Math.sqrt(s), out = new Float32Array(w.length);
+  for (let i = 0; i < out.length; i++) {
+    const u = Math.max(uniform(), 1e-12), v = uniform();
+    out[i] = m + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/**
  * The same architecture with its weights drawn anew: a standard control in
  * brain–model studies. Each tensor keeps its own mean and standard
  * deviation; RMSNorm gains are kept as they are.
@@ -100,26 +120,8 @@ export function captureWords(
  * @param seed seed of the draws
  */
 export function randomizeWeights(model: LlamaModel, seed: number): LlamaModel {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const redraw = (w: Float32Array) => {
-    let m = 0;
-    for (const v of w) m += v / w.length;
-    let s = 0;
-    for (const v of w) s += (v - m) ** 2 / w.length;
-    const sd = Math.sqrt(s), out = new Float32Array(w.length);
-    for (let i = 0; i < out.length; i++) {
-      const u = Math.max(uniform(), 1e-12), v = uniform();
-      out[i] = m + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
-    return out;
-  };
+  const uniform = rng(seed);
+  const redraw = (w: Float32Array) => redrawNormal(w, uniform);
   const embedding = redraw(model.embedding);
   return {
     ...model,

@@ -11,6 +11,8 @@
 
 import onnxProto from "onnx-proto";
 import { InputError } from "@brainorg/common";
+import { rng } from "@brainorg/kernels";
+import { redrawNormal } from "./capture.ts";
 
 // deno-lint-ignore no-explicit-any
 const { onnx } = onnxProto as any;
@@ -156,14 +158,7 @@ export function randomizeOnnxWeights(
     if (n.opType === "MatMul" || n.opType === "Gemm") weights.add(n.input[1]);
     if (n.opType === "Gather") weights.add(n.input[0]);
   }
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = rng(seed);
   // deno-lint-ignore no-explicit-any
   for (const init of model.graph.initializer as any[]) {
     if (init.dataType !== 1 || !weights.has(init.name) || (init.dims?.length ?? 0) < 2) continue;
@@ -171,15 +166,7 @@ export function randomizeOnnxWeights(
     const w = raw
       ? new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))
       : Float32Array.from(init.floatData as number[]);
-    let m = 0, s = 0;
-    for (const v of w) m += v / w.length;
-    for (const v of w) s += (v - m) ** 2 / w.length;
-    const sd = Math.sqrt(s);
-    for (let i = 0; i < w.length; i++) {
-      const u = Math.max(uniform(), 1e-12), v = uniform();
-      w[i] = m + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
-    init.rawData = new Uint8Array(w.buffer);
+    init.rawData = new Uint8Array(redrawNormal(w, uniform).buffer);
     init.floatData = [];
   }
   return onnx.ModelProto.encode(model).finish();
