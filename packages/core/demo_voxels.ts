@@ -75,7 +75,13 @@ export async function runPhantomVoxels(
 ): Promise<{ summary: VoxelSummary; write: (dir: string) => Promise<void> }> {
   const planted = models[0];
   const space = { resolution: 4 as const, networks: "yeo7" as const };
-  const spec = { space, subjects: options.subjects, r2: options.r2, seed: options.seed };
+  const spec = {
+    generator: "brainorg.phantom/1",
+    space,
+    subjects: options.subjects,
+    r2: options.r2,
+    seed: options.seed,
+  };
   const key = sha256(
     JSON.stringify(spec) + sha256(new Uint8Array(planted.atoms.atoms.data.buffer)),
   ).slice(0, 16);

@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { InputError, writeTextFileAtomic } from "@brainorg/common";
+import { BRAINORG_VERSION, InputError, writeTextFileAtomic } from "@brainorg/common";
 import type { Backend, Matrix } from "@brainorg/kernels";
 import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import {
@@ -155,6 +155,8 @@ export async function analyzeVoxels(
   const { onProgress: _p, log: _l, cacheDir, ...settings } = options;
   const dataKey = options.cacheDir
     ? cacheKey([
+      // A change of method must not reuse results: bump with the computation.
+      `brainorg ${BRAINORG_VERSION} voxel-results/1`,
       JSON.stringify(settings),
       ...subjects.flatMap((s) => [s.id, s.data.data]),
       ...templateSets.flatMap((t) => [t.name, t.kind, ...t.networks.map((n) => n.values)]),
