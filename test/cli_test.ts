@@ -216,3 +216,20 @@ Deno.test("data verify finds and checks every registered file offline", async ()
   assert.equal(r.value, 0, r.out);
   assert.match(r.out, /8 of 8 files verified/);
 });
+
+Deno.test("each task runs with the permissions deno.json gives it (data without --allow-ffi)", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  for (
+    const args of [["task", "data", "where", "atlases/Yeo-7.csv"], ["task", "analyze", "--help"]]
+  ) {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+    const err = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 0, `deno ${args.join(" ")}: ${err.slice(-600)}`);
+  }
+});

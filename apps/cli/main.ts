@@ -4,12 +4,7 @@
  * @module
  */
 
-import { ChecksumError, DataNotFoundError, InputError } from "@brainorg/common";
-import { BRAINORG_VERSION } from "@brainorg/common";
-import { analyzeCommand } from "./analyze.ts";
-import { dataCommand } from "./data.ts";
-import { phantomCommand } from "./phantom.ts";
-import { convertCommand } from "./convert.ts";
+import { BRAINORG_VERSION, ChecksumError, DataNotFoundError, InputError } from "@brainorg/common";
 import { EXIT } from "./exit_codes.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -41,14 +36,16 @@ export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   try {
     switch (command) {
+      // Loaded on demand: the model commands bring onnxruntime's native addon,
+      // which `data` neither needs nor has the permission (--allow-ffi) for.
       case "analyze":
-        return await analyzeCommand(rest);
+        return await (await import("./analyze.ts")).analyzeCommand(rest);
       case "data":
-        return await dataCommand(rest);
+        return await (await import("./data.ts")).dataCommand(rest);
       case "phantom":
-        return await phantomCommand(rest);
+        return await (await import("./phantom.ts")).phantomCommand(rest);
       case "convert":
-        return await convertCommand(rest);
+        return await (await import("./convert.ts")).convertCommand(rest);
       case "--version":
         console.log(BRAINORG_VERSION);
         return EXIT.ok;

@@ -1,35 +1,21 @@
 /**
  * Steps 1–4 on the Alice story for the built-in model: the stimulus on the
- * TR grid, stories260K and its random-weights control captured word by word
- * (cached), AN time series and their atoms. Shared by the demo and the
- * phantom generator, which plants these atoms.
+ * TR grid, and stories260K's atoms and its random-weights control's (see
+ * `capture_atoms.ts`). Shared by the demo and the phantom generator, which
+ * plants these atoms.
  *
  * @module
  */
 
-import { join } from "node:path";
-import { cacheDirFor, readEnv, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
-import { createProgress, InputError, sha256File } from "@brainorg/common";
-import {
-  cachedCapture,
-  cachedCaptureStream,
-  captureWords,
-  captureWordsFramed,
-  createTokenizer,
-  type LlamaModel,
-  openHfModel,
-  randomizeWeights,
-  readGgufLlama,
-  resolveHfModel,
-  type RowSink,
-  type UnitKind,
-  type WordActivations,
-  writeHfLlama,
-} from "@brainorg/models";
 import { buildWordDesign, readTranscript, type Transcript, type WordDesign } from "@brainorg/neuro";
 import { ALICE_TEXTGRID, ALICE_TIMING } from "./alice.ts";
-import { anTimeSeries, learnModelAtoms, type ModelAtoms } from "./model_atoms.ts";
+import {
+  type CaptureAtomsOptions,
+  type CapturedModel,
+  captureModelAtoms,
+} from "./capture_atoms.ts";
 
 /** The Alice stimulus on the scanner's grid. */
 export interface AliceStimulus {
@@ -56,238 +42,6 @@ export async function aliceStimulus(data: ResolveOptions = {}): Promise<AliceSti
   };
 }
 
-/** One model's atoms on the Alice story. */
-export interface AliceModelAtoms {
-  name: string;
-  source: string;
-  layers: number;
-  ans: number;
-  deadAns: number;
-  atoms: ModelAtoms;
-  /** Per atom, its sub-group's AN count per layer (K × layers). */
-  layerCounts: number[][];
-  /** What was captured, for provenance: the cache key (model hash), tensors, settings. */
-  captured: { key: string; tensors: string; context: number; aggregate: string };
-}
-
-/** Options of {@linkcode aliceModelAtoms}. */
-export interface AliceAtomsOptions {
-  data?: ResolveOptions;
-  /** Atoms per model. Default: 16. */
-  atoms?: number;
-  /** Share of non-zero codes the sparsity is calibrated to. Default: 0.2. */
-  targetDensity?: number;
-  /** The sparsity penalty itself (scikit-learn's scaling), instead of calibrating it. */
-  alpha?: number;
-  seed?: number;
-  log?: (line: string) => void;
-  /** No progress bars. Default: true. */
-  quiet?: boolean;
-}
-
-/**
- * A model to capture: a GGUF Llama file (run by the TypeScript forward
- * pass, or converted to the Hugging Face layout and run by onnxruntime with
- * `engine: "onnx"`), or a folder in the Hugging Face layout.
- */
-export interface ModelSpec {
-  name: string;
-  gguf?: string;
-  /** A folder, or `hf:owner/name[@revision]` fetched from the Hub into the cache once. */
-  hf?: string;
-  /** For `gguf`: the TypeScript forward pass (default) or onnxruntime. */
-  engine?: "typescript" | "onnx";
-  /** The GGUF file's SHA-256 (the activation cache key); computed when absent. */
-  sha256?: string;
-  /** Which units of an ONNX model. Default: the FFN second linear layer. */
-  units?: UnitKind;
-  /** Tensors to record, one per layer, for graphs whose names no known pattern matches. */
-  tensors?: string[];
-  /** Also analyse the same architecture with random weights (seeded). Default: true. */
-  randomControl?: boolean;
-}
-
-/** One model (or control) ready to capture. */
-interface Capturable {
-  name: string;
-  source: string;
-  key: string;
-  /** Which tensors: `ffn_down_proj` or the graph tensors exposed. */
-  tensors: string;
-  layers: number;
-  capture: (onProgress: (done: number, total: number) => void) => Promise<WordActivations>;
-  /** Rows streamed to disk as windows finish (large models); returns the words' tokens. */
-  stream?: (
-    sink: RowSink,
-    onProgress: (done: number, total: number) => void,
-  ) => Promise<{ tokens: number[][] }>;
-}
-
-const CONTEXT = 64;
-
-/** The models of a spec (and its control) as things to capture. */
-async function capturables(
-  spec: ModelSpec,
-  words: string[],
-  seed: number,
-  data: ResolveOptions,
-): Promise<Capturable[]> {
-  const options = { context: CONTEXT, aggregate: "mean" as const };
-  const control = spec.randomControl ?? true;
-  if (spec.gguf && (spec.engine ?? "typescript") === "typescript") {
-    const trained = await readGgufLlama(spec.gguf);
-    const tokenizer = createTokenizer(trained.vocab);
-    const sha = spec.sha256 ?? await sha256File(spec.gguf);
-    const variants: [string, LlamaModel, string][] = [[spec.name, trained, sha]];
-    if (control) {
-      variants.push([
-        `${spec.name}-random`,
-        randomizeWeights(trained, seed + 1),
-        `${sha}:random:${seed + 1}`,
-      ]);
-    }
-    return variants.map(([name, model, key]) => ({
-      name,
-      source: model.source,
-      key: `${key}:ffn_down_proj`,
-      tensors: "ffn_down_proj (TypeScript forward pass)",
-      layers: model.config.layers,
-      capture: (onProgress) =>
-        Promise.resolve(captureWords(model, tokenizer, words, { ...options, onProgress })),
-    }));
-  }
-  let dir = spec.hf && (await resolveHfModel(spec.hf, {
-    cacheDir: cacheDirFor(data),
-    download: data.download ?? readEnv("BRAINORG_OFFLINE") !== "1",
-  })).dir;
-  if (spec.gguf) {
-    // Converted once per file, kept in the cache.
-    const sha = spec.sha256 ?? await sha256File(spec.gguf);
-    dir = join(cacheDirFor(data), "models", sha.slice(0, 32));
-    try {
-      await Deno.stat(join(dir, "onnx", "model.onnx"));
-    } catch {
-      await writeHfLlama(dir, await readGgufLlama(spec.gguf));
-    }
-  }
-  if (!dir) {
-    throw new InputError("a model needs a file", {
-      field: `model ${spec.name}`,
-      expected: "gguf or hf",
-      found: "neither",
-    });
-  }
-  const open = {
-    ...(spec.units ? { kind: spec.units } : {}),
-    ...(spec.tensors ? { tensors: spec.tensors } : {}),
-  };
-  const seeds: (number | undefined)[] = control ? [undefined, seed + 1] : [undefined];
-  const out: Capturable[] = [];
-  for (const randomSeed of seeds) {
-    const hf = await openHfModel(dir, {
-      ...open,
-      ...(randomSeed !== undefined ? { randomSeed } : {}),
-    });
-    out.push({
-      name: randomSeed === undefined ? spec.name : `${spec.name}-random`,
-      source: `${dir} (onnxruntime${
-        randomSeed === undefined ? "" : `, weights redrawn, seed ${randomSeed}`
-      })`,
-      key: `${hf.sha256}:${spec.units ?? "ffn_out"}:${(spec.tensors ?? []).join(",")}`,
-      tensors: hf.onnx.tensors.map((t) => t.tensor).join(" "),
-      layers: hf.layers,
-      capture: (onProgress) =>
-        captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, { ...options, onProgress }),
-      stream: (sink, onProgress) =>
-        captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, {
-          ...options,
-          onProgress,
-          sink,
-        }),
-    });
-  }
-  return out;
-}
-
-/**
- * Atoms of models (and their random-weights controls) on a story: capture
- * (cached), AN time series on the TR grid, dictionary learning.
- */
-export async function captureModelAtoms(
-  backend: Backend,
-  stimulus: { transcript: Transcript; design: WordDesign },
-  specs: ModelSpec[],
-  options: AliceAtomsOptions = {},
-): Promise<AliceModelAtoms[]> {
-  const data = options.data ?? {}, seed = options.seed ?? 0, K = options.atoms ?? 16;
-  const log = options.log ?? (() => {});
-  const words = stimulus.transcript.words.map((w) => w.word);
-  const models: AliceModelAtoms[] = [];
-  for (const spec of specs) {
-    for (const c of await capturables(spec, words, seed, data)) {
-      const bar = createProgress({
-        label: `${c.name} capture`,
-        total: words.length,
-        quiet: options.quiet ?? true,
-      });
-      let last = 0;
-      const onProgress = (done: number) => {
-        bar.tick(done - last);
-        last = done;
-      };
-      const dir = join(cacheDirFor(data), "activations");
-      const key = { model: c.key, words, options: { context: CONTEXT, aggregate: "mean" } };
-      const stream = c.stream;
-      const { activations: acts, cached } = stream
-        ? await cachedCaptureStream(dir, key, c.layers, async (sink) => {
-          const r = await stream(sink, onProgress);
-          bar.done();
-          return r;
-        })
-        : await cachedCapture(dir, key, c.layers, async () => {
-          const a = await c.capture(onProgress);
-          bar.done();
-          return a;
-        });
-      if (cached) log(`${c.name}: activations read from the cache`);
-      const name = c.name, layers = c.layers;
-      const ts = anTimeSeries(acts.data, acts.units, stimulus.design);
-      const atoms = await learnModelAtoms(backend, ts, (an) => acts.index[an].layer, layers, {
-        atoms: K,
-        ...(options.alpha !== undefined
-          ? { alpha: options.alpha }
-          : { targetDensity: options.targetDensity ?? 0.2 }),
-        passes: 20,
-        seed,
-      });
-      log(
-        `${name}: ${acts.units} ANs (${ts.dead} dead), ${K} atoms, code density ` +
-          `${atoms.density.toFixed(2)}, reconstruction R² by layer ` +
-          atoms.layerR2.map((r) => r.toFixed(2)).join(" "),
-      );
-      const layerCounts = Array.from(
-        { length: K },
-        (_, k) =>
-          Array.from({ length: layers }, (_, l) => {
-            const g = atoms.subgroups[k * layers + l];
-            return g.positive + g.negative;
-          }),
-      );
-      models.push({
-        name,
-        source: c.source,
-        layers,
-        ans: acts.units,
-        deadAns: ts.dead,
-        atoms,
-        layerCounts,
-        captured: { key: c.key, tensors: c.tensors, context: CONTEXT, aggregate: "mean" },
-      });
-    }
-  }
-  return models;
-}
-
 /**
  * Atoms of stories260K and of its random-weights control (seeded) on the
  * Alice story.
@@ -295,8 +49,8 @@ export async function captureModelAtoms(
 export async function aliceModelAtoms(
   backend: Backend,
   stimulus: AliceStimulus,
-  options: AliceAtomsOptions = {},
-): Promise<{ modelPath: string; modelSha256: string; models: AliceModelAtoms[] }> {
+  options: CaptureAtomsOptions = {},
+): Promise<{ modelPath: string; modelSha256: string; models: CapturedModel[] }> {
   const modelFile = await resolveDataFile("models/stories260K.gguf", options.data ?? {});
   const models = await captureModelAtoms(backend, stimulus, [{
     name: "stories260K",

@@ -19,7 +19,7 @@
 import { dirname, isAbsolute, resolve } from "node:path";
 import { InputError } from "@brainorg/common";
 import type { NetworkChoice } from "./phantom_files.ts";
-import type { ModelSpec } from "./alice_atoms.ts";
+import type { ModelSpec } from "./capture_atoms.ts";
 
 /** A validated analysis description, paths absolute. */
 export interface AnalysisConfig {

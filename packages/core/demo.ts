@@ -36,6 +36,7 @@ import {
   fisher,
   groupScores,
   type RoiGroupScore,
+  roiRows,
   type RoiScore,
   zscoreColumns,
 } from "./roi_encoding.ts";
@@ -243,9 +244,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         });
         usable.push({ id: s.id, baseline: x, rois: y });
         const fit = await encodeTargets(backend, x, y, { folds, permutations, seed });
-        ALICE_ROIS.forEach((roi, k) =>
-          scores.push({ subject: s.id, roi, r: fit.r[k], p: fit.p[k], q: NaN, alpha: fit.alpha[k] })
-        );
+        scores.push(...roiRows(fit, ALICE_ROIS, s.id));
       }
       progress.tick();
     }
@@ -283,17 +282,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         const variants: [string, Matrix][] = [["atoms", atomRegressors], ["atoms+baseline", both]];
         for (const [variant, x] of variants) {
           const fit = await encodeTargets(backend, x, u.rois, { folds, permutations, seed });
-          ALICE_ROIS.forEach((roi, k) =>
-            rows.push({
-              model: name,
-              variant,
-              subject: u.id,
-              roi,
-              r: fit.r[k],
-              p: fit.p[k],
-              q: NaN,
-              alpha: fit.alpha[k],
-            })
+          rows.push(
+            ...roiRows(fit, ALICE_ROIS, u.id).map((r) => ({ ...r, model: name, variant })),
           );
         }
         modelProgress.tick();

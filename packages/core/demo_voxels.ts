@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { sha256, writeJsonAtomic, writeTextFileAtomic } from "@brainorg/common";
 import { cacheDirFor, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
-import type { AliceModelAtoms } from "./alice_atoms.ts";
+import type { CapturedModel } from "./capture_atoms.ts";
 import { toCsv } from "./csv.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
@@ -20,6 +20,7 @@ import {
   analyzeVoxels,
   loadVoxelData,
   type ModelVoxelResult,
+  subjectSummaries,
   writeTemplateFiles,
   writeVoxelResults,
 } from "./voxel_analysis.ts";
@@ -53,7 +54,7 @@ export interface VoxelSummary {
   threshold: number;
   models: {
     name: string;
-    subjects: { id: string; medianR: number; voxelsQ05: number }[];
+    subjects: { subject: string; medianR: number; medianR2: number; voxelsQ05: number }[];
     voxelsMeanRQ05: number;
     templates: {
       name: string;
@@ -65,12 +66,10 @@ export interface VoxelSummary {
   }[];
 }
 
-const median = (a: ArrayLike<number>) => Float64Array.from(a).sort()[a.length >> 1];
-
 /** Generate (or reuse) the phantom, analyse it with every model's atoms, score recovery. */
 export async function runPhantomVoxels(
   backend: Backend,
-  models: AliceModelAtoms[],
+  models: CapturedModel[],
   options: PhantomVoxelOptions,
 ): Promise<{ summary: VoxelSummary; write: (dir: string) => Promise<void> }> {
   const planted = models[0];
@@ -152,11 +151,7 @@ export async function runPhantomVoxels(
       const found = yeo.matches.filter((m) => m.linked);
       return {
         name: r.model,
-        subjects: r.subjects.map((s) => ({
-          id: s.id,
-          medianR: median(s.r),
-          voxelsQ05: s.q.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
-        })),
+        subjects: subjectSummaries(r),
         voxelsMeanRQ05: r.group.qR.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
         templates: r.templates.map((t) => ({
           name: t.name,

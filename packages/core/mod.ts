@@ -22,6 +22,7 @@ export * from "./roi_encoding.ts";
 export * from "./model_atoms.ts";
 export * from "./report.ts";
 export * from "./alice_atoms.ts";
+export * from "./capture_atoms.ts";
 export * from "./clean.ts";
 export * from "./voxel_encoding.ts";
 export * from "./networks.ts";

@@ -8,6 +8,8 @@
 
 import { type Backend, type Matrix, rng } from "@brainorg/kernels";
 import { type BrainMask, type NetworkTemplate, smoothVolumes } from "@brainorg/neuro";
+import { zscoreColumns } from "./roi_encoding.ts";
+import { median } from "./stats.ts";
 
 /** One planted link: an atom drives a network with a sign. */
 export interface PlantedLink {
@@ -79,7 +81,7 @@ export function defaultLinks(atoms: number[]): PlantedLink[] {
 /** Atoms chosen greedily so that each has the smallest largest |r| with those already chosen. */
 export function leastCorrelatedAtoms(atoms: Matrix, count: number): number[] {
   const T = atoms.rows, K = atoms.cols;
-  const z = zColumns(atoms);
+  const z = zscoreColumns(atoms).data;
   const corr = (i: number, j: number) => {
     let s = 0;
     for (let t = 0; t < T; t++) s += z[t * K + i] * z[t * K + j];
@@ -96,18 +98,6 @@ export function leastCorrelatedAtoms(atoms: Matrix, count: number): number[] {
     chosen.push(best);
   }
   return chosen;
-}
-
-function zColumns(m: Matrix): Float64Array {
-  const { rows, cols } = m, out = new Float64Array(rows * cols);
-  for (let c = 0; c < cols; c++) {
-    let mu = 0, ss = 0;
-    for (let r = 0; r < rows; r++) mu += m.data[r * cols + c] / rows;
-    for (let r = 0; r < rows; r++) ss += (m.data[r * cols + c] - mu) ** 2 / rows;
-    const sd = Math.sqrt(ss) || 1;
-    for (let r = 0; r < rows; r++) out[r * cols + c] = (m.data[r * cols + c] - mu) / sd;
-  }
-  return out;
 }
 
 function gaussian(rand: () => number): number {
@@ -164,11 +154,6 @@ function columnVariance(m: Float32Array, T: number, V: number): Float64Array {
   return sq.map((s, v) => s / T - (mean[v] / T) ** 2);
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /**
  * Generate the phantom, one subject at a time.
  *
@@ -201,8 +186,7 @@ export async function generatePhantom(
     }
   }
   const rand = rng(seed);
-  const x = zColumns(atoms);
-  const xMatrix: Matrix = { rows: T, cols: K, data: Float32Array.from(x) };
+  const xMatrix = zscoreColumns(atoms);
   // Population weights: smooth inside each network, from 0.5 to 1.5 of the amplitude.
   const base = smoothFields(mask, links.length, fwhm, rand);
   const driven = new Uint8Array(V);

@@ -13,6 +13,7 @@ import {
   encodeTargets,
   groupScores,
   type RoiGroupScore,
+  roiRows,
   type RoiScore,
   zscoreColumns,
 } from "./roi_encoding.ts";
@@ -74,17 +75,7 @@ export async function analyzeRois(
         permutations: options.permutations,
         seed: options.seed,
       });
-      rois.forEach((roi, k) =>
-        rows.push({
-          model: m.name,
-          subject: u.id,
-          roi,
-          r: fit.r[k],
-          p: fit.p[k],
-          q: NaN,
-          alpha: fit.alpha[k],
-        })
-      );
+      rows.push(...roiRows(fit, rois, u.id).map((r) => ({ ...r, model: m.name })));
     }
   }
   const q = fdrBH(rows.map((r) => r.p));

@@ -134,6 +134,18 @@ export interface RoiGroupScore {
   significant: number;
 }
 
+/** One subject's rows of a fit, q left for the FDR over all tests. */
+export function roiRows(fit: EncodeResult, rois: readonly string[], subject: string): RoiScore[] {
+  return rois.map((roi, k) => ({
+    subject,
+    roi,
+    r: fit.r[k],
+    p: fit.p[k],
+    q: NaN,
+    alpha: fit.alpha[k],
+  }));
+}
+
 /** Fisher's z of r, clamped away from ±1. */
 export function fisher(r: number): number {
   return Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)));

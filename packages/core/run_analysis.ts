@@ -30,7 +30,7 @@ import {
 } from "@brainorg/neuro";
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { ModelSummary } from "./demo.ts";
-import { captureModelAtoms } from "./alice_atoms.ts";
+import { captureModelAtoms } from "./capture_atoms.ts";
 import { renderAnalysisReport } from "./report.ts";
 import { analyzeRois, type RoiAnalysis } from "./roi_analysis.ts";
 import { toCsv } from "./csv.ts";

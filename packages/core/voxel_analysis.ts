@@ -25,7 +25,7 @@ import { cleanSeries } from "./clean.ts";
 import { toCsv } from "./csv.ts";
 import { type NetworkMatch, NetworkMatcher, networkSets } from "./networks.ts";
 import { type OrganizationMetrics, organizationMetrics } from "./organization.ts";
-import { studentTQuantileUpper } from "./stats.ts";
+import { median, studentTQuantileUpper } from "./stats.ts";
 import { encodeVoxels, type GroupMaps, type SubjectMaps } from "./voxel_encoding.ts";
 import { cacheKey, loadVoxelResult, saveVoxelResult } from "./voxel_cache.ts";
 
@@ -247,6 +247,18 @@ export function linkLabelMap(result: ModelVoxelResult, templateIndex = 0): Float
   return out;
 }
 
+/** Per subject: median held-out r and CV R², and voxels with FDR q ≤ 0.05. */
+export function subjectSummaries(
+  result: ModelVoxelResult,
+): { subject: string; medianR: number; medianR2: number; voxelsQ05: number }[] {
+  return result.subjects.map((s) => ({
+    subject: s.id,
+    medianR: median(s.r),
+    medianR2: median(s.r2),
+    voxelsQ05: s.q.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
+  }));
+}
+
 /** Write a model's maps and tables under `dir` (e.g. `<results>/voxels/<model>`). */
 export async function writeVoxelResults(
   dir: string,
@@ -271,18 +283,9 @@ export async function writeVoxelResults(
     await map(join("subjects", `${s.id}_r2.nii.gz`), s.r2, `${s.id}: CV R2`);
     await map(join("subjects", `${s.id}_z.nii.gz`), s.z.data, `${s.id}: coefficient z`, 5);
   }
-  const median = (a: ArrayLike<number>) => Float64Array.from(a).sort()[a.length >> 1];
   await writeTextFileAtomic(
     join(dir, "subjects.csv"),
-    toCsv(
-      ["subject", "medianR", "medianR2", "voxelsQ05"],
-      result.subjects.map((s) => ({
-        subject: s.id,
-        medianR: median(s.r),
-        medianR2: median(s.r2),
-        voxelsQ05: s.q.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
-      })),
-    ),
+    toCsv(["subject", "medianR", "medianR2", "voxelsQ05"], subjectSummaries(result)),
   );
   for (const t of result.templates) {
     await writeTextFileAtomic(

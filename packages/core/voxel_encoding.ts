@@ -110,8 +110,9 @@ export function oneSampleT(maps: ArrayLike<number>[]): Float32Array {
  * Encode every subject's voxels from the regressors and test the maps.
  *
  * The null refits each surrogate at the α that cross-validation chose for
- * the real regressors (re-selecting α per surrogate would cost ten times as
- * much and barely moves a null distribution). Every subject sees the same
+ * the real regressors: re-selecting α per surrogate would cost about five
+ * times as much (see `ridgeFixedAlpha`). The null is therefore that of the
+ * model with its penalties fixed. Every subject sees the same
  * surrogate in a permutation, as they heard the same story, so group maps of
  * the null are formed exactly as the real ones.
  *

@@ -1,8 +1,9 @@
 /**
  * Ridge regression at a given α per target: the refit that permutation
  * nulls repeat hundreds of times. Where {@linkcode ridgeCV} scores a grid of
- * α on every fold, this solves one α per target, so a surrogate costs about
- * a tenth of a full cross-validation.
+ * α on every fold, this solves one α per target: 0.15–0.2 s against 0.75–0.9 s
+ * for ridgeCV with 10 α and 5 folds, at 362 samples × 16 regressors × 32,810
+ * targets on the CPU backend (2-core machine, random data).
  *
  * @module
  */

@@ -235,20 +235,3 @@ export async function captureWordsFramed(
     tokens,
   };
 }
-
-/** {@linkcode captureWordsFramed} for a causal model with an optional BOS. */
-export function captureWordsOnnx(
-  model: OnnxUnitModel,
-  tokenize: (word: string) => number[],
-  bos: number | null,
-  words: string[],
-  options: CaptureOptions = {},
-): Promise<WordActivations> {
-  return captureWordsFramed(
-    model,
-    tokenize,
-    { prefix: bos === null ? [] : [bos], suffix: [], causal: true },
-    words,
-    options,
-  );
-}

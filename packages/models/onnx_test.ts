@@ -7,7 +7,7 @@ import { createLlamaSession, greedyDecode } from "./llama.ts";
 import { captureWords } from "./capture.ts";
 import { exportLlamaOnnx } from "./onnx_export.ts";
 import { decodeOnnx, findUnitTensors } from "./onnx_rewrite.ts";
-import { captureWordsOnnx, openOnnxUnitModel, runUnits } from "./onnx_capture.ts";
+import { captureWordsFramed, openOnnxUnitModel, runUnits } from "./onnx_capture.ts";
 
 const model = await readGgufLlama(await dataPath("models/stories260K.gguf"));
 const tok = createTokenizer(model.vocab);
@@ -74,10 +74,10 @@ Deno.test("word capture on onnxruntime equals the TypeScript capture", async () 
       .split(" ");
   const opts = { context: 6, aggregate: "mean" as const };
   const ts = captureWords(model, tok, words, opts);
-  const ox = await captureWordsOnnx(
+  const ox = await captureWordsFramed(
     m,
     (w) => tok.encode(w, { bos: false }),
-    model.vocab.bos,
+    { prefix: [model.vocab.bos], suffix: [], causal: true },
     words,
     opts,
   );
