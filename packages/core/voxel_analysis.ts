@@ -156,7 +156,7 @@ export async function analyzeVoxels(
   const dataKey = options.cacheDir
     ? cacheKey([
       // A change of method must not reuse results: bump with the computation.
-      `brainorg ${BRAINORG_VERSION} voxel-results/1`,
+      `brainorg ${BRAINORG_VERSION} voxel-results/2`,
       JSON.stringify(settings),
       ...subjects.flatMap((s) => [s.id, s.data.data]),
       ...templateSets.flatMap((t) => [t.name, t.kind, ...t.networks.map((n) => n.values)]),

@@ -56,16 +56,6 @@ export interface Blas {
   coreTypeSetByBrainorg: boolean;
   threads: number;
   sgemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Matrix;
-  /**
-   * C = alpha · op(A) · op(B) + beta · C in place, C dense (m × n).
-   * With beta = 1 this accumulates a product into C without a new array.
-   */
-  sgemmUpdate(
-    a: MatrixView,
-    b: MatrixView,
-    c: Float32Array,
-    options: { transA?: boolean; transB?: boolean; alpha: number; beta: number },
-  ): void;
   close(): void;
 }
 
@@ -171,28 +161,6 @@ export function loadBlas(): Blas | { reason: string } {
           n,
         );
         return { rows: m, cols: n, data: c };
-      },
-      sgemmUpdate(a, b, c, o) {
-        const { m, n, k } = gemmShape(a, b, o);
-        if (c.length < m * n) {
-          throw new RangeError(`gemm: C holds ${c.length} values; needs ${m * n}`);
-        }
-        lib.symbols.cblas_sgemm(
-          101,
-          o.transA ? 112 : 111,
-          o.transB ? 112 : 111,
-          m,
-          n,
-          k,
-          o.alpha,
-          a.data.subarray(a.offset ?? 0),
-          a.rowStride ?? a.cols,
-          b.data.subarray(b.offset ?? 0),
-          b.rowStride ?? b.cols,
-          o.beta,
-          c,
-          n,
-        );
       },
       close: () => lib.close(),
     };

@@ -1,7 +1,8 @@
 /**
  * The CPU backend: products through the system BLAS when it can be loaded
  * (Deno with `--allow-ffi`), else plain TypeScript; reductions in
- * TypeScript.
+ * TypeScript; LASSO / elastic net in WebAssembly on worker threads
+ * ({@linkcode LassoPool}).
  *
  * @module
  */
@@ -15,8 +16,7 @@ import {
 } from "./cpu_reference.ts";
 import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 import type { Blas } from "./blas_ffi.ts";
-import { lassoCDReference } from "./lasso_cd_reference.ts";
-import { lassoCDBlas } from "./lasso_cd_blas.ts";
+import { LassoPool } from "./lasso_cd_parallel.ts";
 
 /**
  * Per-column Pearson r, the reference's sums taken in row order so the
@@ -132,6 +132,11 @@ export interface CpuBackendOptions {
    * `"typescript"`: the plain reference only.
    */
   blas?: "auto" | "typescript";
+  /**
+   * Threads for the LASSO coordinate descent (WebAssembly, one worker per
+   * thread; 1: the calling thread only). Default: the number of cores.
+   */
+  threads?: number;
 }
 
 /**
@@ -153,6 +158,8 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     if ("reason" in loaded) why = loaded.reason;
     else blas = loaded;
   }
+  const threads = Math.max(1, Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1));
+  const pool = new LassoPool(threads);
   const gemm = (a: MatrixView, b: MatrixView, o?: GemmOptions): Matrix => {
     validateMatrix("a", a, false);
     validateMatrix("b", b, false);
@@ -163,20 +170,26 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     info: {
       name: "cpu",
       implementation: blas ? `openblas (${blas.core})` : "typescript",
-      details: blas
-        ? {
-          library: blas.library,
-          core: blas.core,
-          threads: blas.threads,
-          coreTypeSetByBrainorg: blas.coreTypeSetByBrainorg,
-        }
-        : { why },
+      details: {
+        ...(blas
+          ? {
+            library: blas.library,
+            core: blas.core,
+            threads: blas.threads,
+            coreTypeSetByBrainorg: blas.coreTypeSetByBrainorg,
+          }
+          : { why }),
+        lasso: `WebAssembly SIMD, ${threads} thread${threads > 1 ? "s" : ""}`,
+      },
     },
     gemm: (a, b, o) => Promise.resolve(gemm(a, b, o)),
     columnStats: (x) => Promise.resolve(columnStatsReference(x)),
     columnCorrelation: (a, b) => Promise.resolve(columnCorrelationDense(a, b)),
     stackedR2: (p, y) => Promise.resolve(stackedR2Dense(p, y)),
-    lassoCD: (batch) => Promise.resolve(blas ? lassoCDBlas(blas, batch) : lassoCDReference(batch)),
-    dispose: () => blas?.close(),
+    lassoCD: (batch) => pool.solve(batch),
+    dispose: () => {
+      pool.close();
+      blas?.close();
+    },
   };
 }

@@ -321,11 +321,19 @@ export async function learnDictionary(
     if (pass === 0 && target !== undefined && passes > 1) alpha = await calibrate(target);
   }
 
-  // Unit-norm atoms, and every signal coded on them.
+  // Unit-norm atoms, and every signal coded on them, starting from its
+  // last codes rescaled to the unit atoms (d_k c_k = (d_k / |d_k|)(|d_k| c_k)).
   const dictionary = toMatrix(unitNorm(D), T, K);
+  for (let k = 0; k < K; k++) {
+    let s = 0;
+    for (let t = 0; t < T; t++) s += D[t * K + k] ** 2;
+    const norm = Math.sqrt(s) || 1;
+    for (let i = 0; i < N; i++) codes[k * N + i] *= norm;
+  }
   const final = await sparseEncode(backend, dictionary, signals, {
     alpha,
     positive,
+    warmStart: codes,
     checkFinite: false,
   });
   return {

@@ -71,7 +71,7 @@ export interface LassoCVResult {
   /** Out-of-fold predictions at each target's α, (n × V), when requested. */
   predictions?: Matrix;
   folds: [number, number][];
-  /** Coordinate-descent sweeps summed over all fits, per target (V). */
+  /** Coordinate-descent sweeps (and active-set steps) summed over all fits, per target (V). */
   sweeps: Uint32Array;
 }
 
@@ -287,7 +287,7 @@ export async function lassoCV(
         if (kept) {
           wBest = new Float32Array(p * vb);
           for (let j = 0; j < p; j++) {
-            for (let c = 0; c < vb; c++) wBest[j * vb + c] = kept[(best[c] * p + j) * vb + c];
+            for (let c = 0; c < vb; c++) wBest[j * vb + c] = kept[(c * nA + best[c]) * p + j];
           }
         } else {
           const res = await backend.lassoCD({

@@ -51,8 +51,16 @@ export interface LassoBatchResult {
   sse?: Float32Array;
   /** Weights at the last penalty solved (or at `stopIndex`), (p × V); absent in score-only runs. */
   weights?: Float32Array;
-  /** Weights at every penalty, (nα × p × V), when `keepPath` was asked and honoured. */
+  /**
+   * Weights at every penalty, target-major (V × nα × p): target v's weights
+   * at penalty i start at (v · nα + i) · p. When `keepPath` was asked and honoured.
+   */
   pathWeights?: Float32Array;
+  /**
+   * The objective ½||y − Xw||² + l1||w||₁ + ½ l2||w||² at the returned
+   * weights (V), when the backend computes it (the CPU one does).
+   */
+  objective?: Float64Array;
   /** Sweeps run per target (V). */
   iterations: Uint32Array;
 }

@@ -72,7 +72,7 @@ export function lassoCDReference(batch: LassoBatch): LassoBatchResult {
           if (dualityGap(w, g, q, v, V, p, yyv, l1, l2, positive) <= tol * yyv) break;
         }
       }
-      if (pathWeights) { for (let j = 0; j < p; j++) pathWeights[(i * p + j) * V + v] = w[j]; }
+      if (pathWeights) { for (let j = 0; j < p; j++) pathWeights[(v * nA + i) * p + j] = w[j]; }
       if (sse && held) {
         // ||y_h − X_h w||² from held-out Gram quantities alone.
         let lin = 0, quad = 0;

@@ -99,10 +99,16 @@ export async function sparseEncode(
     ...(options.warmStart ? { warmStart: options.warmStart } : {}),
   });
   const codes = res.weights!;
-  return {
-    codes: { rows: K, cols: N, data: codes },
-    ...codeObjective(gram, q, yy, codes, K, N, options.alpha),
-  };
+  if (!res.objective) {
+    return {
+      codes: { rows: K, cols: N, data: codes },
+      ...codeObjective(gram, q, yy, codes, K, N, options.alpha),
+    };
+  }
+  let objective = 0, nnz = 0;
+  for (const o of res.objective) objective += o;
+  for (const c of codes) nnz += c !== 0 ? 1 : 0;
+  return { codes: { rows: K, cols: N, data: codes }, objective, density: nnz / (K * N) };
 }
 
 /**
