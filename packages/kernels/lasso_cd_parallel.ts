@@ -1,5 +1,5 @@
 /**
- * Coordinate descent on several cores: a batch's targets are split into
+ * The CPU backend's LASSO on several cores: a batch's targets are split into
  * contiguous shares, each solved by {@linkcode lassoCDWasm} in a worker
  * thread, and the results put back together. Targets are independent, so
  * the results are those of one thread, bit for bit.
