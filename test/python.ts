@@ -7,6 +7,8 @@
  * @module
  */
 
+import { reportMissing } from "./missing.ts";
+
 const CANDIDATES = ["/usr/bin/python3", "python3"];
 
 let found: string | null | undefined;
@@ -36,18 +38,13 @@ export function findPython(modules: string[] = ["numpy"]): string | null {
  * Use as `Deno.test({ ignore: !havePython(["nibabel"], "nibabel round trip"), ... })`.
  */
 export function havePython(modules: string[], what: string): boolean {
-  const ok = findPython(modules) !== null;
-  if (!ok) {
-    if (Deno.env.get("BRAINORG_REQUIRE_REFERENCES") === "1") {
-      throw new Error(`${what} needs python3 with ${modules.join(", ")}, required here`);
-    }
-    console.warn(
-      `%cREFERENCE MISSING: ${what} needs python3 with ${modules.join(", ")} ` +
-        `(apt-get install python3-sklearn python3-nibabel); test ignored.`,
-      "color: red; font-weight: bold",
-    );
-  }
-  return ok;
+  if (findPython(modules) !== null) return true;
+  return reportMissing(
+    `REFERENCE MISSING: ${what} needs python3 with ${modules.join(", ")} ` +
+      `(apt-get install python3-sklearn python3-nibabel); test ignored.`,
+    "BRAINORG_REQUIRE_REFERENCES",
+    `${what} needs python3 with ${modules.join(", ")}, required here`,
+  );
 }
 
 /** Run a Python script with arguments; returns stdout parsed as JSON. */

@@ -29,7 +29,6 @@ export class LassoPool {
   #workers: Worker[] = [];
   #idle: ReturnType<typeof setTimeout> | undefined;
   #broken = false;
-  #busy = 0;
   #queue: Promise<unknown> = Promise.resolve();
 
   /** @param size worker threads (≥ 1); typically the number of cores */
@@ -47,7 +46,6 @@ export class LassoPool {
     const shares = Math.min(this.size, Math.floor(V / MIN_SHARE));
     if (shares < 2 || this.#broken) return lassoCDWasm(batch);
     clearTimeout(this.#idle);
-    this.#busy++;
     try {
       const bounds = Array.from({ length: shares + 1 }, (_, i) => Math.round((i * V) / shares));
       // The path weights (the bulk of the output) are written by the workers
@@ -70,12 +68,12 @@ export class LassoPool {
       if (!this.#broken) throw err;
       return lassoCDWasm(batch);
     } finally {
-      if (--this.#busy === 0 && !this.#broken) {
+      // Calls are queued, so this is the end of the only one running.
+      if (!this.#broken) {
         this.#idle = setTimeout(() => this.close(), IDLE_MS);
-        // The timer alone must not keep a finished program running.
-        const t = this.#idle as unknown;
-        if (typeof t === "object" && t && "unref" in t) (t as { unref(): void }).unref();
-        else (globalThis as { Deno?: { unrefTimer(id: unknown): void } }).Deno?.unrefTimer(t);
+        // The timer alone must not keep a finished program running (Deno's
+        // timers have unref; a browser's are numbers and need none).
+        (this.#idle as { unref?: () => void }).unref?.();
       }
     }
   }

@@ -5,6 +5,7 @@ import { lassoCDWasm } from "./lasso_cd_wasm.ts";
 import { LassoPool } from "./lasso_cd_parallel.ts";
 import type { LassoBatch } from "./lasso_batch.ts";
 import { normal, rng } from "./_testing.ts";
+import { reportMissing } from "../../test/missing.ts";
 
 /**
  * A batch like one fold of lassoCV: centred regressors (correlated when
@@ -185,17 +186,11 @@ Deno.test("a program that never disposes its CPU backend still exits after a LAS
 
 Deno.test({
   name: "the embedded WebAssembly is wasm/*.c as compiled now (run `deno task wasm`)",
-  ignore: !haveClangOrRequired(),
+  ignore: !(haveClang() || reportMissing(
+    "CLANG MISSING: the embedded WebAssembly is not rechecked (apt-get install clang lld).",
+    "BRAINORG_REQUIRE_REFERENCES",
+  )),
   fn: async () => {
     assert.equal(await Deno.readTextFile(WASM_MODULE), await renderWasmModule());
   },
 });
-
-function haveClangOrRequired(): boolean {
-  if (haveClang()) return true;
-  if (Deno.env.get("BRAINORG_REQUIRE_REFERENCES") === "1") {
-    throw new Error("the WebAssembly check needs clang and lld (apt-get install clang lld)");
-  }
-  console.warn("%cclang/lld missing: the embedded WebAssembly is not rechecked", "color: red");
-  return false;
-}

@@ -6,6 +6,7 @@
  */
 
 import { type Browser, chromium } from "playwright-core";
+import { reportMissing } from "../missing.ts";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -16,10 +17,10 @@ export function haveChromium(): boolean {
     Deno.statSync(CHROMIUM);
     return true;
   } catch {
-    const msg = `NO CHROMIUM at ${CHROMIUM}: browser tests ignored (apt-get install chromium).`;
-    if (Deno.env.get("BRAINORG_REQUIRE_WEBGPU") === "1") throw new Error(msg);
-    console.warn(`%c${msg}`, "color: red; font-weight: bold");
-    return false;
+    return reportMissing(
+      `NO CHROMIUM at ${CHROMIUM}: browser tests ignored (apt-get install chromium).`,
+      "BRAINORG_REQUIRE_WEBGPU",
+    );
   }
 }
 
