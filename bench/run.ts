@@ -2,8 +2,9 @@
  * brainorg's benchmarks, side by side with the peers in one run on the same
  * inputs, reported as ratios: GEMM (2048³ and the real encoding shape) and
  * ridge CV (T = 300, 64 regressors, 10 α, 5 folds) at V = 26,000 and
- * 228,483 targets, against numpy (as installed, and with
- * OPENBLAS_CORETYPE=SkylakeX) and scikit-learn's RidgeCV.
+ * 228,483 targets, against numpy (OpenBLAS as installed, and with the core
+ * type brainorg's OpenBLAS runs on this CPU: bench/cpu.ts) and
+ * scikit-learn's RidgeCV.
  *
  * Sparse steps: LASSO CV (T = 300, 64 regressors, 100 α, 5 folds) against
  * scikit-learn's per-voxel LassoCV (timed on 40 voxels, extrapolated per
@@ -12,6 +13,16 @@
  * dictionary learning (K = 64, 10 passes; `--full` adds N = 131,072)
  * against MiniBatchDictionaryLearning, then brainorg with more passes until
  * its objective is as good as scikit-learn's (equal-objective timing).
+ *
+ * The peers run in Python (bench/peers.py): `$BRAINORG_PYTHON` if set, else
+ * the first of /usr/bin/python3 and `python3` on PATH that imports numpy and
+ * scikit-learn (bench/_peers.ts). A peer that fails, or cannot run, is a row
+ * saying why; the rest of the bench goes on. The report and `--out` name the
+ * CPU, the peers' Python and the BLAS each used.
+ *
+ * A benchmark is an entry of {@linkcode BENCHES}: its section (for
+ * `--only`), and a `run` that times brainorg and then its peers on the same
+ * inputs through {@linkcode BenchRun}.
  *
  * Usage: deno task bench [--quick] [--full] [--no-webgpu] [--only SECTIONS] [--out FILE]
  *
@@ -34,7 +45,10 @@ import {
   ridgeCV,
   sparseEncode,
 } from "@brainorg/kernels";
-import { findPython } from "../test/python.ts";
+import { encodeVoxels } from "@brainorg/core";
+import { ridgeFixedAlpha, surrogates } from "@brainorg/kernels";
+import { cpuLine, numpyVariants, thisCpu } from "./cpu.ts";
+import { findPeerPython, type PeerBlas, PeerError, pythonLine, runPeer } from "./_peers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -50,33 +64,34 @@ const QUICK = values.quick;
 /** `--only gemm,ridge,lasso,encode,dictionary`: run just these sections. */
 const ONLY = values.only?.split(",");
 const want = (section: string) => !ONLY || ONLY.includes(section);
-const PY = findPython(["numpy", "sklearn"]);
+
+// Before any backend exists: loading OpenBLAS sets OPENBLAS_CORETYPE in this process.
+const CPU = thisCpu();
+const PY = await findPeerPython();
 const tmp = await Deno.makeTempDir({ prefix: "brainorg-bench-" });
-const rows: { bench: string; impl: string; seconds: number; gflops?: number; note?: string }[] = [];
 
-async function save(name: string, data: Float32Array): Promise<string> {
-  const path = join(tmp, name);
-  await Deno.writeFile(path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return path;
+/** One line of the report. */
+interface Row {
+  bench: string;
+  impl: string;
+  /** Seconds (best of the repeats); null where the implementation failed or did not run. */
+  seconds: number | null;
+  gflops?: number;
+  note?: string;
+  /** Why a peer failed: its command, exit code or signal, stderr's tail. */
+  failed?: string;
+  /** Why a peer was not run (no Python with what it needs). */
+  notRun?: string;
+  /** The BLAS a peer ran on: library, version, core type. */
+  blas?: string;
+  /** brainorg's CPU backend: the row the others are compared with. */
+  baseline?: true;
 }
+const rows: Row[] = [];
+const agreement: Record<string, number> = {};
 
-async function peer(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<Record<string, unknown>> {
-  if (!PY) throw new Error("python3 with numpy and scikit-learn is needed for the peers");
-  // The peers run with the machine's own OpenBLAS settings unless told otherwise.
-  const clean: Record<string, string> = { ...Deno.env.toObject(), ...env };
-  if (!("OPENBLAS_CORETYPE" in env)) delete clean.OPENBLAS_CORETYPE;
-  const r = await new Deno.Command(PY, {
-    args: [join(import.meta.dirname!, "peers.py"), ...args],
-    env: clean,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
-  return JSON.parse(new TextDecoder().decode(r.stdout));
+function log(line: string) {
+  console.error(line);
 }
 
 async function time<T>(fn: () => Promise<T>, repeats = 1): Promise<{ seconds: number; value: T }> {
@@ -89,10 +104,79 @@ async function time<T>(fn: () => Promise<T>, repeats = 1): Promise<{ seconds: nu
   return { seconds: best, value };
 }
 
-function log(line: string) {
-  console.error(line);
+function blasLabel(blas: unknown): string | undefined {
+  if (!Array.isArray(blas) || blas.length === 0) return undefined;
+  return (blas as PeerBlas[]).map((b) =>
+    [b.api, b.version, b.core ? `core ${b.core}` : "core unknown"].filter(Boolean).join(" ")
+  ).join("; ");
 }
 
+/** What a benchmark's `run` is given: where to record rows and how to run peers. */
+interface BenchRun {
+  /** The benchmark's name, the first column of its rows. */
+  name: string;
+  record(row: Omit<Row, "bench">): void;
+  /** Write a matrix's data to a raw float32 file for the peers; returns its path. */
+  save(file: string, data: Float32Array): Promise<string>;
+  /**
+   * Run peers.py; a failure, or a Python without what the peer needs, is
+   * recorded as a row under `impl` and gives undefined.
+   */
+  peer(
+    impl: string,
+    args: string[],
+    options?: { env?: Record<string, string>; sklearn?: boolean },
+  ): Promise<Record<string, unknown> | undefined>;
+  /** Record a peer's row, with the BLAS it ran on. */
+  recordPeer(result: Record<string, unknown>, row: Omit<Row, "bench" | "blas">): void;
+}
+
+function benchRun(name: string): BenchRun {
+  const record = (row: Omit<Row, "bench">) => rows.push({ bench: name, ...row });
+  return {
+    name,
+    record,
+    async save(file, data) {
+      const path = join(tmp, file);
+      await Deno.writeFile(path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return path;
+    },
+    async peer(impl, args, options = {}) {
+      const candidates = PY.tried.map((t) => t.split(":")[0]).join(", ");
+      const missing = !PY.chosen
+        ? `no Python with numpy among ${candidates}`
+        : options.sklearn && !PY.sklearn
+        ? `no Python with scikit-learn among ${candidates}`
+        : undefined;
+      if (missing) {
+        record({ impl, seconds: null, notRun: missing });
+        return undefined;
+      }
+      try {
+        return await runPeer(PY.chosen!.command, args, { env: options.env });
+      } catch (err) {
+        if (!(err instanceof PeerError)) throw err;
+        log(`${impl}: failed: ${err.message}`);
+        record({ impl, seconds: null, failed: err.message });
+        return undefined;
+      }
+    },
+    recordPeer(result, row) {
+      record({ ...row, blas: blasLabel(result.blas) });
+    },
+  };
+}
+
+/** One benchmark: brainorg and its peers on the same inputs. */
+interface Bench {
+  /** The `--only` section it belongs to. */
+  section: string;
+  name: string;
+  run(b: BenchRun): Promise<void>;
+}
+
+log(cpuLine(CPU));
+log(pythonLine(PY));
 const backends: Backend[] = [await createCpuBackend()];
 if (!values["no-webgpu"]) {
   try {
@@ -102,113 +186,109 @@ if (!values["no-webgpu"]) {
   }
 }
 const tsBackend = await createCpuBackend({ blas: "typescript" });
+const cpu = backends[0];
 const label = (b: Backend) => `brainorg ${b.info.name} (${b.info.implementation})`;
 /** The sparse steps run their coordinate descent in WebAssembly on the CPU backend. */
 const sparseLabel = (b: Backend) =>
   `brainorg ${b.info.name} (${b.info.details?.lasso ?? b.info.implementation})`;
 
 // --- GEMM -------------------------------------------------------------------
-const gemmCases = [
-  { name: "GEMM 2048³", m: 2048, k: 2048, n: 2048 },
-  { name: "GEMM (64×300)·(300×228,483)", m: 64, k: 300, n: QUICK ? 26_000 : 228_483 },
-];
-for (const c of want("gemm") ? gemmCases : []) {
-  const a: Matrix = { rows: c.m, cols: c.k, data: seeded(c.m * c.k, 1) };
-  const b: Matrix = { rows: c.k, cols: c.n, data: seeded(c.k * c.n, 2) };
-  const flops = 2 * c.m * c.n * c.k;
-  log(`${c.name}…`);
-  for (const be of backends) {
-    const { seconds } = await time(() => be.gemm(a, b), be.info.name === "cpu" ? 3 : 2);
-    rows.push({ bench: c.name, impl: label(be), seconds, gflops: flops / seconds / 1e9 });
-  }
-  {
-    // Plain TypeScript on a slice, extrapolated by flops (it runs at a steady rate).
-    const slice = Math.max(64, Math.floor(c.n / 16));
-    const bs: Matrix = { rows: c.k, cols: slice, data: b.data.subarray(0, c.k * slice) };
-    const small = c.m === 2048 ? { rows: 256, cols: c.k, data: a.data.subarray(0, 256 * c.k) } : a;
-    const { seconds } = await time(() =>
-      tsBackend.gemm(small, { ...bs, data: new Float32Array(bs.data) })
-    );
-    const f = 2 * small.rows * slice * c.k;
-    rows.push({
-      bench: c.name,
-      impl: "brainorg cpu (typescript)",
-      seconds: seconds * flops / f,
-      gflops: f / seconds / 1e9,
-      note: "timed on a slice, extrapolated",
-    });
-  }
-  if (PY) {
-    const pa = await save("a.f32", a.data), pb = await save("b.f32", b.data);
-    for (
-      const [impl, env] of [["numpy (OpenBLAS as installed)", {}], [
-        "numpy (OPENBLAS_CORETYPE=SkylakeX)",
-        { OPENBLAS_CORETYPE: "SkylakeX" },
-      ]] as const
-    ) {
-      const r = await peer(["gemm", pa, pb, String(c.m), String(c.k), String(c.n), "3"], env);
-      rows.push({ bench: c.name, impl, seconds: r.seconds as number, gflops: r.gflops as number });
-    }
-  }
+function gemmBench(name: string, m: number, k: number, n: number): Bench {
+  return {
+    section: "gemm",
+    name,
+    async run(b) {
+      const a: Matrix = { rows: m, cols: k, data: seeded(m * k, 1) };
+      const bm: Matrix = { rows: k, cols: n, data: seeded(k * n, 2) };
+      const flops = 2 * m * n * k;
+      for (const be of backends) {
+        const { seconds } = await time(() => be.gemm(a, bm), be.info.name === "cpu" ? 3 : 2);
+        b.record({
+          impl: label(be),
+          seconds,
+          gflops: flops / seconds / 1e9,
+          ...(be === cpu ? { baseline: true } : {}),
+        });
+      }
+      {
+        // Plain TypeScript on a slice, extrapolated by flops (it runs at a steady rate).
+        const slice = Math.max(64, Math.floor(n / 16));
+        const bs: Matrix = { rows: k, cols: slice, data: bm.data.subarray(0, k * slice) };
+        const small = m === 2048 ? { rows: 256, cols: k, data: a.data.subarray(0, 256 * k) } : a;
+        const { seconds } = await time(() =>
+          tsBackend.gemm(small, { ...bs, data: new Float32Array(bs.data) })
+        );
+        const f = 2 * small.rows * slice * k;
+        b.record({
+          impl: "brainorg cpu (typescript)",
+          seconds: seconds * flops / f,
+          gflops: f / seconds / 1e9,
+          note: "timed on a slice, extrapolated",
+        });
+      }
+      const pa = await b.save("a.f32", a.data), pb = await b.save("b.f32", bm.data);
+      for (const { impl, env } of numpyVariants(CPU, "numpy")) {
+        const r = await b.peer(impl, ["gemm", pa, pb, String(m), String(k), String(n), "3"], {
+          env,
+        });
+        if (r) {
+          b.recordPeer(r, { impl, seconds: r.seconds as number, gflops: r.gflops as number });
+        }
+      }
+    },
+  };
 }
 
 // --- Ridge CV -----------------------------------------------------------------
 const alphas = logspace(-1, 4, 10);
 const T = 300, P = 64, FOLDS = 5;
-const agreement: Record<string, unknown> = {};
-for (const V of !want("ridge") ? [] : QUICK ? [26_000] : [26_000, 228_483]) {
-  const name = `ridge CV, T=300, p=64, 10 α, 5 folds, V=${V.toLocaleString("en-US")}`;
-  log(`${name}…`);
-  const x: Matrix = { rows: T, cols: P, data: seeded(T * P, 3) };
-  // Targets: a random mix of the regressors plus noise of varied strength.
-  const w = seeded(P * V, 4);
-  const y: Matrix = { rows: T, cols: V, data: seeded(T * V, 5) };
-  const mix = (await backends[0].gemm(x, { rows: P, cols: V, data: w })).data;
-  for (let i = 0; i < y.data.length; i++) {
-    y.data[i] = mix[i] * 0.3 + y.data[i] * (1 + (i % V) / V * 4);
-  }
-  let ours: Awaited<ReturnType<typeof ridgeCV>> | undefined;
-  for (const be of backends) {
-    if (be.info.name === "webgpu" && V > 26_000) continue; // minutes on a software adapter
-    const { seconds, value } = await time(() => ridgeCV(be, x, y, { alphas, folds: FOLDS }));
-    if (be.info.name === "cpu") ours = value;
-    rows.push({ bench: name, impl: label(be), seconds });
-  }
-  if (PY) {
-    const px = await save("x.f32", x.data), py = await save("y.f32", y.data);
-    const args = [
-      "ridge",
-      px,
-      py,
-      String(T),
-      String(P),
-      String(V),
-      String(FOLDS),
-      JSON.stringify(alphas),
-    ];
-    const sk = await peer([...args, "sklearn"]);
-    rows.push({
-      bench: name,
-      impl: "scikit-learn RidgeCV (as installed)",
-      seconds: sk.seconds as number,
-      note: String(sk.note),
-    });
-    for (
-      const [impl, env] of [["numpy SVD ridge (as installed)", {}], [
-        "numpy SVD ridge (OPENBLAS_CORETYPE=SkylakeX)",
-        { OPENBLAS_CORETYPE: "SkylakeX" },
-      ]] as const
-    ) {
-      const np = await peer([...args, "numpy"], env);
-      rows.push({ bench: name, impl, seconds: np.seconds as number, note: "per-target α" });
-      if (ours) {
-        const idx = np.alpha_index as number[];
-        let same = 0;
-        for (let v = 0; v < V; v++) if (idx[v] === ours.alphaIndex[v]) same++;
-        agreement[`${name}: same α as numpy`] = same / V;
+function ridgeBench(V: number): Bench {
+  return {
+    section: "ridge",
+    name: `ridge CV, T=300, p=64, 10 α, 5 folds, V=${V.toLocaleString("en-US")}`,
+    async run(b) {
+      const x: Matrix = { rows: T, cols: P, data: seeded(T * P, 3) };
+      // Targets: a random mix of the regressors plus noise of varied strength.
+      const w = seeded(P * V, 4);
+      const y: Matrix = { rows: T, cols: V, data: seeded(T * V, 5) };
+      const mix = (await cpu.gemm(x, { rows: P, cols: V, data: w })).data;
+      for (let i = 0; i < y.data.length; i++) {
+        y.data[i] = mix[i] * 0.3 + y.data[i] * (1 + (i % V) / V * 4);
       }
-    }
-  }
+      let ours: Awaited<ReturnType<typeof ridgeCV>> | undefined;
+      for (const be of backends) {
+        if (be.info.name === "webgpu" && V > 26_000) continue; // minutes on a software adapter
+        const { seconds, value } = await time(() => ridgeCV(be, x, y, { alphas, folds: FOLDS }));
+        if (be === cpu) ours = value;
+        b.record({ impl: label(be), seconds, ...(be === cpu ? { baseline: true } : {}) });
+      }
+      const px = await b.save("x.f32", x.data), py = await b.save("y.f32", y.data);
+      const args = [
+        "ridge",
+        px,
+        py,
+        String(T),
+        String(P),
+        String(V),
+        String(FOLDS),
+        JSON.stringify(alphas),
+      ];
+      const impl = "scikit-learn RidgeCV (as installed)";
+      const sk = await b.peer(impl, [...args, "sklearn"], { sklearn: true });
+      if (sk) b.recordPeer(sk, { impl, seconds: sk.seconds as number, note: String(sk.note) });
+      for (const { impl, env } of numpyVariants(CPU, "numpy SVD ridge")) {
+        const np = await b.peer(impl, [...args, "numpy"], { env });
+        if (!np) continue;
+        b.recordPeer(np, { impl, seconds: np.seconds as number, note: "per-target α" });
+        if (ours) {
+          const idx = np.alpha_index as number[];
+          let same = 0;
+          for (let v = 0; v < V; v++) if (idx[v] === ours.alphaIndex[v]) same++;
+          agreement[`${b.name}: same α as numpy`] = same / V;
+        }
+      }
+    },
+  };
 }
 
 // --- Sparse steps -------------------------------------------------------------
@@ -235,184 +315,352 @@ function smoothSignals(T: number, N: number, seed: number): Matrix {
   return { rows: T, cols: N, data: out };
 }
 
-const cpu = backends[0];
-for (const V of !want("lasso") ? [] : values.full ? [26_000, 228_483] : [QUICK ? 2_000 : 8_192]) {
-  const name = `LASSO CV per target, T=300, p=64, 100 α, 5 folds, ${
-    V.toLocaleString("en-US")
-  } targets`;
-  log(`${name}…`);
-  const x: Matrix = { rows: T, cols: P, data: seeded(T * P, 3) };
-  const w = seeded(P * V, 4);
-  for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]) > 0.47 ? w[i] * 4 : 0;
-  const y: Matrix = { rows: T, cols: V, data: seeded(T * V, 5) };
-  const mix = (await cpu.gemm(x, { rows: P, cols: V, data: w })).data;
-  for (let i = 0; i < y.data.length; i++) y.data[i] += mix[i] * 0.5;
-  const { seconds } = await time(() => lassoCV(cpu, x, y, { folds: FOLDS, nAlphas: 100 }));
-  rows.push({
-    bench: name,
-    impl: sparseLabel(cpu),
-    seconds: seconds / V,
-    note: V === 228_483
-      ? `per target; all 228,483 targets in ${(seconds / 60).toFixed(1)} min`
-      : `per target, timed on ${V.toLocaleString("en-US")}; 228,483 targets ≈ ${
-        (seconds / V * 228_483 / 60).toFixed(1)
-      } min`,
-  });
-  if (PY) {
-    const px = await save("lx.f32", x.data), py = await save("ly.f32", y.data);
-    const voxels = QUICK ? 10 : 40;
-    const sk = await peer([
-      "lasso",
-      px,
-      py,
-      String(T),
-      String(P),
-      String(V),
-      String(FOLDS),
-      "100",
-      String(voxels),
-    ]);
-    const per = sk.per_voxel as number;
-    rows.push({
-      bench: name,
-      impl: "scikit-learn LassoCV, one voxel at a time",
-      seconds: per,
-      note: `per target, timed on ${voxels}; 228,483 targets ≈ ${
-        (per * 228_483 / 3600).toFixed(1)
-      } h`,
-    });
-  }
-}
-if (want("encode")) {
-  const N = QUICK ? 16_384 : 131_072, Kd = 64, alpha = 5;
-  const name = `sparse coding, ${N.toLocaleString("en-US")} signals, T=300, K=64`;
-  log(`${name}…`);
-  const x = smoothSignals(T, N, 7);
-  const d: Matrix = { rows: T, cols: Kd, data: seeded(T * Kd, 8) };
-  for (let k = 0; k < Kd; k++) {
-    let s = 0;
-    for (let t = 0; t < T; t++) s += d.data[t * Kd + k] ** 2;
-    for (let t = 0; t < T; t++) d.data[t * Kd + k] /= Math.sqrt(s);
-  }
-  const { seconds, value } = await time(() => sparseEncode(cpu, d, x, { alpha }));
-  rows.push({
-    bench: name,
-    impl: sparseLabel(cpu),
-    seconds,
-    note: `objective ${(value.objective / N).toFixed(3)}, density ${value.density.toFixed(3)}`,
-  });
-  if (PY) {
-    const pd = await save("d.f32", d.data), px = await save("sx.f32", x.data);
-    const r = await peer(["encode", pd, px, String(T), String(Kd), String(N), String(alpha)]);
-    rows.push({
-      bench: name,
-      impl: "scikit-learn sparse_encode (lasso_cd)",
-      seconds: r.seconds as number,
-      note: `objective ${(r.objective as number).toFixed(3)}, density ${
-        (r.density as number).toFixed(3)
-      }`,
-    });
-  }
-}
-for (const N of !want("dictionary") ? [] : values.full ? [9_216, 131_072] : [9_216]) {
-  const passes = QUICK ? 2 : 10;
-  const name = `dictionary learning, N=${N.toLocaleString("en-US")}, T=300, K=64, ${passes} passes`;
-  log(`${name}…`);
-  const x = smoothSignals(T, N, 9), alpha = 5;
-  const { seconds, value } = await time(() =>
-    learnDictionary(cpu, x, { atoms: 64, alpha, passes, batchSize: 256, seed: 0 })
-  );
-  const judge = async (dict: Matrix) =>
-    await dictionaryObjective(
-      cpu,
-      dict,
-      (await sparseEncode(cpu, dict, x, { alpha })).codes,
-      x,
-      alpha,
-    );
-  const ours = await judge(value.dictionary);
-  let theirsCd = Infinity;
-  rows.push({
-    bench: name,
-    impl: sparseLabel(cpu),
-    seconds,
-    note: `objective ${ours.toFixed(3)}`,
-  });
-  if (PY) {
-    const px = await save("dx.f32", x.data);
-    for (const algo of N <= 9_216 ? ["cd", "lars"] : ["cd"]) {
-      const r = await peer([
-        "dictionary",
-        px,
-        String(T),
-        String(N),
-        "64",
-        String(alpha),
-        String(passes),
-        "256",
-        algo,
-      ]);
-      const theirs = { rows: T, cols: 64, data: Float32Array.from(r.atoms as number[]) };
-      const objective = await judge(theirs);
-      rows.push({
-        bench: name,
-        impl: `scikit-learn MiniBatchDictionaryLearning (fit_algorithm=${algo})`,
-        seconds: r.seconds as number,
-        note: `objective ${objective.toFixed(3)}`,
+function lassoBench(V: number): Bench {
+  return {
+    section: "lasso",
+    name: `LASSO CV per target, T=300, p=64, 100 α, 5 folds, ${V.toLocaleString("en-US")} targets`,
+    async run(b) {
+      const x: Matrix = { rows: T, cols: P, data: seeded(T * P, 3) };
+      const w = seeded(P * V, 4);
+      for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]) > 0.47 ? w[i] * 4 : 0;
+      const y: Matrix = { rows: T, cols: V, data: seeded(T * V, 5) };
+      const mix = (await cpu.gemm(x, { rows: P, cols: V, data: w })).data;
+      for (let i = 0; i < y.data.length; i++) y.data[i] += mix[i] * 0.5;
+      const { seconds } = await time(() => lassoCV(cpu, x, y, { folds: FOLDS, nAlphas: 100 }));
+      b.record({
+        impl: sparseLabel(cpu),
+        seconds: seconds / V,
+        baseline: true,
+        note: V === 228_483
+          ? `per target; all 228,483 targets in ${(seconds / 60).toFixed(1)} min`
+          : `per target, timed on ${V.toLocaleString("en-US")}; 228,483 targets ≈ ${
+            (seconds / V * 228_483 / 60).toFixed(1)
+          } min`,
       });
-      if (algo === "cd") theirsCd = objective;
+      const px = await b.save("lx.f32", x.data), py = await b.save("ly.f32", y.data);
+      const voxels = QUICK ? 10 : 40;
+      const impl = "scikit-learn LassoCV, one voxel at a time";
+      const sk = await b.peer(impl, [
+        "lasso",
+        px,
+        py,
+        String(T),
+        String(P),
+        String(V),
+        String(FOLDS),
+        "100",
+        String(voxels),
+      ], { sklearn: true });
+      if (!sk) return;
+      const per = sk.per_voxel as number;
+      b.recordPeer(sk, {
+        impl,
+        seconds: per,
+        note: `per target, timed on ${voxels}; 228,483 targets ≈ ${
+          (per * 228_483 / 3600).toFixed(1)
+        } h`,
+      });
+    },
+  };
+}
+
+function encodeBench(N: number): Bench {
+  const Kd = 64, alpha = 5;
+  return {
+    section: "encode",
+    name: `sparse coding, ${N.toLocaleString("en-US")} signals, T=300, K=64`,
+    async run(b) {
+      const x = smoothSignals(T, N, 7);
+      const d: Matrix = { rows: T, cols: Kd, data: seeded(T * Kd, 8) };
+      for (let k = 0; k < Kd; k++) {
+        let s = 0;
+        for (let t = 0; t < T; t++) s += d.data[t * Kd + k] ** 2;
+        for (let t = 0; t < T; t++) d.data[t * Kd + k] /= Math.sqrt(s);
+      }
+      const { seconds, value } = await time(() => sparseEncode(cpu, d, x, { alpha }));
+      b.record({
+        impl: sparseLabel(cpu),
+        seconds,
+        baseline: true,
+        note: `objective ${(value.objective / N).toFixed(3)}, density ${value.density.toFixed(3)}`,
+      });
+      const pd = await b.save("d.f32", d.data), px = await b.save("sx.f32", x.data);
+      const impl = "scikit-learn sparse_encode (lasso_cd)";
+      const r = await b.peer(
+        impl,
+        ["encode", pd, px, String(T), String(Kd), String(N), String(alpha)],
+        { sklearn: true },
+      );
+      if (!r) return;
+      b.recordPeer(r, {
+        impl,
+        seconds: r.seconds as number,
+        note: `objective ${(r.objective as number).toFixed(3)}, density ${
+          (r.density as number).toFixed(3)
+        }`,
+      });
+    },
+  };
+}
+
+function dictionaryBench(N: number): Bench {
+  const passes = QUICK ? 2 : 10;
+  return {
+    section: "dictionary",
+    name: `dictionary learning, N=${N.toLocaleString("en-US")}, T=300, K=64, ${passes} passes`,
+    async run(b) {
+      const x = smoothSignals(T, N, 9), alpha = 5;
+      const { seconds, value } = await time(() =>
+        learnDictionary(cpu, x, { atoms: 64, alpha, passes, batchSize: 256, seed: 0 })
+      );
+      const judge = async (dict: Matrix) =>
+        await dictionaryObjective(
+          cpu,
+          dict,
+          (await sparseEncode(cpu, dict, x, { alpha })).codes,
+          x,
+          alpha,
+        );
+      const ours = await judge(value.dictionary);
+      let theirsCd = Infinity;
+      b.record({
+        impl: sparseLabel(cpu),
+        seconds,
+        baseline: true,
+        note: `objective ${ours.toFixed(3)}`,
+      });
+      const px = await b.save("dx.f32", x.data);
+      for (const algo of N <= 9_216 ? ["cd", "lars"] : ["cd"]) {
+        const impl = `scikit-learn MiniBatchDictionaryLearning (fit_algorithm=${algo})`;
+        const r = await b.peer(impl, [
+          "dictionary",
+          px,
+          String(T),
+          String(N),
+          "64",
+          String(alpha),
+          String(passes),
+          "256",
+          algo,
+        ], { sklearn: true });
+        if (!r) continue;
+        const theirs = { rows: T, cols: 64, data: Float32Array.from(r.atoms as number[]) };
+        const objective = await judge(theirs);
+        b.recordPeer(r, {
+          impl,
+          seconds: r.seconds as number,
+          note: `objective ${objective.toFixed(3)}`,
+        });
+        if (algo === "cd") theirsCd = objective;
+      }
+      // At equal objective: more passes until brainorg's is no worse than scikit-learn's.
+      for (const more of ours > theirsCd && !QUICK ? [12, 15, 20, 30] : []) {
+        const again = await time(() =>
+          learnDictionary(cpu, x, { atoms: 64, alpha, passes: more, batchSize: 256, seed: 0 })
+        );
+        const objective = await judge(again.value.dictionary);
+        if (objective > theirsCd) continue;
+        b.record({
+          impl: `${sparseLabel(cpu)}, ${more} passes`,
+          seconds: again.seconds,
+          note: `objective ${objective.toFixed(3)}: as good as scikit-learn's (cd) after ${passes}`,
+        });
+        break;
+      }
+    },
+  };
+}
+
+// --- Voxel null -----------------------------------------------------------------
+/**
+ * The demo's voxel-level null: S subjects × V voxels × 362 volumes, 16
+ * atoms, circular shifts refit at each voxel's CV α. brainorg's batched
+ * null (encodeVoxels) against the per-surrogate refits it replaced
+ * (timed on a few surrogates, extrapolated) and a numpy implementation of
+ * the same stacked-product null, all on the same data, shifts and α.
+ */
+function nullBench(S: number, V: number, P: number): Bench {
+  const Tn = 362, K = 16;
+  return {
+    section: "null",
+    name: `voxel null, ${S} subjects × ${
+      V.toLocaleString("en-US")
+    } voxels × ${Tn} volumes, K=${K}, ${P} shifts`,
+    async run(b) {
+      // Smooth regressors (AR(1)), and voxels driven by one of them or by none.
+      const noise = seeded(Tn * K, 11),
+        x: Matrix = { rows: Tn, cols: K, data: new Float32Array(Tn * K) };
+      for (let j = 0; j < K; j++) {
+        let a = 0;
+        for (let t = 0; t < Tn; t++) x.data[t * K + j] = a = 0.8 * a + noise[t * K + j];
+      }
+      const subjects = Array.from({ length: S }, (_, s) => {
+        const y = seeded(Tn * V, 20 + s);
+        for (let t = 0; t < Tn; t++) {
+          for (let v = 0; v < V; v += 3) y[t * V + v] += 0.4 * x.data[t * K + (v % K)];
+        }
+        return { id: `s${s}`, data: { rows: Tn, cols: V, data: y } };
+      });
+      let fitDone = 0;
+      const t0 = performance.now();
+      const ours = await encodeVoxels(cpu, x, subjects, {
+        permutations: P,
+        seed: 0,
+        onProgress: (label, done, total) => {
+          if (label === "fit" && done === total) fitDone = performance.now();
+        },
+      });
+      const nullSeconds = (performance.now() - fitDone) / 1000;
+      b.record({
+        impl: `brainorg cpu (${cpu.info.implementation}), batched`,
+        seconds: nullSeconds,
+        baseline: true,
+        note: `the null alone; with the ${S} CV fits ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s`,
+      });
+      // The per-surrogate refits of the previous release, on a few surrogates.
+      const grid = logspace(-1, 4, 10);
+      const shifts = [...surrogates(x, { permutations: P, seed: 0 })].map((g) => g.shift);
+      for (
+        const [be, count, what] of [[cpu, QUICK ? 2 : 4, label(cpu)], [
+          tsBackend,
+          1,
+          "brainorg cpu (typescript)",
+        ]] as const
+      ) {
+        const sample = [...surrogates(x, { permutations: count, seed: 0 })];
+        const t1 = performance.now();
+        for (const { x: xs } of sample) {
+          for (const [s, subject] of subjects.entries()) {
+            await ridgeFixedAlpha(be, xs, subject.data, ours.subjects[s].alpha, {
+              weightAlphas: new Float64Array(V).fill(1),
+              checkFinite: false,
+            });
+          }
+        }
+        const per = (performance.now() - t1) / 1000 / count;
+        b.record({
+          impl: `${what}, per-surrogate refits (previous release)`,
+          seconds: per * P,
+          note: `timed on ${count} surrogate${count > 1 ? "s" : ""}, extrapolated`,
+        });
+      }
+      const ys = new Float32Array(S * Tn * V);
+      subjects.forEach((s, i) => ys.set(s.data.data, i * Tn * V));
+      const aidx = new Int32Array(S * V);
+      ours.subjects.forEach((m, s) => {
+        for (let v = 0; v < V; v++) {
+          aidx[s * V + v] = grid.findIndex((a) => Math.abs(a - m.alpha[v]) <= 1e-9 * a);
+        }
+      });
+      const px = await b.save("nx.f32", x.data), py = await b.save("ny.f32", ys);
+      const pa = await b.save("na.i32", new Float32Array(aidx.buffer));
+      for (const { impl, env } of numpyVariants(CPU, "numpy, stacked products")) {
+        const r = await b.peer(impl, [
+          "null",
+          px,
+          py,
+          pa,
+          String(Tn),
+          String(K),
+          String(S),
+          String(V),
+          "5",
+          JSON.stringify(grid),
+          "1",
+          JSON.stringify(shifts),
+          "32",
+        ], { env });
+        if (!r) continue;
+        const theirs = r.p as number[];
+        let same = 0;
+        ours.subjects.forEach((m, s) => {
+          for (let v = 0; v < V; v++) if (Math.abs(m.p[v] - theirs[s * V + v]) < 1e-9) same++;
+        });
+        for (let v = 0; v < V; v++) {
+          if (Math.abs(ours.group.pR[v] - theirs[S * V + v]) < 1e-9) same++;
+        }
+        agreement[`${b.name}: same p-values as ${impl}`] = same / ((S + 1) * V);
+        b.recordPeer(r, { impl, seconds: r.seconds as number, note: "the null alone" });
+      }
+    },
+  };
+}
+
+/** Every benchmark, in the order they run and are reported. */
+const BENCHES: Bench[] = [
+  gemmBench("GEMM 2048³", 2048, 2048, 2048),
+  gemmBench(
+    `GEMM (64×300)·(300×${(QUICK ? 26_000 : 228_483).toLocaleString("en-US")})`,
+    64,
+    300,
+    QUICK ? 26_000 : 228_483,
+  ),
+  ...(QUICK ? [26_000] : [26_000, 228_483]).map(ridgeBench),
+  ...(values.full ? [26_000, 228_483] : [QUICK ? 2_000 : 8_192]).map(lassoBench),
+  encodeBench(QUICK ? 16_384 : 131_072),
+  ...(values.full ? [9_216, 131_072] : [9_216]).map(dictionaryBench),
+  nullBench(6, QUICK ? 4_096 : 32_810, QUICK ? 20 : 100),
+];
+
+try {
+  const sections = [...new Set(BENCHES.map((e) => e.section))];
+  for (const s of ONLY ?? []) {
+    if (!sections.includes(s)) {
+      throw new RangeError(`--only takes ${sections.join(", ")}: current value is "${s}"`);
     }
   }
-  // At equal objective: more passes until brainorg's is no worse than scikit-learn's.
-  for (const more of ours > theirsCd && !QUICK ? [12, 15, 20, 30] : []) {
-    const again = await time(() =>
-      learnDictionary(cpu, x, { atoms: 64, alpha, passes: more, batchSize: 256, seed: 0 })
-    );
-    const objective = await judge(again.value.dictionary);
-    if (objective > theirsCd) continue;
-    rows.push({
-      bench: name,
-      impl: `${sparseLabel(cpu)}, ${more} passes`,
-      seconds: again.seconds,
-      note: `objective ${objective.toFixed(3)}: as good as scikit-learn's (cd) after ${passes}`,
-    });
-    break;
+  for (const bench of BENCHES.filter((e) => want(e.section))) {
+    log(`${bench.name}…`);
+    await bench.run(benchRun(bench.name));
   }
+} finally {
+  for (const b of [...backends, tsBackend]) b.dispose();
+  await Deno.remove(tmp, { recursive: true });
 }
 
-for (const b of [...backends, tsBackend]) b.dispose();
-await Deno.remove(tmp, { recursive: true });
-
 // --- Report ---------------------------------------------------------------------
-const report: string[] = [];
+const report: string[] = [cpuLine(CPU), pythonLine(PY)];
 for (const bench of [...new Set(rows.map((r) => r.bench))]) {
   const group = rows.filter((r) => r.bench === bench);
-  const base = group.find((r) => r.impl.startsWith("brainorg cpu (openblas")) ?? group[0];
+  const base = group.find((r) => r.baseline) ?? group.find((r) => r.seconds !== null);
   report.push(`\n${bench}`);
   report.push("| implementation | time (s) | GFLOP/s | brainorg cpu is … × faster |");
   report.push("| --- | ---: | ---: | ---: |");
   for (const r of group) {
+    const what = [
+      r.note,
+      r.blas,
+      r.failed && `failed: ${r.failed.replaceAll("\n", " ⏎ ")}`,
+      r.notRun && `not run: ${r.notRun}`,
+    ].filter(Boolean).join("; ");
+    const ratio = r.seconds !== null && base?.seconds ? (r.seconds / base.seconds).toFixed(2) : "";
     report.push(
-      `| ${r.impl}${r.note ? ` — ${r.note}` : ""} | ${r.seconds.toFixed(3)} | ${
+      `| ${r.impl}${what ? ` — ${what}` : ""} | ${r.seconds?.toFixed(3) ?? ""} | ${
         r.gflops?.toFixed(1) ?? ""
-      } | ${(r.seconds / base.seconds).toFixed(2)} |`,
+      } | ${ratio} |`,
     );
   }
 }
 for (const [k, v] of Object.entries(agreement)) {
-  report.push(`\n${k}: ${((v as number) * 100).toFixed(2)}%`);
+  report.push(`\n${k}: ${(v * 100).toFixed(2)}%`);
 }
 console.log(report.join("\n"));
 await writeJsonAtomic(values.out!, {
   date: new Date().toISOString(),
   machine: {
+    cpu: CPU,
     cores: navigator.hardwareConcurrency,
     os: Deno.build.os,
     arch: Deno.build.arch,
     deno: Deno.version.deno,
   },
   backends: backends.map((b) => b.info),
+  peers: { python: PY.chosen, sklearn: PY.sklearn, tried: PY.tried },
   quick: QUICK,
   rows,
   agreement,
 });
+const failures = rows.filter((r) => r.failed).length;
+if (failures > 0) log(`${failures} peer run${failures > 1 ? "s" : ""} failed: see the rows above`);

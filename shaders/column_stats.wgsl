@@ -1,5 +1,7 @@
 // Per-column mean and population standard deviation of X (rows × cols),
-// row-major. One invocation per column; two passes for accuracy.
+// row-major. One invocation per column; two passes for accuracy. The host
+// runs it on row chunks short enough for Mesa's loop limit
+// (ROWS_PER_INVOCATION in webgpu_kernels.ts) and merges the chunks.
 // out[c] = mean, out[cols + c] = std.
 
 struct Dims { rows: u32, cols: u32 }

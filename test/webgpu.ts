@@ -1,6 +1,8 @@
 /**
  * Whether WebGPU tests can run here. CI sets BRAINORG_REQUIRE_WEBGPU=1 so a
- * missing adapter fails the run instead of skipping the tests.
+ * missing adapter fails the run instead of skipping the tests, and runs the
+ * WebGPU tests once per adapter (DENO_WEBGPU_BACKEND=gl, then vulkan): the
+ * adapter each run got is printed so the log shows both.
  *
  * @module
  */
@@ -17,6 +19,13 @@ export async function haveWebGpu(): Promise<boolean> {
       "NO WEBGPU ADAPTER: WebGPU tests ignored (apt-get install mesa-vulkan-drivers).",
       "BRAINORG_REQUIRE_WEBGPU",
     );
+    if (adapter && Deno.env.get("BRAINORG_REQUIRE_WEBGPU") === "1") {
+      const backend = Deno.env.get("DENO_WEBGPU_BACKEND") ?? "default";
+      console.log(
+        `WebGPU tests on "${adapter.info.description || "an unnamed adapter"}" ` +
+          `(DENO_WEBGPU_BACKEND=${backend}; shader-f16 ${adapter.features.has("shader-f16")})`,
+      );
+    }
   }
   return available;
 }

@@ -13,25 +13,7 @@
 
 #include <wasm_simd128.h>
 
-extern unsigned char __heap_base;
-static unsigned long heap_top = 0;
-
-// A bump allocator: the host asks for its buffers once per batch, then
-// resets. Memory grows on demand; 0 means out of memory.
-__attribute__((export_name("alloc"))) unsigned long alloc(unsigned long bytes) {
-  if (heap_top == 0) heap_top = (unsigned long)&__heap_base;
-  unsigned long start = (heap_top + 15) & ~15ul;
-  unsigned long end = start + bytes;
-  unsigned long have = __builtin_wasm_memory_size(0) * 65536ul;
-  if (end > have) {
-    unsigned long pages = (end - have + 65535) / 65536;
-    if (__builtin_wasm_memory_grow(0, pages) == (unsigned long)-1) return 0;
-  }
-  heap_top = end;
-  return start;
-}
-
-__attribute__((export_name("reset"))) void reset(void) { heap_top = 0; }
+#include "bump_alloc.h"
 
 // g ← g − d · row, over pp entries (pp even).
 static inline void axpy(double *g, const double *row, double d, int pp) {

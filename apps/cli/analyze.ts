@@ -6,9 +6,16 @@
 
 import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
-import { InputError } from "@brainorg/common";
+import { unreadableFile } from "@brainorg/common";
 import { parseAnalysisConfig, runAnalysis, runDemo } from "@brainorg/core";
-import { DATA_OPTIONS, dataSettings, oneOf, wholeNumber } from "./args.ts";
+import {
+  COMPUTE_HELP,
+  COMPUTE_OPTIONS,
+  computeSettings,
+  DATA_OPTIONS,
+  dataSettings,
+  wholeNumber,
+} from "./args.ts";
 import { UsageError } from "./usage_error.ts";
 
 export const ANALYZE_HELP =
@@ -29,8 +36,7 @@ Options:
   --offline         never download reference data (same as BRAINORG_OFFLINE=1)
   --cache-dir DIR   downloads and model activations are cached here (default:
                     $BRAINORG_CACHE, else $XDG_CACHE_HOME/brainorg, else ~/.cache/brainorg)
-  --backend NAME    compute backend: auto, webgpu or cpu (default: auto: WebGPU on a
-                    hardware adapter, else the CPU)
+${COMPUTE_HELP}
   --permutations N  circular shifts per subject for the ROI p-values (default: 200)
   --voxel-permutations N
                     circular shifts of the voxel-level null (default: 100)
@@ -60,7 +66,8 @@ the model activations, the phantom and the voxel results are cached):
 Results: summary.json, CSV tables, NIfTI maps and report.html in --out.
 
 Exit codes: 0 done, 1 unexpected failure, 2 bad usage, 3 bad input file,
-4 reference data missing or corrupt.
+4 reference data missing or corrupt, 5 results or cache folder not writable
+(read-only, full disk, no permission).
 `;
 
 /** Run `analyze` with the arguments after the subcommand. */
@@ -73,7 +80,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
         out: { type: "string" },
         config: { type: "string" },
         ...DATA_OPTIONS,
-        backend: { type: "string", default: "auto" },
+        ...COMPUTE_OPTIONS,
         permutations: { type: "string", default: "200" },
         "voxel-permutations": { type: "string", default: "100" },
         "phantom-subjects": { type: "string", default: "6" },
@@ -92,12 +99,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     console.log(ANALYZE_HELP);
     return 0;
   }
-  const backend = oneOf(
-    "backend",
-    values.backend,
-    ["auto", "webgpu", "cpu"] as const,
-    ANALYZE_HELP,
-  );
+  const compute = computeSettings(values, ANALYZE_HELP);
   const permutations = wholeNumber("permutations", values.permutations, 0, ANALYZE_HELP);
   const voxelPermutations = wholeNumber(
     "voxel-permutations",
@@ -125,17 +127,13 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     try {
       text = await Deno.readTextFile(values.config);
     } catch (err) {
-      throw new InputError("cannot read the analysis file", {
-        file: values.config,
-        expected: "a readable JSON file",
-        found: (err as Error).message,
-      });
+      throw unreadableFile(values.config, err);
     }
     const config = parseAnalysisConfig(text, values.config);
     await runAnalysis(config, {
       outDir: values.out ?? join("results", basename(values.config).replace(/\.json$/i, "")),
       data: dataSettings(values),
-      backend,
+      ...compute,
       quiet: values.quiet,
       command: ["analyze", ...args],
     });
@@ -145,7 +143,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     outDir: values.out ?? "results/demo",
     data: dataSettings(values),
     quiet: values.quiet,
-    backend,
+    ...compute,
     permutations,
     seed,
     atoms,

@@ -53,3 +53,33 @@ export function dataSettings(
     ...(values.offline ? { download: false } : {}),
   };
 }
+
+/** The compute options every computing command takes. */
+export const COMPUTE_OPTIONS = {
+  backend: { type: "string", default: "auto" },
+  threads: { type: "string" },
+} as const;
+
+/** The help lines of {@linkcode COMPUTE_OPTIONS}. */
+export const COMPUTE_HELP =
+  `  --backend NAME    compute backend: auto, webgpu or cpu (default: auto: WebGPU on a
+                    hardware adapter that passes the kernel self-check, else the CPU)
+  --threads N       threads for products, LASSO and the null's refits (default: every
+                    core, or $BRAINORG_THREADS); BRAINORG_BLAS=off|openblas|mlas|typescript
+                    chooses the CPU's product library (default: OpenBLAS if it loads,
+                    else MLAS from onnxruntime-node)`;
+
+/** Backend and threads from parsed options, checked. */
+export function computeSettings(
+  values: { backend?: string; threads?: string },
+  help: string,
+): { backend: "auto" | "webgpu" | "cpu"; threads?: number } {
+  const backend = oneOf(
+    "backend",
+    values.backend ?? "auto",
+    ["auto", "webgpu", "cpu"] as const,
+    help,
+  );
+  if (values.threads === undefined) return { backend };
+  return { backend, threads: wholeNumber("threads", values.threads, 1, help) };
+}

@@ -9,4 +9,6 @@ export const EXIT = {
   input: 3,
   /** A reference file that is missing or has the wrong checksum. */
   data: 4,
+  /** A results folder or cache that cannot be written (read-only, full, no permission). */
+  output: 5,
 } as const;

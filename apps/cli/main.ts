@@ -4,7 +4,13 @@
  * @module
  */
 
-import { BRAINORG_VERSION, ChecksumError, DataNotFoundError, InputError } from "@brainorg/common";
+import {
+  BRAINORG_VERSION,
+  ChecksumError,
+  DataNotFoundError,
+  InputError,
+  OutputError,
+} from "@brainorg/common";
 import { EXIT } from "./exit_codes.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -69,6 +75,10 @@ export async function main(args: string[]): Promise<number> {
     if (err instanceof DataNotFoundError || err instanceof ChecksumError) {
       console.error(`error: ${err.message}`);
       return EXIT.data;
+    }
+    if (err instanceof OutputError) {
+      console.error(`error: ${err.message}`);
+      return EXIT.output;
     }
     console.error(err);
     return EXIT.failure;

@@ -14,7 +14,15 @@ import {
   writePhantom,
 } from "@brainorg/core";
 import { createBackend } from "@brainorg/kernels";
-import { DATA_OPTIONS, dataSettings, oneOf, wholeNumber } from "./args.ts";
+import {
+  COMPUTE_HELP,
+  COMPUTE_OPTIONS,
+  computeSettings,
+  DATA_OPTIONS,
+  dataSettings,
+  oneOf,
+  wholeNumber,
+} from "./args.ts";
 import { UsageError } from "./usage_error.ts";
 
 export const PHANTOM_HELP = `brainorg phantom — a voxel-level phantom whose truth is known
@@ -38,7 +46,7 @@ Options:
   --r2 X               median true R² in driven voxels (default: 0.1, as the paper reports)
   --atoms K            atoms learned from stories260K (default: 16)
   --seed N             seed of every random choice (default: 0)
-  --backend NAME       auto, webgpu or cpu (default: auto)
+${COMPUTE_HELP}
   --data-dir DIR, --cache-dir DIR, --offline   as for analyze
   --quiet              print nothing but errors
   -h, --help           this help
@@ -58,7 +66,7 @@ export async function phantomCommand(args: string[]): Promise<number> {
         r2: { type: "string", default: "0.1" },
         atoms: { type: "string", default: "16" },
         seed: { type: "string", default: "0" },
-        backend: { type: "string", default: "auto" },
+        ...COMPUTE_OPTIONS,
         ...DATA_OPTIONS,
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -91,15 +99,13 @@ export async function phantomCommand(args: string[]): Promise<number> {
       PHANTOM_HELP,
     );
   }
-  const backendName = oneOf(
-    "backend",
-    values.backend,
-    ["auto", "webgpu", "cpu"] as const,
-    PHANTOM_HELP,
-  );
+  const compute = computeSettings(values, PHANTOM_HELP);
   const log = (l: string) => values.quiet || console.error(l);
   const data = dataSettings(values);
-  const backend = await createBackend({ backend: backendName });
+  const backend = await createBackend({
+    backend: compute.backend,
+    ...(compute.threads ? { cpu: { threads: compute.threads } } : {}),
+  });
   try {
     const stimulus = await aliceStimulus(data);
     const learned = await aliceModelAtoms(backend, stimulus, { data, atoms, seed, log });

@@ -44,7 +44,10 @@ if (import.meta.main) {
   const folders = positionals.length ? positionals : ["results/demo"];
   const { handler, runs } = await createHandler(folders);
   for (const r of runs) {
-    console.error(`${r.id}: ${r.dir} — ${r.status}${r.problem ? ` (${r.problem})` : ""}`);
+    const fields = r.problems.length
+      ? ` (${r.problems.length} fields or files could not be read: see its pages)`
+      : "";
+    console.error(`${r.id}: ${r.dir} — ${r.status}${r.problem ? ` (${r.problem})` : fields}`);
   }
   Deno.serve({
     hostname: values.host,

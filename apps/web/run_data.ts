@@ -1,6 +1,7 @@
 /**
- * What the pages read from a results folder, aggregated on the server so
- * that no per-AN array reaches the browser.
+ * What the pages read from a results folder's tables, checked and
+ * aggregated on the server so that no per-AN array reaches the browser.
+ * Every reader adds what it could not use to the page's `problems`.
  *
  * @module
  */
@@ -8,8 +9,14 @@
 import { h } from "preact";
 import { htmlResponse } from "./render.ts";
 import { ErrorPage } from "./components/ErrorPage.tsx";
+import { capProblems, type Problem, shown } from "./problems.ts";
 import type { RouteContext } from "./router.ts";
-import { readRunCsv, type Run } from "./runs.ts";
+import type { Run } from "./runs.ts";
+import { MAX_ATOMS } from "./summary.ts";
+import { isProblem, readCell, readCsv, readTable } from "./tables.ts";
+
+/** The most layers, networks and volumes a table may index (far above any real run). */
+export const MAX_LAYERS = 1024, MAX_NETWORKS = 1024, MAX_VOLUMES = 100_000;
 
 /** The run named in the URL, or an error page (404 unknown, 422 not readable). */
 export function findRun(ctx: RouteContext): Run | Response {
@@ -17,7 +24,7 @@ export function findRun(ctx: RouteContext): Run | Response {
   const page = (title: string, message: string, status: number) =>
     htmlResponse(h(ErrorPage, { title, message }), status);
   if (!run) return page("Unknown run", `No results folder is called "${ctx.params.run}".`, 404);
-  if (run.status !== "ready") {
+  if (run.status !== "ready" || !run.summary) {
     return page(`Run ${run.id} is ${run.status}`, run.problem ?? "", 422);
   }
   return run;
@@ -38,53 +45,130 @@ export interface Cell {
   linked: boolean;
 }
 
-/** Every cell of a model × template set. */
-export async function networkCells(run: Run, model: string, set: string): Promise<Cell[]> {
-  const rows = await readRunCsv(run, `voxels/${model}/networks_${set}.csv`);
-  return rows.map((r) => ({
-    atom: Number(r.atom),
-    sign: Number(r.sign),
-    network: Number(r.network),
-    networkName: r.networkName,
-    dice: Number(r.dice),
-    overlap: Number(r.overlap),
-    p: Number(r.p),
-    q: Number(r.q),
-    pFWE: Number(r.pFWE),
-    voxels: Number(r.voxels),
-    linked: r.linked === "true",
-  }));
+const CELL = {
+  atom: { kind: "int", max: MAX_ATOMS - 1 },
+  sign: { kind: "int", min: -1, max: 1 },
+  network: { kind: "int", max: MAX_NETWORKS },
+  networkName: { kind: "string" },
+  dice: { kind: "number" },
+  overlap: { kind: "number" },
+  p: { kind: "number" },
+  q: { kind: "number" },
+  pFWE: { kind: "number" },
+  voxels: { kind: "number" },
+  linked: { kind: "bool" },
+} as const;
+
+/** Every cell of a model × template set (`voxels/<model>/networks_<set>.csv`). */
+export async function networkCells(
+  run: Run,
+  model: string,
+  set: string,
+  problems: Problem[],
+): Promise<Cell[]> {
+  const path = `voxels/${model}/networks_${set}.csv`;
+  return (await readTable(run, { path, columns: CELL, problems, required: true })).rows;
 }
 
-/** Atom time courses (T × K) of a model, as columns. */
-export async function atomCourses(run: Run, model: string): Promise<number[][]> {
-  const rows = await readRunCsv(run, `models/${model}/atoms.csv`);
-  if (!rows.length) return [];
-  const keys = Object.keys(rows[0]).filter((k) => k.startsWith("atom"));
-  return keys.map((k) => rows.map((r) => Number(r[k])));
+/**
+ * Atom time courses of a model (`models/<model>/atoms.csv`: `volume,atom0,…`),
+ * as K columns of T values (NaN where a cell is not a number).
+ */
+export async function atomCourses(
+  run: Run,
+  model: string,
+  problems: Problem[],
+): Promise<number[][]> {
+  const path = `models/${model}/atoms.csv`;
+  const csv = await readCsv(run, path);
+  if (csv === null) return (problems.push({ file: path, message: "is missing" }), []);
+  if (isProblem(csv)) return (problems.push(csv), []);
+  const columns = csv.header.map((name, i) => ({
+    name,
+    i,
+    k: Number(/^atom(\d+)$/.exec(name)?.[1]),
+  }))
+    .filter((c) => Number.isInteger(c.k) && c.k < MAX_ATOMS).sort((a, b) => a.k - b.k);
+  if (!columns.length) {
+    problems.push({
+      file: path,
+      field: "header",
+      expected: "columns volume, atom0, atom1, …",
+      found: csv.header.length ? csv.header.slice(0, 5).join(", ") : "an empty file",
+    });
+    return [];
+  }
+  if (csv.rows.length > MAX_VOLUMES) {
+    problems.push({
+      file: path,
+      message: "has more volumes than the dashboard draws; the first are shown",
+      expected: `at most ${MAX_VOLUMES}`,
+      found: String(csv.rows.length),
+    });
+  }
+  const rows = csv.rows.slice(0, MAX_VOLUMES), mine: Problem[] = [];
+  const courses = columns.map((c) =>
+    rows.map((cells, r) => {
+      const read = readCell(cells[c.i] ?? "", { kind: "number" });
+      if ("value" in read) return read.value as number;
+      mine.push({
+        file: path,
+        field: `line ${r + 2}, column "${c.name}"`,
+        expected: read.expected,
+        found: shown(cells[c.i] ?? ""),
+      });
+      return NaN;
+    })
+  );
+  problems.push(...capProblems(mine));
+  return courses;
 }
+
+const SUBGROUP = {
+  atom: { kind: "int", max: MAX_ATOMS - 1 },
+  layer: { kind: "int", max: MAX_LAYERS - 1 },
+  positive: { kind: "number" },
+  negative: { kind: "number" },
+} as const;
 
 /** Per atom, its sub-group's AN count per layer (K × layers), positive and negative. */
 export async function layerCounts(
   run: Run,
   model: string,
+  problems: Problem[],
 ): Promise<{ positive: number[][]; negative: number[][] }> {
-  const rows = await readRunCsv(run, `models/${model}/subgroups.csv`);
-  const K = Math.max(-1, ...rows.map((r) => Number(r.atom))) + 1;
-  const L = Math.max(-1, ...rows.map((r) => Number(r.layer))) + 1;
-  const positive = Array.from({ length: K }, () => new Array(L).fill(0));
-  const negative = Array.from({ length: K }, () => new Array(L).fill(0));
+  const { rows } = await readTable(run, {
+    path: `models/${model}/subgroups.csv`,
+    columns: SUBGROUP,
+    problems,
+    required: true,
+  });
+  // A loop, not Math.max(...rows): a long table would overflow the argument list.
+  const K = rows.reduce((m, r) => Math.max(m, r.atom + 1), 0);
+  const L = rows.reduce((m, r) => Math.max(m, r.layer + 1), 0);
+  const positive = Array.from({ length: K }, () => new Array<number>(L).fill(0));
+  const negative = Array.from({ length: K }, () => new Array<number>(L).fill(0));
   for (const r of rows) {
-    positive[Number(r.atom)][Number(r.layer)] = Number(r.positive);
-    negative[Number(r.atom)][Number(r.layer)] = Number(r.negative);
+    positive[r.atom][r.layer] = r.positive;
+    negative[r.atom][r.layer] = r.negative;
   }
   return { positive, negative };
 }
 
+const NAMES = { index: { kind: "int", max: MAX_NETWORKS }, name: { kind: "string" } } as const;
+
 /** Names of the template networks, by label (from `voxels/networks_<set>.csv`). */
-export async function networkNames(run: Run, set: string): Promise<Record<string, string>> {
-  const rows = await readRunCsv(run, `voxels/networks_${set}.csv`);
-  return Object.fromEntries(rows.map((r) => [r.index, r.name]));
+export async function networkNames(
+  run: Run,
+  set: string,
+  problems: Problem[],
+): Promise<Record<string, string>> {
+  const { rows } = await readTable(run, {
+    path: `voxels/networks_${set}.csv`,
+    columns: NAMES,
+    problems,
+  });
+  return Object.fromEntries(rows.map((r) => [String(r.index), r.name]));
 }
 
 /** Format a number (or a CSV cell) for tables; "—" for missing, null (a JSON NaN) or non-finite. */

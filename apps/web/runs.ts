@@ -1,12 +1,24 @@
 /**
  * Results folders as the dashboard sees them: each one checked (missing,
- * partial, corrupt or ready), its summary parsed, its tables read on
- * demand, and its files resolved only inside the folder.
+ * partial, corrupt or ready), its summary and provenance read once into
+ * checked views with their problems, and its files resolved only inside
+ * the folder.
  *
  * @module
  */
 
 import { basename, join, normalize, relative, resolve, sep } from "node:path";
+import { type Problem, problemText, shown } from "./problems.ts";
+import { readSummary, type SummaryView } from "./summary.ts";
+
+/** What the run overview shows of `provenance.json`. */
+export interface ProvenanceView {
+  createdAt?: string;
+  seed?: string;
+  /** Parameter name and its value as JSON text. */
+  parameters: [string, string][];
+  inputs: number;
+}
 
 /** A results folder given on the command line. */
 export interface Run {
@@ -14,60 +26,137 @@ export interface Run {
   id: string;
   dir: string;
   status: "ready" | "missing" | "partial" | "corrupt";
-  /** What is wrong, for the error page. */
+  /** What makes the run unreadable (status other than ready), for its card and error page. */
   problem?: string;
-  // deno-lint-ignore no-explicit-any
-  summary?: any;
-  createdAt?: string;
+  /** The checked summary (ready runs only). */
+  summary?: SummaryView;
+  /** Fields of `summary.json` and `provenance.json` that the pages could not use. */
+  problems: Problem[];
+  provenance: ProvenanceView;
 }
 
 function slug(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "run";
 }
 
+/** Larger summary or provenance files are not read (the demo's summary is about 100 KiB). */
+export const MAX_JSON_BYTES = 64 * 2 ** 20;
+
+/** Text of a file, or why there is none: absent, too large, not UTF-8, or unreadable. */
+async function readText(
+  path: string,
+): Promise<{ text: string } | { missing: true } | { error: string }> {
+  let bytes: Uint8Array;
+  try {
+    const size = (await Deno.stat(path)).size;
+    if (size > MAX_JSON_BYTES) {
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+      return {
+        error: `it is ${mib(size)}, more than the ${mib(MAX_JSON_BYTES)} the dashboard reads`,
+      };
+    }
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound
+      ? { missing: true }
+      : { error: (err as Error).message };
+  }
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    return { error: "not UTF-8 text" };
+  }
+}
+
+async function readProvenance(dir: string): Promise<{ view: ProvenanceView; problems: Problem[] }> {
+  const file = "provenance.json", view: ProvenanceView = { parameters: [], inputs: 0 };
+  const read = await readText(join(dir, file));
+  if ("missing" in read) return { view, problems: [{ file, message: "is missing" }] };
+  if ("error" in read) {
+    return { view, problems: [{ file, message: `cannot be read: ${read.error}` }] };
+  }
+  let p: unknown;
+  try {
+    p = JSON.parse(read.text);
+  } catch (err) {
+    return { view, problems: [{ file, message: `is not valid JSON (${(err as Error).message})` }] };
+  }
+  if (p === null || typeof p !== "object" || Array.isArray(p)) {
+    return { view, problems: [{ file, expected: "an object", found: shown(p) }] };
+  }
+  const o = p as Record<string, unknown>, problems: Problem[] = [];
+  if (typeof o.createdAt === "string") view.createdAt = o.createdAt;
+  else if (o.createdAt !== undefined) {
+    problems.push({
+      file,
+      field: 'field "createdAt"',
+      expected: "a string",
+      found: shown(o.createdAt),
+    });
+  }
+  if (o.seed !== undefined) view.seed = String(o.seed);
+  if (o.parameters !== null && typeof o.parameters === "object" && !Array.isArray(o.parameters)) {
+    view.parameters = Object.entries(o.parameters).map(([k, v]) => [k, JSON.stringify(v) ?? ""]);
+  } else if (o.parameters !== undefined) {
+    problems.push({
+      file,
+      field: 'field "parameters"',
+      expected: "an object",
+      found: shown(o.parameters),
+    });
+  }
+  view.inputs = Array.isArray(o.inputs) ? o.inputs.length : 0;
+  return { view, problems };
+}
+
 /** Check one folder. */
 export async function loadRun(dir: string, id: string): Promise<Run> {
-  const run: Run = { id, dir: resolve(dir), status: "ready" };
+  const run: Run = {
+    id,
+    dir: resolve(dir),
+    status: "ready",
+    problems: [],
+    provenance: { parameters: [], inputs: 0 },
+  };
   try {
     if (!(await Deno.stat(dir)).isDirectory) throw new Deno.errors.NotFound();
   } catch {
     return { ...run, status: "missing", problem: `${dir} does not exist or is not a folder` };
   }
-  let text: string;
-  try {
-    text = await Deno.readTextFile(join(dir, "summary.json"));
-  } catch {
+  const file = join(dir, "summary.json");
+  const read = await readText(file);
+  if ("missing" in read) {
     return {
       ...run,
       status: "partial",
-      problem:
-        `${join(dir, "summary.json")} is missing: the run did not finish, or this is not a ` +
+      problem: `${file} is missing: the run did not finish, or this is not a ` +
         `results folder of 'deno task analyze'`,
     };
   }
+  if ("error" in read) {
+    return { ...run, status: "corrupt", problem: `${file} cannot be read: ${read.error}` };
+  }
+  let raw: unknown;
   try {
-    run.summary = JSON.parse(text);
+    raw = JSON.parse(read.text);
   } catch (err) {
     return {
       ...run,
       status: "corrupt",
-      problem: `${join(dir, "summary.json")} is not valid JSON (${(err as Error).message})`,
+      problem: `${file} is not valid JSON (${(err as Error).message})`,
     };
   }
-  if (
-    typeof run.summary?.schema !== "string" || !run.summary.schema.startsWith("brainorg.results/")
-  ) {
-    return {
-      ...run,
-      status: "corrupt",
-      problem: `${join(dir, "summary.json")} has no brainorg results schema (field "schema": ` +
-        `expected "brainorg.results/N", found ${JSON.stringify(run.summary?.schema)})`,
-    };
+  const { summary, problems, fatal } = readSummary(raw, "summary.json");
+  if (!summary) {
+    return { ...run, status: "corrupt", problem: problemText({ ...fatal!, file }) };
   }
-  try {
-    run.createdAt = JSON.parse(await Deno.readTextFile(join(dir, "provenance.json"))).createdAt;
-  } catch { /* provenance is optional for display */ }
-  return run;
+  const provenance = await readProvenance(dir);
+  return {
+    ...run,
+    summary,
+    problems: [...problems, ...provenance.problems],
+    provenance: provenance.view,
+  };
 }
 
 /** Check every folder; ids from folder names, made unique. */
@@ -99,51 +188,57 @@ export async function resolveRunFile(run: Run, path: string): Promise<string | n
     const real = await Deno.realPath(target);
     const realRoot = await Deno.realPath(run.dir);
     const r = relative(realRoot, real);
-    if (r.startsWith("..") || r.startsWith(sep)) return null;
+    if (r === "" || r.startsWith("..") || r.startsWith(sep)) return null;
     return (await Deno.stat(real)).isFile ? real : null;
   } catch {
     return null;
   }
 }
 
-/** Parse a CSV written by brainorg (header row; quoted cells allowed). */
-export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [], cell = "", quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") (row.push(cell), (cell = ""));
-    else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(cell);
-      rows.push(row);
-      (row = []), (cell = "");
-    } else cell += c;
-  }
-  if (cell !== "" || row.length) (row.push(cell), rows.push(row));
-  const [header, ...body] = rows.filter((r) => r.length > 1 || r[0] !== "");
-  return body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
-}
+/** The most files the downloads page lists, and how deep it looks. */
+export const MAX_LISTED_FILES = 10_000, MAX_DEPTH = 16;
 
-/** A CSV of the run, or [] when it is absent. */
-export async function readRunCsv(run: Run, path: string): Promise<Record<string, string>[]> {
-  const file = await resolveRunFile(run, path);
-  if (!file) return [];
-  return parseCsv(await Deno.readTextFile(file));
-}
-
-/** Every file of the run, relative paths, sorted. */
-export async function listRunFiles(run: Run, dir = ""): Promise<{ path: string; size: number }[]> {
+/**
+ * Every regular file of the run (symlinks are not followed), relative
+ * paths with `/`, sorted; at most {@linkcode MAX_LISTED_FILES}, at most
+ * {@linkcode MAX_DEPTH} folders deep. Unreadable folders are skipped and
+ * named in `problems`. `options.sizes: false` skips the sizes (NaN), for
+ * pages that need the names only (default: true).
+ */
+export async function listRunFiles(
+  run: Run,
+  problems: Problem[] = [],
+  options: { sizes?: boolean } = {},
+): Promise<{ path: string; size: number }[]> {
   const out: { path: string; size: number }[] = [];
-  for await (const e of Deno.readDir(join(run.dir, dir))) {
-    const rel = dir ? `${dir}/${e.name}` : e.name;
-    if (e.isDirectory) out.push(...await listRunFiles(run, rel));
-    else if (e.isFile) out.push({ path: rel, size: (await Deno.stat(join(run.dir, rel))).size });
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(join(run.dir, dir)));
+    } catch (err) {
+      problems.push({ file: dir || ".", message: `cannot be listed: ${(err as Error).message}` });
+      return;
+    }
+    const files = entries.filter((e) => e.isFile).slice(0, MAX_LISTED_FILES - out.length);
+    // Sizes in parallel: one round trip per folder, not one per file (NaN when not asked for).
+    const sizes = options.sizes === false ? files.map(() => NaN) : await Promise.all(
+      files.map((e) => Deno.stat(join(run.dir, dir, e.name)).then((s) => s.size, () => -1)),
+    );
+    files.forEach((e, i) => {
+      if (!(sizes[i] < 0)) out.push({ path: dir ? `${dir}/${e.name}` : e.name, size: sizes[i] });
+    });
+    for (const e of entries) {
+      if (e.isDirectory && depth < MAX_DEPTH && out.length < MAX_LISTED_FILES) {
+        await walk(dir ? `${dir}/${e.name}` : e.name, depth + 1);
+      }
+    }
+  };
+  await walk("", 0);
+  if (out.length >= MAX_LISTED_FILES) {
+    problems.push({
+      file: ".",
+      message: `has more than ${MAX_LISTED_FILES} files; the first are listed`,
+    });
   }
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

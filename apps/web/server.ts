@@ -16,7 +16,11 @@ import { htmlResponse } from "./render.ts";
 
 const ROUTES = join(dirname(fileURLToPath(import.meta.url)), "routes");
 
-/** A request handler over the given results folders. */
+/**
+ * A request handler over the given results folders. A page that fails
+ * anyway answers 500 with the error's message (escaped like any text); the
+ * pages are written so that no results folder, however broken, gets there.
+ */
 export async function createHandler(folders: string[]): Promise<{
   handler: (req: Request) => Promise<Response>;
   runs: Run[];
@@ -34,7 +38,10 @@ export async function createHandler(folders: string[]): Promise<{
     }
     if (url.pathname === "/_islands.js") {
       return new Response(islands, {
-        headers: { "content-type": "text/javascript; charset=utf-8" },
+        headers: {
+          "content-type": "text/javascript; charset=utf-8",
+          "x-content-type-options": "nosniff",
+        },
       });
     }
     const found = matchRoute(routes, url.pathname);

@@ -1,25 +1,38 @@
 /**
- * Writes that never leave a half-written file behind: data goes to a
- * temporary file beside the target, which is then renamed over it. A rename
- * within one directory is atomic on POSIX file systems, so a reader sees the
- * old file or the new one, never a mix, and a crash leaves the old one intact.
+ * Writes that never leave a half-written file or folder behind: data go to a
+ * temporary sibling (see {@linkcode tempSibling}), are flushed to disk, and
+ * the sibling is then renamed over the target. A rename within one folder is
+ * atomic on POSIX file systems, so a reader sees the old file or the new one,
+ * never a mix, and a run killed at any point leaves the old one intact (a
+ * folder: at worst moved aside, and put back by the next write there).
+ *
+ * Failures of the file system (a read-only or full disk, a missing
+ * permission) raise {@linkcode OutputError} naming the target; nothing
+ * temporary is left behind. Temporary siblings of runs that were killed are
+ * removed by the next write into the same folder.
  *
  * @module
  */
 
-import { dirname, join } from "node:path";
-
-function tempPathFor(path: string): string {
-  const rand = crypto.getRandomValues(new Uint32Array(2));
-  const base = path.split("/").pop() ?? "file";
-  return join(dirname(path), `.${base}.tmp-${rand[0].toString(36)}${rand[1].toString(36)}`);
-}
+import { dirname } from "node:path";
+import { OutputError } from "./errors.ts";
+import { faultPoint } from "./fault_points.ts";
+import { isFsError, isOccupied, syncDir, syncTree, writingWhat } from "./_fs.ts";
+import {
+  type Held,
+  holdExisting,
+  makeTempDir,
+  makeTempFile,
+  sweepStaleTempsOnce,
+  tempSibling,
+} from "./temp_siblings.ts";
 
 /**
  * Write bytes to `path` atomically, creating parent directories.
  *
  * @param path destination file
  * @param data the whole content
+ * @throws {OutputError} when the file system refuses (naming `path` and the OS error)
  *
  * @example
  * ```ts
@@ -28,14 +41,26 @@ function tempPathFor(path: string): string {
  * ```
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = tempPathFor(path);
+  let tmp: { path: string; file: Deno.FsFile } | undefined;
   try {
-    await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await sweepStaleTempsOnce(dirname(path));
+    tmp = await makeTempFile(path);
+    let off = 0;
+    while (off < data.byteLength) off += await tmp.file.write(data.subarray(off));
+    await tmp.file.sync();
+    await faultPoint("file-written");
+    // Renamed while still open, so that its lock covers it until it has its final name.
+    await Deno.rename(tmp.path, path);
+    tmp.file.close();
   } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
+    if (tmp) {
+      try {
+        tmp.file.close();
+      } catch { /* closed after the rename */ }
+      await Deno.remove(tmp.path).catch(() => {});
+    }
+    throw isFsError(err) ? new OutputError("the file", path, err) : err;
   }
 }
 
@@ -49,35 +74,135 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeTextFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
+/** Options of {@linkcode writeDirAtomic}. */
+export interface WriteDirOptions {
+  /** What the folder is, for error messages. Default: `"the folder"`. */
+  what?: string;
+}
+
 /**
  * Fill a directory atomically: `build` writes into a fresh temporary sibling
- * directory, which replaces `dir` only when `build` succeeds. A failed build
- * leaves any earlier `dir` untouched.
+ * directory, which is flushed to disk and replaces `dir` only when `build`
+ * succeeds. A failed build leaves any earlier `dir` untouched and no
+ * temporary folder behind.
+ *
+ * The replacement is two renames (the old `dir` aside, the new one in), so
+ * a process killed between them leaves `dir` missing for an instant; the
+ * next write beside it (or {@linkcode sweepStaleTemps}) puts the old one back.
  *
  * @param dir the directory to create or replace
  * @param build writes the directory's content into the path it is given
+ * @param options what the folder is, for errors
+ * @throws {OutputError} when the file system refuses a write (naming `dir`);
+ *   any other error of `build` as it is
+ *
+ * @example
+ * ```ts
+ * import { writeDirAtomic, writeTextFileAtomic } from "@brainorg/common";
+ * await writeDirAtomic("/tmp/brainorg-out", async (tmp) => {
+ *   await writeTextFileAtomic(`${tmp}/summary.json`, "{}");
+ * });
+ * ```
  */
 export async function writeDirAtomic(
   dir: string,
   build: (tmpDir: string) => Promise<void>,
+  options: WriteDirOptions = {},
 ): Promise<void> {
-  await Deno.mkdir(dirname(dir), { recursive: true });
-  const tmp = tempPathFor(dir);
-  await Deno.mkdir(tmp);
+  const what = options.what ?? "the folder";
+  let tmp: Held;
   try {
-    await build(tmp);
+    await Deno.mkdir(dirname(dir), { recursive: true });
+    await sweepStaleTempsOnce(dirname(dir));
+    tmp = await makeTempDir(dir);
   } catch (err) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw err;
+    throw new OutputError(what, dir, err);
   }
-  const old = tempPathFor(dir);
-  let hadOld = false;
+  let built = false;
   try {
-    await Deno.rename(dir, old);
-    hadOld = true;
+    await build(tmp.path);
+    built = true;
+    await syncTree(tmp.path);
+    await faultPoint("dir-built");
+    await swapIn(tmp.path, dir);
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    await Deno.remove(tmp.path, { recursive: true }).catch(() => {});
+    if (!(err instanceof OutputError || (built && isFsError(err)))) throw err;
+    const inner = writingWhat(err, tmp.path);
+    throw new OutputError(
+      what,
+      dir,
+      err,
+      `${inner ? `writing ${inner}; ` : ""}${dir} is as it was`,
+    );
+  } finally {
+    tmp.release();
   }
-  await Deno.rename(tmp, dir);
-  if (hadOld) await Deno.remove(old, { recursive: true });
+}
+
+/**
+ * Check, before a long computation, that {@linkcode writeDirAtomic} will be
+ * able to create `dir`: its parent is created if need be, and a temporary
+ * sibling is made and removed there. Also puts back a `dir` that a killed
+ * run left moved aside.
+ *
+ * @param dir the folder that will be written
+ * @param options what the folder is, for errors
+ * @throws {OutputError} naming `dir` and the OS error (read-only, no permission, full)
+ *
+ * @example
+ * ```ts
+ * import { checkWritableDir } from "@brainorg/common";
+ * await checkWritableDir("/tmp/brainorg-out", { what: "the results folder" });
+ * ```
+ */
+export async function checkWritableDir(dir: string, options: WriteDirOptions = {}): Promise<void> {
+  let probe: Held | undefined;
+  try {
+    await Deno.mkdir(dirname(dir), { recursive: true });
+    await sweepStaleTempsOnce(dirname(dir));
+    probe = await makeTempDir(dir);
+    await Deno.remove(probe.path);
+  } catch (err) {
+    if (probe) await Deno.remove(probe.path).catch(() => {});
+    throw new OutputError(options.what ?? "the folder", dir, err);
+  } finally {
+    probe?.release();
+  }
+}
+
+/**
+ * Rename folder `tmp` to `dir`, moving an existing `dir` aside first
+ * (held, so that no sweep takes it for a dead run's) and removing it after.
+ */
+async function swapIn(tmp: string, dir: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    const old = tempSibling(dir, "old");
+    const held = await holdExisting(dir);
+    try {
+      let moved = false;
+      try {
+        if (held) {
+          await Deno.rename(dir, old);
+          moved = true;
+        }
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+      await faultPoint("dir-swap");
+      try {
+        await Deno.rename(tmp, dir);
+      } catch (err) {
+        if (moved) await Deno.rename(old, dir).catch(() => {});
+        // Another process put a `dir` there in between: replace theirs too.
+        if (isOccupied(err) && attempt < 3) continue;
+        throw err;
+      }
+      await syncDir(dirname(dir));
+      if (moved) await Deno.remove(old, { recursive: true }).catch(() => {});
+      return;
+    } finally {
+      held?.release();
+    }
+  }
 }

@@ -64,6 +64,36 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * The error for an input file that cannot be read at all: missing, a
+ * folder, not permitted. Its field is `(file)`: nothing inside was reached.
+ *
+ * @param path the file
+ * @param err what the file system said
+ *
+ * @example
+ * ```ts
+ * import { unreadableFile } from "@brainorg/common";
+ * try {
+ *   await Deno.readFile("bold.nii.gz");
+ * } catch (err) {
+ *   throw unreadableFile("bold.nii.gz", err);
+ * }
+ * ```
+ */
+export function unreadableFile(path: string, err: unknown): InputError {
+  return new InputError(
+    err instanceof Deno.errors.NotFound ? "file not found" : "file cannot be read",
+    {
+      file: path,
+      field: "(file)",
+      expected: "a readable file",
+      found: String((err as Error)?.message ?? err),
+      cause: err,
+    },
+  );
+}
+
 /** A reference file that could be found nowhere brainorg looked. */
 export class DataNotFoundError extends Error {
   /** The registry name of the file. */
@@ -105,4 +135,41 @@ export class ChecksumError extends Error {
     this.name = "ChecksumError";
     this.path = path;
   }
+}
+
+/**
+ * A folder or file brainorg cannot write: a read-only or full disk, a
+ * missing permission. Nothing partial is left where it was to go: an earlier
+ * folder of that name is unchanged.
+ *
+ * @example
+ * ```ts
+ * import { OutputError } from "@brainorg/common";
+ * const err = new OutputError("the results folder", "/mnt/ro/out", new Error("Read-only file system (os error 30)"));
+ * console.log(err.message); // cannot write the results folder /mnt/ro/out: Read-only file system (os error 30)
+ * ```
+ */
+export class OutputError extends Error {
+  /** The folder or file that could not be written. */
+  readonly path: string;
+
+  /**
+   * @param what what `path` is, e.g. `"the results folder"`
+   * @param path the folder or file
+   * @param cause what the file system said (its message is repeated)
+   * @param detail said last, in parentheses, e.g. which file was being written
+   */
+  constructor(what: string, path: string, cause: unknown, detail?: string) {
+    super(`cannot write ${what} ${path}: ${osMessage(cause)}${detail ? ` (${detail})` : ""}`, {
+      cause,
+    });
+    this.name = "OutputError";
+    this.path = path;
+  }
+}
+
+/** The operating system's words for a failure, without an inner OutputError's preamble. */
+function osMessage(err: unknown): string {
+  if (err instanceof OutputError) return osMessage(err.cause);
+  return String((err as Error)?.message ?? err);
 }

@@ -1,6 +1,7 @@
 /**
  * Conventions shared by every brainorg package: errors that name the input at
- * fault, progress reporting, atomic writes, hashing and provenance records.
+ * fault, progress reporting, atomic writes and cache entries (with the clean-up
+ * after killed runs), hashing and provenance records.
  *
  * @example
  * ```ts
@@ -16,6 +17,9 @@
 
 export * from "./errors.ts";
 export * from "./atomic_write.ts";
+export * from "./cache_entry.ts";
+export * from "./fault_points.ts";
+export * from "./temp_siblings.ts";
 export * from "./hash.ts";
 export * from "./progress.ts";
 export * from "./provenance.ts";

@@ -10,12 +10,18 @@
 import { join } from "node:path";
 import { cacheDirFor, readEnv, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
-import { createProgress, InputError, sha256File } from "@brainorg/common";
+import {
+  checkCacheEntry,
+  createProgress,
+  InputError,
+  sha256File,
+  writeCacheEntry,
+} from "@brainorg/common";
 import {
   cachedCapture,
   cachedCaptureStream,
-  captureWords,
   captureWordsFramed,
+  captureWordsParallel,
   createTokenizer,
   type LlamaModel,
   openHfModel,
@@ -105,6 +111,7 @@ async function capturables(
   words: string[],
   seed: number,
   data: ResolveOptions,
+  threads?: number,
 ): Promise<Capturable[]> {
   const options = { context: CONTEXT, aggregate: "mean" as const };
   const control = spec.randomControl ?? true;
@@ -127,7 +134,11 @@ async function capturables(
       tensors: "ffn_down_proj (TypeScript forward pass)",
       layers: model.config.layers,
       capture: (onProgress) =>
-        Promise.resolve(captureWords(model, tokenizer, words, { ...options, onProgress })),
+        captureWordsParallel(model, tokenizer, words, {
+          ...options,
+          onProgress,
+          ...(threads ? { threads } : {}),
+        }),
     }));
   }
   let dir = spec.hf && (await resolveHfModel(spec.hf, {
@@ -135,13 +146,16 @@ async function capturables(
     download: data.download ?? readEnv("BRAINORG_OFFLINE") !== "1",
   })).dir;
   if (spec.gguf) {
-    // Converted once per file, kept in the cache.
+    // Converted once per file, kept as a cache entry. Sizes only: opening
+    // the model hashes the graph anyway, and a changed graph is another key.
     const sha = spec.sha256 ?? await sha256File(spec.gguf);
     dir = join(cacheDirFor(data), "models", sha.slice(0, 32));
-    try {
-      await Deno.stat(join(dir, "onnx", "model.onnx"));
-    } catch {
-      await writeHfLlama(dir, await readGgufLlama(spec.gguf));
+    const found = await checkCacheEntry(dir, { hashes: false });
+    if (found.state !== "whole") {
+      const model = await readGgufLlama(spec.gguf);
+      await writeCacheEntry(dir, (tmp) => writeHfLlama(tmp, model), {
+        replace: found.state === "damaged",
+      });
     }
   }
   if (!dir) {
@@ -198,7 +212,9 @@ export async function captureModelAtoms(
   const words = stimulus.transcript.words.map((w) => w.word);
   const models: CapturedModel[] = [];
   for (const spec of specs) {
-    for (const c of await capturables(spec, words, seed, data)) {
+    const threads = backend.info.details.threads;
+    const captureThreads = typeof threads === "number" ? threads : undefined;
+    for (const c of await capturables(spec, words, seed, data, captureThreads)) {
       const bar = createProgress({
         label: `${c.name} capture`,
         total: words.length,

@@ -9,6 +9,7 @@
  */
 
 import type { Backend, Matrix } from "@brainorg/kernels";
+import { zscoreColumns } from "./stats.ts";
 
 /**
  * The DCT-II basis of SPM's high-pass filter with the constant: columns
@@ -35,8 +36,10 @@ export interface CleanOptions {
 }
 
 /**
- * High-pass filter and z-score every column (population SD; constant
- * columns become 0).
+ * High-pass filter and z-score every column ({@linkcode zscoreColumns}:
+ * population SD). A column whose residual is rounding noise next to its
+ * level (a constant or pure-drift voxel: the rule of `zscoreColumns`
+ * applied to the column before filtering) becomes 0.
  *
  * @param m (T × V), row-major
  * @returns a new (T × V) matrix
@@ -70,14 +73,9 @@ export async function cleanSeries(
     : { rows: m.rows, cols: 1, data: new Float32Array(m.rows).fill(1 / Math.sqrt(m.rows)) };
   const coef = await backend.gemm(basis, m, { transA: true });
   const fitted = await backend.gemm(basis, coef);
-  const { rows: T, cols: V } = m, out = new Float32Array(T * V);
-  for (let i = 0; i < out.length; i++) out[i] = m.data[i] - fitted.data[i];
-  const ss = new Float64Array(V);
-  for (let t = 0; t < T; t++) for (let v = 0; v < V; v++) ss[v] += out[t * V + v] ** 2;
-  const inv = ss.map((s) => {
-    const sd = Math.sqrt(s / T);
-    return sd > 1e-6 ? 1 / sd : 0;
-  });
-  for (let t = 0; t < T; t++) for (let v = 0; v < V; v++) out[t * V + v] *= inv[v];
-  return { rows: T, cols: V, data: out };
+  // The residual overwrites the fit, whose buffer is ours: one (T × V) copy fewer at the peak.
+  const residual = fitted.data;
+  for (let i = 0; i < residual.length; i++) residual[i] = m.data[i] - residual[i];
+  const z = zscoreColumns({ rows: m.rows, cols: m.cols, data: residual }, { original: m });
+  return { rows: z.rows, cols: z.cols, data: z.data };
 }

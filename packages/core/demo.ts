@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import {
   BRAINORG_VERSION,
+  checkWritableDir,
   createProgress,
   createProvenance,
   writeDirAtomic,
@@ -23,22 +24,20 @@ import {
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { ResolveOptions } from "@brainorg/datasets";
-import { type Backend, createBackend, fdrBH, type Matrix } from "@brainorg/kernels";
+import { type Backend, createBackend, type Matrix } from "@brainorg/kernels";
 import { applyDesign, checkSeries, readRoiTable } from "@brainorg/neuro";
 import { ALICE_ROIS, ALICE_TIMING, resolveAliceSubjects } from "./alice.ts";
 import { aliceModelAtoms, aliceStimulus } from "./alice_atoms.ts";
 import { runPhantomVoxels, type VoxelSummary } from "./demo_voxels.ts";
 import { atomsCsv } from "./phantom_files.ts";
 import { toCsv } from "./csv.ts";
-import { pearson } from "./stats.ts";
+import { benjaminiHochberg, fisherZ, pairedT, pearson, zscoreColumns } from "./stats.ts";
 import {
   encodeTargets,
-  fisher,
   groupScores,
   type RoiGroupScore,
   roiRows,
   type RoiScore,
-  zscoreColumns,
 } from "./roi_encoding.ts";
 import { renderReport } from "./report.ts";
 import { writeStimulusTables } from "./stimulus_files.ts";
@@ -53,6 +52,8 @@ export interface DemoOptions {
   quiet?: boolean;
   /** Compute backend. Default: `"auto"`. */
   backend?: "auto" | "cpu" | "webgpu";
+  /** Threads for the CPU backend's products, LASSO and refits. Default: every core. */
+  threads?: number;
   /** Circular-shift permutations per subject for p-values. Default: 200. */
   permutations?: number;
   /** Seed of every random choice. Default: 0. */
@@ -159,12 +160,10 @@ function gainOver(
   baseline: RoiScore[],
 ): { gainOverBaseline: number; tGain: number } {
   const pairs = model.map((m) => [m, baseline.find((b) => b.subject === m.subject)!] as const);
-  const d = pairs.map(([m, b]) => fisher(m.r) - fisher(b.r));
-  const n = d.length, md = d.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(d.reduce((a, b) => a + (b - md) ** 2, 0) / (n - 1));
+  const { t } = pairedT(pairs.map(([m]) => [fisherZ(m.r)]), pairs.map(([, b]) => [fisherZ(b.r)]));
   return {
-    gainOverBaseline: pairs.reduce((a, [m, b]) => a + m.r - b.r, 0) / n,
-    tGain: md / (sd / Math.sqrt(n)),
+    gainOverBaseline: pairs.reduce((a, [m, b]) => a + m.r - b.r, 0) / pairs.length,
+    tGain: t[0] ?? NaN,
   };
 }
 
@@ -181,6 +180,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const log = options.log ?? ((l: string) => options.quiet || console.error(l));
   const data = options.data ?? {};
   const permutations = options.permutations ?? 200, seed = options.seed ?? 0, folds = 5;
+  // A folder that cannot be written fails now, not after the computation.
+  await checkWritableDir(options.outDir, { what: "the results folder" });
   log("brainorg demo: the Alice story (Brennan et al. 2016), 28 subjects, 6 ROIs");
 
   const stimulus = await aliceStimulus(data);
@@ -191,7 +192,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       `${design.volumes} volumes at TR ${ALICE_TIMING.tr} s (SPM HRF)`,
   );
 
-  const backend = await createBackend({ backend: options.backend ?? "auto" });
+  const backend = await createBackend({
+    backend: options.backend ?? "auto",
+    ...(options.threads ? { cpu: { threads: options.threads } } : {}),
+  });
   log(`backend: ${backend.info.name} (${backend.info.implementation})`);
   const subjects = await resolveAliceSubjects("6mm", data);
   const progress = createProgress({
@@ -249,7 +253,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       progress.tick();
     }
     progress.done();
-    const q = fdrBH(scores.map((s) => s.p));
+    const q = benjaminiHochberg(scores.map((s) => s.p));
     scores.forEach((s, i) => (s.q = q[i]));
     group = groupScores(scores, ALICE_ROIS);
 
@@ -289,7 +293,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         modelProgress.tick();
       }
       modelProgress.done();
-      const mq = fdrBH(rows.map((r) => r.p));
+      const mq = benjaminiHochberg(rows.map((r) => r.p));
       rows.forEach((r, i) => (r.q = mq[i]));
       modelRows.push(...rows);
       const byVariant = ["atoms", "atoms+baseline"].flatMap((variant) =>
@@ -473,7 +477,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       renderReport(summary, provenance.createdAt),
     );
     await writeProvenance(dir, provenance);
-  });
+  }, { what: "the results folder" });
   log(`results: ${options.outDir}`);
   return summary;
 }

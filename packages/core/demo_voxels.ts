@@ -15,7 +15,7 @@ import { toCsv } from "./csv.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import { type PhantomTruth, type Recovery, scoreRecovery } from "./phantom.ts";
-import { brainMask, phantomFiles, templateNetworks, writePhantom } from "./phantom_files.ts";
+import { brainMask, cachedPhantom, phantomFiles, templateNetworks } from "./phantom_files.ts";
 import {
   analyzeVoxels,
   loadVoxelData,
@@ -86,23 +86,19 @@ export async function runPhantomVoxels(
   ).slice(0, 16);
   const dir = join(cacheDirFor(options.data), "phantom", key);
   const files = phantomFiles(dir, options.subjects);
-  let truth: PhantomTruth;
-  try {
-    truth = JSON.parse(await Deno.readTextFile(files.truth));
-    options.log(`phantom: read from the cache (${dir})`);
-  } catch {
-    options.log(
-      `phantom: ${options.subjects} subjects, ${planted.name}'s atoms planted on Yeo-7 at 4 mm, ` +
-        `median R² ${options.r2} in driven voxels`,
-    );
-    truth = await writePhantom(dir, backend, planted.atoms.atoms, space, {
-      subjects: options.subjects,
-      r2: options.r2,
-      seed: options.seed,
-      tr: options.tr,
-      data: options.data,
-    });
-  }
+  const { truth, cached } = await cachedPhantom(dir, backend, planted.atoms.atoms, space, {
+    subjects: options.subjects,
+    r2: options.r2,
+    seed: options.seed,
+    tr: options.tr,
+    data: options.data,
+    onMiss: () =>
+      options.log(
+        `phantom: ${options.subjects} subjects, ${planted.name}'s atoms planted on Yeo-7 at 4 mm, ` +
+          `median R² ${options.r2} in driven voxels`,
+      ),
+  });
+  if (cached) options.log(`phantom: read from the cache (${dir})`);
   const { mask } = await brainMask(4, options.data);
   const templates = [
     await templateNetworks("yeo7", mask, 4, options.data),

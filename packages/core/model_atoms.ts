@@ -9,6 +9,7 @@
 
 import { type Backend, learnDictionary, type Matrix } from "@brainorg/kernels";
 import { applyDesign, type WordDesign } from "@brainorg/neuro";
+import { zscoreColumns } from "./stats.ts";
 
 /** AN time series on the TR grid. */
 export interface AnTimeSeries {
@@ -16,7 +17,7 @@ export interface AnTimeSeries {
   series: Matrix;
   /** Column of the full AN index for each kept AN. */
   kept: Uint32Array;
-  /** ANs dropped because their time series is constant. */
+  /** ANs dropped because their time series is constant (`zscoreColumns`' rule). */
   dead: number;
 }
 
@@ -27,22 +28,13 @@ export interface AnTimeSeries {
  * @param units number of ANs
  */
 export function anTimeSeries(words: Float32Array, units: number, design: WordDesign): AnTimeSeries {
-  const grid = applyDesign(design, words);
   const T = design.volumes;
+  const z = zscoreColumns({ rows: T, cols: units, data: applyDesign(design, words) });
   const kept: number[] = [];
-  const mean = new Float64Array(units), sd = new Float64Array(units);
-  for (let u = 0; u < units; u++) {
-    let m = 0;
-    for (let t = 0; t < T; t++) m += grid[t * units + u] / T;
-    let s = 0;
-    for (let t = 0; t < T; t++) s += (grid[t * units + u] - m) ** 2 / T;
-    mean[u] = m;
-    sd[u] = Math.sqrt(s);
-    if (sd[u] > 1e-8 * (1 + Math.abs(m))) kept.push(u);
-  }
+  for (let u = 0; u < units; u++) if (!z.constant[u]) kept.push(u);
   const K = kept.length, out = new Float32Array(T * K);
   for (let t = 0; t < T; t++) {
-    kept.forEach((u, k) => (out[t * K + k] = (grid[t * units + u] - mean[u]) / sd[u]));
+    kept.forEach((u, k) => (out[t * K + k] = z.data[t * units + u]));
   }
   return { series: { rows: T, cols: K, data: out }, kept: Uint32Array.from(kept), dead: units - K };
 }

@@ -9,8 +9,9 @@
  * @module
  */
 
-import { fdrBH, type Matrix } from "@brainorg/kernels";
+import type { Matrix } from "@brainorg/kernels";
 import type { NetworkTemplate } from "@brainorg/neuro";
+import { benjaminiHochberg, normalUpper, permutationPValue } from "./stats.ts";
 
 /** A network as a set of mask voxels. */
 export interface NetworkSet {
@@ -165,31 +166,20 @@ export class NetworkMatcher {
             voxels: voxels[k * 2 + s],
             dice: d,
             overlap: overlap[i],
-            p: (1 + ge) / (1 + P),
+            p: permutationPValue(ge, P),
             z: (d - m) / sd,
             q: NaN,
-            pFWE: (1 + geMax) / (1 + P),
+            pFWE: permutationPValue(geMax, P),
             linked: false,
           });
         }
       }
     }
-    const q = fdrBH(out.map((c) => normalUpper(c.z)));
+    const q = benjaminiHochberg(out.map((c) => normalUpper(c.z)));
     out.forEach((c, i) => {
       c.q = q[i];
       c.linked = c.dice > 0 && c.p <= alpha && c.q <= alpha;
     });
     return out;
   }
-}
-
-/** P(Z ≥ z) for a standard normal (erfc by Numerical Recipes' Chebyshev fit, |error| < 1.2e-7). */
-export function normalUpper(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2, t = 1 / (1 + 0.5 * x);
-  const erfc = t * Math.exp(
-    -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-                  t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-                                  t * (-0.82215223 + t * 0.17087277)))))))),
-  );
-  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }

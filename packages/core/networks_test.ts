@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { diceTable, NetworkMatcher, networkSets, normalUpper } from "./networks.ts";
+import { diceTable, NetworkMatcher, networkSets } from "./networks.ts";
 import { organizationMetrics } from "./organization.ts";
 import { dctBasis } from "./clean.ts";
-import { oneSampleT } from "./voxel_encoding.ts";
-import { havePython, runPython } from "../../test/python.ts";
 
 const nets = networkSets([
   { index: 1, name: "A", values: Float32Array.of(1, 1, 1, 0, 0, 0) },
@@ -44,12 +42,6 @@ Deno.test("a match beats a null of chance maps; chance maps do not link", () => 
   assert.deepEqual(linked.map((c) => [c.atom, c.sign, c.networkName]), [[0, 1, "A"]]);
   assert.equal(linked[0].dice, 1);
   assert.ok(linked[0].p <= 1 / 20 + 1e-12);
-});
-
-Deno.test("normalUpper is the standard normal tail", () => {
-  assert.ok(Math.abs(normalUpper(1.959964) - 0.025) < 1e-6);
-  assert.ok(Math.abs(normalUpper(-1) - 0.841344746) < 1e-6);
-  assert.ok(Math.abs(normalUpper(0) - 0.5) < 1e-7);
 });
 
 Deno.test("organization metrics follow their definitions", () => {
@@ -102,20 +94,6 @@ Deno.test("the DCT high-pass basis is orthonormal and has SPM's size", () => {
       assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-5);
     }
   }
-});
-
-Deno.test({
-  name: "oneSampleT matches scipy.stats.ttest_1samp",
-  ignore: !havePython(["scipy"], "one-sample t reference"),
-}, async () => {
-  const maps = [[1, 2, 0, 3], [2, 2.5, 0, -1], [1.5, 1, 0, 0.5], [0.9, 3, 0, 2]];
-  const ref = await runPython<number[]>(
-    `import json,sys\nfrom scipy import stats\nm=json.loads(sys.argv[1])\nprint(json.dumps([float(x) if x==x else 0 for x in stats.ttest_1samp(m,0).statistic]))`,
-    [JSON.stringify(maps)],
-    ["scipy"],
-  );
-  const mine = oneSampleT(maps);
-  ref.forEach((r, i) => assert.ok(Math.abs(mine[i] - r) < 1e-5, `${mine[i]} vs ${r}`));
 });
 
 Deno.test("cleaning runs end to end cleans each run on its own", async () => {

@@ -8,8 +8,7 @@
 
 import { type Backend, type Matrix, rng } from "@brainorg/kernels";
 import { type BrainMask, type NetworkTemplate, smoothVolumes } from "@brainorg/neuro";
-import { zscoreColumns } from "./roi_encoding.ts";
-import { median } from "./stats.ts";
+import { median, zscoreColumns } from "./stats.ts";
 
 /** One planted link: an atom drives a network with a sign. */
 export interface PlantedLink {

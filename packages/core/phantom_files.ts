@@ -7,7 +7,14 @@
  */
 
 import { join } from "node:path";
-import { writeDirAtomic, writeJsonAtomic, writeTextFileAtomic } from "@brainorg/common";
+import {
+  checkCacheEntry,
+  readCacheEntryFile,
+  writeCacheEntry,
+  writeDirAtomic,
+  writeJsonAtomic,
+  writeTextFileAtomic,
+} from "@brainorg/common";
 import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import type { Backend, Matrix } from "@brainorg/kernels";
 import {
@@ -119,6 +126,19 @@ export function phantomFiles(dir: string, subjects: number): PhantomFiles {
   };
 }
 
+/** Options of {@linkcode writePhantom} and {@linkcode cachedPhantom}. */
+export type WritePhantomOptions = PhantomOptions & {
+  /** Repetition time written in the headers, in seconds. Default: 2. */
+  tr?: number;
+  /** Where the atlases are found. */
+  data?: ResolveOptions;
+  /** Told as each subject's file is written. */
+  log?: (l: string) => void;
+};
+
+/** A phantom's truth as written to `truth.json`. */
+export type WrittenPhantomTruth = PhantomTruth & { space: PhantomSpace; templates: string };
+
 /**
  * Generate a phantom and write its folder atomically: `mask.nii.gz`,
  * `networks.nii.gz` (the ground-truth networks as labels), `atoms.csv`,
@@ -130,8 +150,84 @@ export async function writePhantom(
   backend: Backend,
   atoms: Matrix,
   space: PhantomSpace,
-  options: PhantomOptions & { tr?: number; data?: ResolveOptions; log?: (l: string) => void } = {},
-): Promise<PhantomTruth & { space: PhantomSpace; templates: string }> {
+  options: WritePhantomOptions = {},
+): Promise<WrittenPhantomTruth> {
+  let truth!: WrittenPhantomTruth;
+  await writeDirAtomic(dir, async (tmp) => {
+    truth = await buildPhantom(tmp, backend, atoms, space, options);
+  });
+  return truth;
+}
+
+/** Options of {@linkcode cachedPhantom}. */
+export interface CachedPhantomOptions extends WritePhantomOptions {
+  /** Told before a phantom is generated (the cache missed). */
+  onMiss?: () => void;
+  /** Told why an entry in place was not used, before it is replaced. Default: `console.warn`. */
+  warn?: (line: string) => void;
+}
+
+/**
+ * The phantom kept as the cache entry `dir` (see {@linkcode writeCacheEntry}),
+ * generated and stored first when absent or damaged. Every file is checked
+ * against the size in the entry's manifest, `truth.json` also against its SHA-256.
+ *
+ * @param dir the cache entry, named by everything that shapes the phantom
+ * @returns the truth and whether it came from the cache
+ * @throws {OutputError} when the entry cannot be written
+ */
+export async function cachedPhantom(
+  dir: string,
+  backend: Backend,
+  atoms: Matrix,
+  space: PhantomSpace,
+  options: CachedPhantomOptions = {},
+): Promise<{ truth: WrittenPhantomTruth; cached: boolean }> {
+  // Sizes only: hashing the BOLD files (450 MB for the demo) would add most
+  // of a second to every warm run; truth.json is checked against its digest.
+  const found = await checkCacheEntry(dir, { hashes: false });
+  let damaged = found.state === "damaged" ? found.reason : undefined;
+  if (found.state === "whole") {
+    try {
+      return {
+        truth: parseTruth(await readCacheEntryFile(dir, found.manifest, "truth.json")),
+        cached: true,
+      };
+    } catch (err) {
+      damaged = (err as Error).message;
+    }
+  }
+  if (damaged) {
+    (options.warn ?? console.warn)(
+      `warning: the cached phantom in ${dir} is not usable (${damaged}); generating it again`,
+    );
+  }
+  options.onMiss?.();
+  await writeCacheEntry(
+    dir,
+    async (tmp) => void await buildPhantom(tmp, backend, atoms, space, options),
+    { replace: damaged !== undefined },
+  );
+  // What is in place now (this run's, or an equal one another run put there first) is what is read.
+  return { truth: parseTruth(await Deno.readFile(join(dir, "truth.json"))), cached: false };
+}
+
+function parseTruth(bytes: Uint8Array): WrittenPhantomTruth {
+  const truth = JSON.parse(new TextDecoder().decode(bytes));
+  if (typeof truth !== "object" || truth === null || !Array.isArray(truth.links)) {
+    throw new Error("truth.json holds no list of links");
+  }
+  return truth;
+}
+
+/** Generate a phantom into the (empty) folder `dir`; returns its truth. */
+async function buildPhantom(
+  dir: string,
+  backend: Backend,
+  atoms: Matrix,
+  space: PhantomSpace,
+  options: WritePhantomOptions,
+): Promise<WrittenPhantomTruth> {
   const data = options.data ?? {}, tr = options.tr ?? 2;
   const { mask } = await brainMask(space.resolution, data);
   const t = await templateNetworks(space.networks, mask, space.resolution, data);
@@ -142,40 +238,37 @@ export async function writePhantom(
     name: s.name,
     values: Float32Array.from(s.member),
   }));
-  let truth!: PhantomTruth;
-  await writeDirAtomic(dir, async (tmp) => {
-    const files = phantomFiles(tmp, options.subjects ?? 6);
-    truth = await generatePhantom(backend, mask, networks, atoms, async (s, m) => {
-      const img = unmask(m.data, mask); // (T × V) rows are volumes
-      await writeNifti(files.subjects[s].path, {
-        ...img,
-        tr,
-        description: `brainorg phantom ${files.subjects[s].id}`,
-      }, {
-        datatype: "int16",
-        scale: true,
-      });
-      options.log?.(`phantom: ${files.subjects[s].id} written`);
-    }, options);
-    await writeNifti(files.mask, {
-      ...unmask(new Float32Array(mask.indices.length).fill(1), mask),
-      description: "brain mask",
-    }, {
-      datatype: "uint8",
-    });
-    const labels = new Float32Array(mask.indices.length);
-    networks.forEach((n, i) =>
-      n.values.forEach((v, k) => v > 0 && labels[k] === 0 && (labels[k] = i + 1))
-    );
-    await writeNifti(files.networks, {
-      ...unmask(labels, mask),
-      description: `${t.name} ground truth`,
+  const files = phantomFiles(dir, options.subjects ?? 6);
+  const truth = await generatePhantom(backend, mask, networks, atoms, async (s, m) => {
+    const img = unmask(m.data, mask); // (T × V) rows are volumes
+    await writeNifti(files.subjects[s].path, {
+      ...img,
+      tr,
+      description: `brainorg phantom ${files.subjects[s].id}`,
     }, {
       datatype: "int16",
-      intent: { code: 1002 },
+      scale: true,
     });
-    await writeTextFileAtomic(files.atoms, atomsCsv(atoms));
-    await writeJsonAtomic(files.truth, { ...truth, space, templates: t.name, tr });
+    options.log?.(`phantom: ${files.subjects[s].id} written`);
+  }, options);
+  await writeNifti(files.mask, {
+    ...unmask(new Float32Array(mask.indices.length).fill(1), mask),
+    description: "brain mask",
+  }, {
+    datatype: "uint8",
   });
+  const labels = new Float32Array(mask.indices.length);
+  networks.forEach((n, i) =>
+    n.values.forEach((v, k) => v > 0 && labels[k] === 0 && (labels[k] = i + 1))
+  );
+  await writeNifti(files.networks, {
+    ...unmask(labels, mask),
+    description: `${t.name} ground truth`,
+  }, {
+    datatype: "int16",
+    intent: { code: 1002 },
+  });
+  await writeTextFileAtomic(files.atoms, atomsCsv(atoms));
+  await writeJsonAtomic(files.truth, { ...truth, space, templates: t.name, tr });
   return { ...truth, space, templates: t.name };
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Backend, fdrBH, type Matrix } from "@brainorg/kernels";
+import type { Backend, Matrix } from "@brainorg/kernels";
 import { checkSeries, readRoiTable } from "@brainorg/neuro";
 import {
   encodeTargets,
@@ -15,8 +15,8 @@ import {
   type RoiGroupScore,
   roiRows,
   type RoiScore,
-  zscoreColumns,
 } from "./roi_encoding.ts";
+import { benjaminiHochberg, zscoreColumns } from "./stats.ts";
 
 /** What the ROI analysis found. */
 export interface RoiAnalysis {
@@ -54,12 +54,14 @@ export async function analyzeRois(
       rows: Math.max(0, T),
       data: table.data.subarray(options.discarded * R),
     };
-    const problems = checkSeries(kept, { expectedRows: options.volumes });
-    verdicts.push({
-      id: s.id,
-      usable: problems.length === 0,
-      reason: problems.map((p) => `${p.column}: ${p.problem} (${p.detail})`).join("; "),
-    });
+    const problems = checkSeries(kept, { expectedRows: options.volumes }).map((p) =>
+      `${p.column}: ${p.problem} (${p.detail})`
+    );
+    // Regions are compared across subjects by name: every table must name the same ones.
+    if (rois.length && table.columns.join("\u0000") !== rois.join("\u0000")) {
+      problems.push(`regions ${table.columns.join(" ")} differ from the first usable subject's`);
+    }
+    verdicts.push({ id: s.id, usable: problems.length === 0, reason: problems.join("; ") });
     if (problems.length) continue;
     if (!rois.length) rois = table.columns;
     usable.push({
@@ -78,7 +80,7 @@ export async function analyzeRois(
       rows.push(...roiRows(fit, rois, u.id).map((r) => ({ ...r, model: m.name })));
     }
   }
-  const q = fdrBH(rows.map((r) => r.p));
+  const q = benjaminiHochberg(rows.map((r) => r.p));
   rows.forEach((r, i) => (r.q = q[i]));
   const group = atoms.flatMap((m) =>
     groupScores(rows.filter((r) => r.model === m.name), rois).map((g) => ({ ...g, model: m.name }))

@@ -8,10 +8,11 @@
 import {
   type Backend,
   type Matrix,
-  permutationNull,
   permutationPValues,
   ridgeCV,
+  surrogates,
 } from "@brainorg/kernels";
+import { fisherZ, oneSampleT } from "./stats.ts";
 
 /** Options of {@linkcode encodeTargets}. */
 export interface EncodeOptions {
@@ -60,7 +61,7 @@ async function heldOutR(
     });
     const r = await backend.columnCorrelation(rows(fit.predictions!), rows(y));
     for (let c = 0; c < y.cols; c++) {
-      z[c] += Math.atanh(Math.max(-0.999999, Math.min(0.999999, r[c])));
+      z[c] += fisherZ(r[c]);
     }
   }
   return { r: Float32Array.from(z, (v) => Math.tanh(v / fit.folds.length)), alpha: fit.alphas };
@@ -68,7 +69,11 @@ async function heldOutR(
 
 /**
  * Ridge-encode every target from the regressors, score by held-out r, and
- * test r against circularly shifted regressors refit the same way.
+ * test r against circular shifts of the targets: each shifted copy is one
+ * more target of the same fit (α chosen for it by the same CV), so every
+ * surrogate costs one column of one ridgeCV rather than a fit of its own.
+ * Shifting the targets instead of the regressors pairs the same samples;
+ * only the fold boundaries fall elsewhere along the shifted series.
  *
  * @param x regressors (T × p)
  * @param y targets (T × R), e.g. the six Alice ROIs
@@ -79,38 +84,22 @@ export async function encodeTargets(
   y: Matrix,
   options: EncodeOptions = {},
 ): Promise<EncodeResult> {
-  const observed = await heldOutR(backend, x, y, options);
-  const P = options.permutations ?? 200;
-  let p: Float64Array = new Float64Array(y.cols).fill(NaN);
+  const P = options.permutations ?? 200, T = y.rows, R = y.cols, W = R * (1 + P);
+  const all = new Float32Array(T * W);
+  const place = (m: Matrix, k: number) => {
+    for (let t = 0; t < T; t++) all.set(m.data.subarray(t * R, (t + 1) * R), t * W + k * R);
+  };
+  place(y, 0);
   if (P > 0) {
-    const { null: nul } = await permutationNull(
-      x,
-      async (s) => (await heldOutR(backend, s, y, options)).r,
-      {
-        permutations: P,
-        seed: options.seed ?? 0,
-      },
-    );
-    p = permutationPValues(observed.r, nul);
+    let k = 1;
+    for (const s of surrogates(y, { permutations: P, seed: options.seed ?? 0 })) place(s.x, k++);
   }
-  return { r: observed.r, p, alpha: observed.alpha };
-}
-
-/** Columns z-scored (mean 0, population SD 1); constant columns become 0. */
-export function zscoreColumns(m: Matrix): Matrix {
-  const { rows, cols } = m, out = new Float32Array(rows * cols);
-  for (let c = 0; c < cols; c++) {
-    let mu = 0;
-    for (let r = 0; r < rows; r++) mu += m.data[r * cols + c];
-    mu /= rows;
-    let ss = 0;
-    for (let r = 0; r < rows; r++) ss += (m.data[r * cols + c] - mu) ** 2;
-    const sd = Math.sqrt(ss / rows);
-    for (let r = 0; r < rows; r++) {
-      out[r * cols + c] = sd > 0 ? (m.data[r * cols + c] - mu) / sd : 0;
-    }
-  }
-  return { rows, cols, data: out };
+  const fit = await heldOutR(backend, x, { rows: T, cols: W, data: all }, options);
+  const r = fit.r.slice(0, R);
+  const p = P > 0
+    ? permutationPValues(r, { rows: P, cols: R, data: fit.r.subarray(R) })
+    : new Float64Array(R).fill(NaN);
+  return { r, p, alpha: fit.alpha.slice(0, R) };
 }
 
 /** One subject × ROI encoding result. */
@@ -146,23 +135,15 @@ export function roiRows(fit: EncodeResult, rois: readonly string[], subject: str
   }));
 }
 
-/** Fisher's z of r, clamped away from ±1. */
-export function fisher(r: number): number {
-  return Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)));
-}
-
 /** Per ROI across subjects: mean r, one-sample t of Fisher z, subjects with q ≤ 0.05. */
 export function groupScores(scores: RoiScore[], rois: readonly string[]): RoiGroupScore[] {
   return rois.map((roi) => {
-    const mine = scores.filter((s) => s.roi === roi);
-    const z = mine.map((s) => fisher(s.r));
-    const n = z.length, mz = z.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(z.reduce((a, b) => a + (b - mz) ** 2, 0) / (n - 1));
+    const mine = scores.filter((s) => s.roi === roi), n = mine.length;
     return {
       roi,
       subjects: n,
       meanR: mine.reduce((a, s) => a + s.r, 0) / n,
-      t: mz / (sd / Math.sqrt(n)),
+      t: oneSampleT(mine.map((s) => [fisherZ(s.r)])).t[0] ?? NaN,
       significant: mine.filter((s) => s.q <= 0.05).length,
     };
   });

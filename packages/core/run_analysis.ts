@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import {
   BRAINORG_VERSION,
+  checkWritableDir,
   createProvenance,
   InputError,
   writeDirAtomic,
@@ -23,11 +24,11 @@ import type { OrganizationMetrics } from "./organization.ts";
 import {
   type BrainMask,
   buildWordDesign,
-  maskFromImage,
-  readNifti,
   readTranscript,
   voxelSizes,
+  type VoxelSubjectVerdict,
 } from "@brainorg/neuro";
+import { loadAnalysisVoxels, writeVoxelQc } from "./_analysis_voxels.ts";
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { ModelSummary } from "./demo.ts";
 import { captureModelAtoms } from "./capture_atoms.ts";
@@ -38,7 +39,6 @@ import { writeStimulusTables } from "./stimulus_files.ts";
 import { atomsCsv, templateNetworks } from "./phantom_files.ts";
 import {
   analyzeVoxels,
-  loadVoxelData,
   type ModelVoxelResult,
   type TemplateSet,
   writeTemplateFiles,
@@ -50,6 +50,8 @@ export interface RunAnalysisOptions {
   outDir: string;
   data?: ResolveOptions;
   backend?: "auto" | "cpu" | "webgpu";
+  /** Threads for the CPU backend's products, LASSO and refits. Default: every core. */
+  threads?: number;
   quiet?: boolean;
   command?: string[];
   log?: (line: string) => void;
@@ -68,8 +70,12 @@ export interface AnalysisSummary {
   roiEncoding?: RoiAnalysis;
   voxel?: {
     dataset: "user";
+    /** Usable subjects. */
     subjects: number;
+    /** Voxels analysed: the mask's, less those dropped. */
     voxels: number;
+    /** What the data checks found: every subject's verdict, and the voxels dropped for all. */
+    qc: { subjects: VoxelSubjectVerdict[]; maskVoxels: number; droppedVoxels: number };
     permutations: number;
     voxelP: number;
     threshold: number;
@@ -87,6 +93,8 @@ export async function runAnalysis(
 ): Promise<AnalysisSummary> {
   const log = options.log ?? ((l: string) => options.quiet || console.error(l));
   const data = options.data ?? {};
+  // A folder that cannot be written fails now, not after the computation.
+  await checkWritableDir(options.outDir, { what: "the results folder" });
   const transcript = await readTranscript(config.stimulus.transcript, {
     ...(config.stimulus.tier ? { tier: config.stimulus.tier } : {}),
   });
@@ -107,8 +115,21 @@ export async function runAnalysis(
   log(
     `stimulus: ${transcript.words.length} words → ${design.volumes} volumes at TR ${config.stimulus.tr} s`,
   );
-  const backend = await createBackend({ backend: options.backend ?? "auto" });
+  const backend = await createBackend({
+    backend: options.backend ?? "auto",
+    ...(options.threads ? { cpu: { threads: options.threads } } : {}),
+  });
   try {
+    const vx = config.voxels;
+    // Several runs, end to end in each file: cleaned and shifted run by run.
+    const runs = config.stimulus.runs.length > 1
+      ? config.stimulus.runs.map((r) => r.volumes)
+      : undefined;
+    // The brain data are read and checked before the models run, so that a
+    // bad file stops the run in seconds rather than after the capture.
+    const loaded = vx
+      ? await loadAnalysisVoxels(backend, config, { volumes: design.volumes, runs, log })
+      : undefined;
     const models = await captureModelAtoms(
       backend,
       { transcript, design },
@@ -140,6 +161,14 @@ export async function runAnalysis(
     for (const v of roi?.subjects.filter((v) => !v.usable) ?? []) {
       log(`excluded ${v.id}: ${v.reason}`);
     }
+    if (roi && roi.subjects.every((v) => !v.usable)) {
+      throw new InputError("no subject's ROI table is usable", {
+        file: config.file,
+        field: "rois.subjects",
+        expected: "at least 1 table with finite, varying values on the stimulus's volumes",
+        found: roi.subjects.map((v) => `${v.id}: ${v.reason}`).join("; "),
+      });
+    }
     for (const g of roi?.group ?? []) {
       log(
         `  ${g.model} ${g.roi}: mean r ${g.meanR.toFixed(3)}, t(${g.subjects - 1}) = ${
@@ -147,11 +176,6 @@ export async function runAnalysis(
         }`,
       );
     }
-    const vx = config.voxels;
-    // Several runs, end to end in each file: cleaned and shifted run by run.
-    const runs = config.stimulus.runs.length > 1
-      ? config.stimulus.runs.map((r) => r.volumes)
-      : undefined;
     let voxel:
       | {
         mask: BrainMask;
@@ -161,21 +185,13 @@ export async function runAnalysis(
         subjects: number;
       }
       | undefined;
-    if (vx) {
-      const mask = maskFromImage(await readNifti(vx.mask), vx.mask);
+    if (vx && loaded) {
+      const { mask, subjects } = loaded;
       const resolution = voxelSizes(mask.grid.affine)[0] >= 3.5 ? 4 : 2;
       const templates: TemplateSet[] = [];
       for (const n of config.networks) {
         templates.push(await templateNetworks(n, mask, resolution, data));
       }
-      const subjects = await loadVoxelData(backend, {
-        mask,
-        subjects: vx.subjects.map((s) => ({ id: s.id, path: s.bold })),
-        tr: config.stimulus.tr,
-        discarded: vx.discarded,
-        highPassSeconds: vx.highPassSeconds,
-        ...(runs ? { runs } : {}),
-      }, design.volumes);
       log(`voxels: ${subjects.length} subjects × ${mask.indices.length} voxels (${vx.mask})`);
       const results = await analyzeVoxels(
         backend,
@@ -227,6 +243,11 @@ export async function runAnalysis(
             dataset: "user" as const,
             subjects: voxel.subjects,
             voxels: voxel.voxels,
+            qc: {
+              subjects: loaded!.verdicts,
+              maskVoxels: loaded!.maskVoxels,
+              droppedVoxels: loaded!.dropped.length,
+            },
             permutations: config.permutations,
             voxelP: vx!.voxelP,
             threshold: voxel.results[0].threshold,
@@ -304,6 +325,7 @@ export async function runAnalysis(
           toCsv(["model", "roi", "subjects", "meanR", "t", "significant"], roi.group),
         );
       }
+      if (loaded) await writeVoxelQc(join(dir, "qc"), loaded);
       if (voxel) {
         await writeTemplateFiles(join(dir, "voxels"), voxel.mask, voxel.templates, data);
         for (const r of voxel.results) {
@@ -315,7 +337,7 @@ export async function runAnalysis(
         renderAnalysisReport(summary, provenance.createdAt),
       );
       await writeProvenance(dir, provenance);
-    });
+    }, { what: "the results folder" });
     log(`results: ${options.outDir}`);
     return summary;
   } finally {

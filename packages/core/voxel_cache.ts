@@ -1,15 +1,24 @@
 /**
  * A model's voxel results on disk, so that an interrupted or repeated run
  * resumes from the models it has finished: `result.json` (everything but
- * the maps) and one raw little-endian file per map (`*.f32`, `*.f64`),
- * written atomically into a folder named by the key.
+ * the maps) and one raw little-endian file per map (`*.f32`, `*.f64`), in a
+ * folder named by the key. Each folder is a cache entry of
+ * {@linkcode writeCacheEntry} (written whole or not at all, with a
+ * `manifest.json` of every file's size and SHA-256, checked when read).
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "@brainorg/common";
+import {
+  type CacheEntryManifest,
+  checkCacheEntry,
+  readCacheEntryFile,
+  writeCacheEntry,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
 import type { ModelVoxelResult } from "./voxel_analysis.ts";
 
@@ -50,9 +59,14 @@ function arraysOf(r: ModelVoxelResult): Arrays {
   return out;
 }
 
-/** Store a model's result under `dir` (replaced atomically). */
+/**
+ * Store a model's result as the cache entry `dir`. A whole entry already in
+ * place (another run's, of the same key) is kept; a damaged one is replaced.
+ *
+ * @throws {OutputError} when the entry cannot be written
+ */
 export async function saveVoxelResult(dir: string, r: ModelVoxelResult): Promise<void> {
-  await writeDirAtomic(dir, async (tmp) => {
+  await writeCacheEntry(dir, async (tmp) => {
     const arrays = arraysOf(r);
     for (const [name, a] of Object.entries(arrays)) {
       const ext = a instanceof Float64Array ? "f64" : "f32";
@@ -72,51 +86,123 @@ export async function saveVoxelResult(dir: string, r: ModelVoxelResult): Promise
   });
 }
 
-/** A stored result, or null when absent or unreadable (then it is recomputed). */
-export async function loadVoxelResult(dir: string): Promise<ModelVoxelResult | null> {
-  try {
-    const meta = JSON.parse(await Deno.readTextFile(join(dir, "result.json")));
-    if (meta.schema !== SCHEMA) return null;
-    const { K, V } = meta.group;
-    const f32 = async (name: string, n: number) => {
-      const b = await Deno.readFile(join(dir, `${name}.f32`));
-      if (b.byteLength !== 4 * n) throw new Error(`${name}: wrong size`);
-      return new Float32Array(b.buffer, b.byteOffset, n);
-    };
-    const f64 = async (name: string, n: number) => {
-      const b = await Deno.readFile(join(dir, `${name}.f64`));
-      if (b.byteLength !== 8 * n) throw new Error(`${name}: wrong size`);
-      return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n));
-    };
-    const mat = (data: Float32Array): Matrix => ({ rows: K, cols: V, data });
-    const subjects = [];
-    for (const [i, s] of (meta.subjects as { id: string }[]).entries()) {
-      subjects.push({
-        id: s.id,
-        r: await f32(`s${i}_r`, V),
-        r2: await f32(`s${i}_r2`, V),
-        alpha: await f64(`s${i}_alpha`, V),
-        p: await f64(`s${i}_p`, V),
-        q: await f64(`s${i}_q`, V),
-        weights: mat(await f32(`s${i}_weights`, K * V)),
-        z: mat(await f32(`s${i}_z`, K * V)),
-      });
-    }
-    return {
-      model: meta.model,
-      threshold: meta.threshold,
-      templates: meta.templates,
-      subjects,
-      group: {
-        subjects: meta.group.subjects,
-        t: mat(await f32("group_t", K * V)),
-        p: await f64("group_p", K * V),
-        meanR: await f32("group_meanR", V),
-        pR: await f64("group_pR", V),
-        qR: await f64("group_qR", V),
-      },
-    };
-  } catch {
+/** Options of {@linkcode loadVoxelResult}. */
+export interface LoadVoxelResultOptions {
+  /** Told why an existing entry was not used, before it is recomputed. Default: `console.warn`. */
+  warn?: (line: string) => void;
+}
+
+/**
+ * A stored result, or null when absent or unusable (then it is recomputed).
+ * An entry that exists but cannot be used (no manifest, unreadable or
+ * inconsistent `result.json`, a map file missing or of the wrong size or
+ * SHA-256) is reported
+ * through `warn`: a damaged cache costs time, never the run.
+ */
+export async function loadVoxelResult(
+  dir: string,
+  options: LoadVoxelResultOptions = {},
+): Promise<ModelVoxelResult | null> {
+  // Sizes here; each file's digest as it is read.
+  const entry = await checkCacheEntry(dir, { hashes: false });
+  if (entry.state === "absent") return null;
+  if (entry.state === "damaged") {
+    damaged(dir, entry.reason, options);
     return null;
   }
+  try {
+    const text = new TextDecoder().decode(
+      await readCacheEntryFile(dir, entry.manifest, "result.json"),
+    );
+    return await readResult(dir, entry.manifest, JSON.parse(text));
+  } catch (err) {
+    damaged(dir, (err as Error).message, options);
+    return null;
+  }
+}
+
+function damaged(dir: string, why: string, options: LoadVoxelResultOptions): void {
+  (options.warn ?? console.warn)(
+    `warning: the cached voxel results in ${dir} are not usable (${why}); computing them again`,
+  );
+}
+
+const isCount = (n: unknown, max: number): n is number =>
+  typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= max;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A result from its parsed `result.json` and map files. @throws {Error} saying what is wrong */
+async function readResult(
+  dir: string,
+  manifest: CacheEntryManifest,
+  meta: unknown,
+): Promise<ModelVoxelResult> {
+  const fail = (why: string): never => {
+    throw new Error(why);
+  };
+  if (!isObject(meta)) return fail("result.json is not an object");
+  if (meta.schema !== SCHEMA) return fail(`schema ${JSON.stringify(meta.schema)}, not ${SCHEMA}`);
+  const group = meta.group;
+  if (!isObject(group) || !isCount(group.K, 1 << 16) || !isCount(group.V, 1 << 26)) {
+    return fail("group.K and group.V are not counts");
+  }
+  if (typeof meta.model !== "string" || typeof meta.threshold !== "number") {
+    return fail("model or threshold is missing");
+  }
+  const list = meta.subjects;
+  if (!Array.isArray(list) || !list.every((s) => isObject(s) && typeof s.id === "string")) {
+    return fail("subjects are not a list of {id}");
+  }
+  const templates = meta.templates;
+  if (
+    !Array.isArray(templates) ||
+    !templates.every((t) =>
+      isObject(t) && typeof t.name === "string" && isObject(t.metrics) &&
+      Array.isArray(t.matches) &&
+      t.matches.every((m) =>
+        isObject(m) && typeof m.atom === "number" && typeof m.network === "number" &&
+        (m.sign === 1 || m.sign === -1) && typeof m.linked === "boolean"
+      )
+    )
+  ) return fail("templates are not a list of {name, matches, metrics}");
+  const K = group.K, V = group.V;
+  const f32 = async (name: string, n: number) => {
+    const b = await readCacheEntryFile(dir, manifest, `${name}.f32`);
+    if (b.byteLength !== 4 * n) fail(`${name}.f32 has ${b.byteLength} bytes, not ${4 * n}`);
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
+  };
+  const f64 = async (name: string, n: number) => {
+    const b = await readCacheEntryFile(dir, manifest, `${name}.f64`);
+    if (b.byteLength !== 8 * n) fail(`${name}.f64 has ${b.byteLength} bytes, not ${8 * n}`);
+    return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n));
+  };
+  const mat = (data: Float32Array): Matrix => ({ rows: K, cols: V, data });
+  const subjects = [];
+  for (const [i, s] of (list as { id: string }[]).entries()) {
+    subjects.push({
+      id: s.id,
+      r: await f32(`s${i}_r`, V),
+      r2: await f32(`s${i}_r2`, V),
+      alpha: await f64(`s${i}_alpha`, V),
+      p: await f64(`s${i}_p`, V),
+      q: await f64(`s${i}_q`, V),
+      weights: mat(await f32(`s${i}_weights`, K * V)),
+      z: mat(await f32(`s${i}_z`, K * V)),
+    });
+  }
+  return {
+    model: meta.model,
+    threshold: meta.threshold,
+    templates: templates as ModelVoxelResult["templates"],
+    subjects,
+    group: {
+      subjects: typeof group.subjects === "number" ? group.subjects : subjects.length,
+      t: mat(await f32("group_t", K * V)),
+      p: await f64("group_p", K * V),
+      meanR: await f32("group_meanR", V),
+      pR: await f64("group_pR", V),
+      qR: await f64("group_qR", V),
+    },
+  };
 }

@@ -11,16 +11,25 @@
 
 import {
   type Backend,
-  fdrBH,
+  contiguousFolds,
+  ExceedanceCounter,
   lassoCV,
   lassoFit,
+  logspace,
   type Matrix,
-  permutationNull,
-  permutationPValues,
+  refitBatchSize,
+  type RefitSubject,
   ridgeCV,
-  ridgeFixedAlpha,
+  RidgeRefits,
+  surrogates,
 } from "@brainorg/kernels";
-import { studentTUpper } from "./stats.ts";
+import {
+  benjaminiHochberg,
+  isConstant,
+  oneSampleT,
+  oneSampleTFromSums,
+  studentTTwoSided,
+} from "./stats.ts";
 
 /** Options of {@linkcode encodeVoxels}. */
 export interface VoxelEncodingOptions {
@@ -66,14 +75,14 @@ export interface SubjectMaps {
   q: Float64Array;
   /** Coefficients refit on all volumes: (K × V). */
   weights: Matrix;
-  /** Coefficients as z against their null: (K × V). */
+  /** Coefficients as z against their null: (K × V); NaN where the null is constant (`isConstant`). */
   z: Matrix;
 }
 
 /** Maps across subjects. */
 export interface GroupMaps {
   subjects: number;
-  /** One-sample t over subjects' coefficients: (K × V), df = subjects − 1. */
+  /** One-sample t over subjects' coefficients (`oneSampleT`'s rules): (K × V), df = subjects − 1. */
   t: Matrix;
   /** Two-sided p of t: (K × V). */
   p: Float64Array;
@@ -87,23 +96,15 @@ export interface GroupMaps {
 /** Receives each surrogate's group t map (K × V), e.g. network matching's null. */
 export type GroupNullObserver = (t: Matrix) => void;
 
-/**
- * One-sample t over subjects per entry: mean / (SD / √S); 0 where the SD is 0.
- *
- * @param maps S equal-length arrays
- */
-export function oneSampleT(maps: ArrayLike<number>[]): Float32Array {
-  const S = maps.length, n = maps[0].length, out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let m = 0;
-    for (let s = 0; s < S; s++) m += maps[s][i];
-    m /= S;
-    let ss = 0;
-    for (let s = 0; s < S; s++) ss += (maps[s][i] - m) ** 2;
-    const se = Math.sqrt(ss / (S - 1) / S);
-    out[i] = se > 0 ? m / se : 0;
-  }
-  return out;
+/** One subject's real fit, and what its null refits need. */
+interface SubjectFit {
+  id: string;
+  alpha: Float64Array;
+  r2: Float32Array;
+  r: Float32Array;
+  weights: Matrix;
+  prepared: RefitSubject;
+  lassoAlpha?: Float64Array;
 }
 
 /**
@@ -111,14 +112,15 @@ export function oneSampleT(maps: ArrayLike<number>[]): Float32Array {
  *
  * The null refits each surrogate at the α that cross-validation chose for
  * the real regressors: re-selecting α per surrogate would cost about five
- * times as much (see `ridgeFixedAlpha`). The null is therefore that of the
- * model with its penalties fixed. Every subject sees the same
- * surrogate in a permutation, as they heard the same story, so group maps of
- * the null are formed exactly as the real ones.
+ * times as much. The null is therefore that of the model with its
+ * penalties fixed. Every subject sees the same surrogate in a permutation,
+ * as they heard the same story, so group maps of the null are formed
+ * exactly as the real ones. Real and surrogate refits run the same code
+ * ({@linkcode RidgeRefits}); see {@linkcode voxelNull} for the null's cost.
  *
  * @param x regressors (T × K), cleaned (e.g. {@linkcode cleanSeries})
  * @param subjects per subject an id and cleaned data (T × V), all on one mask
- * @param observers called with each surrogate's group t map
+ * @param observers called with each surrogate's group t map (K × V)
  */
 export async function encodeVoxels(
   backend: Backend,
@@ -127,132 +129,263 @@ export async function encodeVoxels(
   options: VoxelEncodingOptions = {},
   observers: GroupNullObserver[] = [],
 ): Promise<{ subjects: SubjectMaps[]; group: GroupMaps }> {
-  const S = subjects.length, K = x.cols, folds = options.folds ?? 5;
+  const S = subjects.length, K = x.cols, T = x.rows, nFolds = options.folds ?? 5;
   if (S < 2) throw new RangeError(`group maps need at least 2 subjects, got ${S}`);
   const V = subjects[0].data.cols;
   for (const s of subjects) {
-    if (s.data.cols !== V || s.data.rows !== x.rows) {
+    if (s.data.cols !== V || s.data.rows !== T) {
       throw new RangeError(
-        `subject ${s.id}: data is ${s.data.rows} × ${s.data.cols}; expected ${x.rows} volumes × ${V} voxels`,
+        `subject ${s.id}: data is ${s.data.rows} × ${s.data.cols}; expected ${T} volumes × ${V} voxels`,
       );
     }
   }
   const progress = options.onProgress ?? (() => {});
   const mapAlpha = options.mapAlpha ?? 1;
-  const fixedAlphas = typeof mapAlpha === "number" ? new Float64Array(V).fill(mapAlpha) : undefined;
-  const fits: {
-    id: string;
-    alpha: Float64Array;
-    r2: Float32Array;
-    r: Float32Array;
-    weights: Matrix;
-    folds: [number, number][];
-    lassoAlpha?: Float64Array;
-  }[] = [];
-  for (const [i, s] of subjects.entries()) {
-    const cv = await ridgeCV(backend, x, s.data, {
-      folds,
-      ...(options.alphas ? { alphas: options.alphas } : {}),
-      returnPredictions: false,
-    });
-    const fixed = await ridgeFixedAlpha(backend, x, s.data, cv.alphas, {
-      folds: cv.folds,
-      checkFinite: false,
-      ...(fixedAlphas ? { weightAlphas: fixedAlphas } : {}),
-    });
-    let weights = fixed.weights, lassoAlpha: Float64Array | undefined;
-    if (options.maps === "lasso") {
-      const lasso = await lassoCV(backend, x, s.data, {
-        folds,
-        nAlphas: 30,
+  const alphaGrid = options.alphas ?? logspace(-1, 4, 10);
+  const refits = new RidgeRefits(backend, T, K, {
+    folds: contiguousFolds(T, nFolds),
+    alphas: alphaGrid,
+    weightAlphas: typeof mapAlpha === "number" ? [mapAlpha] : alphaGrid,
+  });
+  try {
+    const fits: SubjectFit[] = [];
+    const real = refits.designs([x]);
+    for (const [i, s] of subjects.entries()) {
+      const cv = await ridgeCV(backend, x, s.data, {
+        folds: nFolds,
+        alphas: alphaGrid,
         returnPredictions: false,
-        checkFinite: false,
       });
-      weights = lasso.weights;
-      lassoAlpha = lasso.alphas;
+      const prepared = refits.subject(
+        s.data,
+        cv.alphaIndex,
+        typeof mapAlpha === "number" ? new Int32Array(V) : cv.alphaIndex,
+      );
+      const r = new Float32Array(V),
+        w = new Float32Array(K * V),
+        block = nullBlock(1, K, nFolds, V);
+      for (let v0 = 0; v0 < V; v0 += block) {
+        const vb = Math.min(block, V - v0), res = await refits.refit(real, prepared, v0, vb);
+        r.set(res.r, v0);
+        for (let k = 0; k < K; k++) w.set(res.weights.subarray(k * vb, (k + 1) * vb), k * V + v0);
+      }
+      let weights: Matrix = { rows: K, cols: V, data: w }, lassoAlpha: Float64Array | undefined;
+      if (options.maps === "lasso") {
+        const lasso = await lassoCV(backend, x, s.data, {
+          folds: nFolds,
+          nAlphas: 30,
+          returnPredictions: false,
+          checkFinite: false,
+        });
+        weights = lasso.weights;
+        lassoAlpha = lasso.alphas;
+      }
+      const r2 = Float32Array.from(
+        { length: V },
+        (_, v) => cv.cvScores.data[cv.alphaIndex[v] * V + v],
+      );
+      fits.push({ id: s.id, alpha: cv.alphas, r2, r, weights, prepared, lassoAlpha });
+      progress("fit", i + 1, S);
     }
-    const r2 = Float32Array.from(
-      { length: V },
-      (_, v) => cv.cvScores.data[cv.alphaIndex[v] * V + v],
-    );
-    fits.push({ id: s.id, alpha: cv.alphas, r2, r: fixed.r, weights, folds: cv.folds, lassoAlpha });
-    progress("fit", i + 1, S);
+    const meanR = new Float32Array(V);
+    for (const f of fits) for (let v = 0; v < V; v++) meanR[v] += f.r[v] / S;
+    const nul = await voxelNull(backend, refits, x, subjects, fits, meanR, options, observers);
+    const P = options.permutations ?? 100;
+    const maps: SubjectMaps[] = fits.map((f, s) => {
+      const p = nul.p[s], { sum, sq } = nul.weights[s];
+      const z = new Float32Array(K * V);
+      for (let i = 0; i < K * V; i++) {
+        const m = sum[i] / P, sd = Math.sqrt(Math.max(0, sq[i] / P - m * m));
+        // A constant null (LASSO's zeros) has no spread to scale by.
+        z[i] = isConstant(sd, Math.sqrt(sq[i] / P)) ? NaN : (f.weights.data[i] - m) / sd;
+      }
+      return {
+        id: f.id,
+        r: f.r,
+        r2: f.r2,
+        alpha: f.alpha,
+        p,
+        q: benjaminiHochberg(p),
+        weights: f.weights,
+        z: { rows: K, cols: V, data: z },
+      };
+    });
+    const { t, df } = oneSampleT(fits.map((f) => f.weights.data));
+    const pR = nul.p[S];
+    return {
+      subjects: maps,
+      group: {
+        subjects: S,
+        t: { rows: K, cols: V, data: Float32Array.from(t) },
+        p: Float64Array.from(t, (v) => studentTTwoSided(v, df)),
+        meanR,
+        pR,
+        qR: benjaminiHochberg(pR),
+      },
+    };
+  } finally {
+    refits.dispose();
   }
+}
 
-  const P = options.permutations ?? 100;
-  const wSum = subjects.map(() => new Float64Array(K * V));
-  const wSq = subjects.map(() => new Float64Array(K * V));
-  const observedR = new Float32Array((S + 1) * V);
-  fits.forEach((f, s) => observedR.set(f.r, s * V));
-  const meanOf = (rs: Float32Array[]) => {
-    const out = new Float32Array(V);
-    for (const r of rs) for (let v = 0; v < V; v++) out[v] += r[v] / rs.length;
-    return out;
-  };
-  const meanR = meanOf(fits.map((f) => f.r));
-  observedR.set(meanR, S * V);
-  let done = 0;
-  const nul = P === 0 ? undefined : (await permutationNull(x, async (surrogate) => {
-    const rs: Float32Array[] = [], ws: Float32Array[] = [];
-    for (let s = 0; s < S; s++) {
-      const fit = await ridgeFixedAlpha(backend, surrogate, subjects[s].data, fits[s].alpha, {
-        folds: fits[s].folds,
-        checkFinite: false,
-        ...(fixedAlphas ? { weightAlphas: fixedAlphas } : {}),
-      });
-      rs.push(fit.r);
-      const la = fits[s].lassoAlpha;
-      const w = la
-        ? (await lassoFit(backend, surrogate, subjects[s].data, { alpha: la })).weights.data
-        : fit.weights.data;
-      ws.push(w);
-      const sum = wSum[s], sq = wSq[s];
-      for (let i = 0; i < K * V; i++) (sum[i] += w[i]), (sq[i] += w[i] * w[i]);
+/** Bytes the null's per-batch buffers may take: fold products and the batch's group maps. */
+const NULL_BATCH_BYTES = 256 * 2 ** 20;
+
+/** Voxels per refit call for a batch of B designs: its fold products within half the budget. */
+function nullBlock(B: number, K: number, folds: number, V: number): number {
+  return Math.min(V, Math.max(4, Math.floor(NULL_BATCH_BYTES / 2 / (4 * folds * B * K) / 4) * 4));
+}
+
+/** Running sums of a map over surrogates or subjects, in float64. */
+interface MapMoments {
+  sum: Float64Array;
+  sq: Float64Array;
+}
+
+const moments = (size: number): MapMoments => ({
+  sum: new Float64Array(size),
+  sq: new Float64Array(size),
+});
+
+/**
+ * Add one subject's refits of a batch to its running sums over surrogates
+ * (K × V) and to the batch's sums over subjects (nb × K × vb): one pass.
+ *
+ * @param w weights (nb × K × vb), design-major
+ */
+function accumulate(
+  w: Float32Array,
+  nb: number,
+  K: number,
+  vb: number,
+  V: number,
+  v0: number,
+  subject: MapMoments,
+  group: MapMoments,
+): void {
+  const ss = subject.sum, sq = subject.sq, gs = group.sum, gq = group.sq;
+  for (let b = 0; b < nb; b++) {
+    for (let k = 0; k < K; k++) {
+      const src = (b * K + k) * vb, dst = k * V + v0;
+      for (let c = 0; c < vb; c++) {
+        const x = w[src + c], x2 = x * x;
+        ss[dst + c] += x;
+        sq[dst + c] += x2;
+        gs[src + c] += x;
+        gq[src + c] += x2;
+      }
     }
-    const t = { rows: K, cols: V, data: oneSampleT(ws) };
-    for (const observe of observers) observe(t);
-    const out = new Float32Array((S + 1) * V);
-    rs.forEach((r, s) => out.set(r, s * V));
-    out.set(meanOf(rs), S * V);
-    progress("null", ++done, P);
-    return out;
-  }, {
+  }
+}
+
+/**
+ * The null of {@linkcode encodeVoxels}: surrogates in batches of about
+ * 512 / K, each batch refit for every subject block by block of voxels
+ * ({@linkcode RidgeRefits}: one stacked product per fold, the rest per voxel
+ * in WebAssembly on every core). Nothing of size surrogates × voxels is
+ * kept: p-values come from exceedance counts, coefficient z from running
+ * sums, and each surrogate's group t map is handed to the observers and
+ * dropped, so memory does not grow with the number of surrogates.
+ *
+ * @returns per subject and for the mean r (S + 1) the p-values of r, and
+ *   per subject the sums of its null weights (K × V)
+ */
+async function voxelNull(
+  backend: Backend,
+  refits: RidgeRefits,
+  x: Matrix,
+  subjects: { id: string; data: Matrix }[],
+  fits: SubjectFit[],
+  meanR: Float32Array,
+  options: VoxelEncodingOptions,
+  observers: GroupNullObserver[],
+): Promise<{ p: Float64Array[]; weights: MapMoments[] }> {
+  const S = fits.length, K = x.cols, V = meanR.length, F = options.folds ?? 5;
+  const P = options.permutations ?? 100, progress = options.onProgress ?? (() => {});
+  const exceed = [...fits.map((f) => new ExceedanceCounter(f.r)), new ExceedanceCounter(meanR)];
+  const weights = fits.map(() => moments(K * V));
+  // LASSO maps are refit on whole subjects, so a batch holds them all: fewer surrogates per batch.
+  const lassoMaps = options.maps === "lasso";
+  const perSurrogate = 4 * K * V * (lassoMaps ? S : 2);
+  const B = Math.max(1, Math.min(refitBatchSize(K), Math.floor(NULL_BATCH_BYTES / perSurrogate)));
+  const pending = surrogates(x, {
     permutations: P,
     method: options.method ?? "shift",
     seed: options.seed ?? 0,
     ...(options.runs ? { runs: options.runs } : {}),
-  })).null;
-  const pAll = nul ? permutationPValues(observedR, nul) : new Float64Array((S + 1) * V).fill(NaN);
-
-  const maps: SubjectMaps[] = fits.map((f, s) => {
-    const p = pAll.slice(s * V, (s + 1) * V);
-    const z = new Float32Array(K * V);
-    for (let i = 0; i < K * V; i++) {
-      const m = wSum[s][i] / P, sd = Math.sqrt(Math.max(0, wSq[s][i] / P - m * m));
-      z[i] = sd > 0 ? (f.weights.data[i] - m) / sd : NaN;
-    }
-    return {
-      id: f.id,
-      r: f.r,
-      r2: f.r2,
-      alpha: f.alpha,
-      p,
-      q: fdrBH(p),
-      weights: f.weights,
-      z: { rows: K, cols: V, data: z },
-    };
   });
-  const t = oneSampleT(fits.map((f) => f.weights.data));
-  const pR = pAll.slice(S * V);
+  let done = 0;
+  while (done < P) {
+    const batch: Matrix[] = [];
+    for (let i = 0; i < B && done + batch.length < P; i++) batch.push(pending.next().value!.x);
+    const nb = batch.length, designs = refits.designs(batch);
+    const lassoW = lassoMaps
+      ? await Promise.all(
+        batch.flatMap((xb) =>
+          fits.map(async (f, s) =>
+            (await lassoFit(backend, xb, subjects[s].data, { alpha: f.lassoAlpha! })).weights.data
+          )
+        ),
+      )
+      : undefined;
+    // Per surrogate of the batch: its group t map, filled block by block.
+    const tMaps = Array.from({ length: nb }, () => new Float32Array(K * V));
+    const block = nullBlock(nb, K, F, V);
+    const group = moments(nb * K * block), rSum = new Float64Array(nb * block);
+    const outputs = [0, 1].map(() => ({
+      r: new Float32Array(nb * block),
+      weights: new Float32Array(nb * K * block),
+    }));
+    for (let v0 = 0; v0 < V; v0 += block) {
+      const vb = Math.min(block, V - v0);
+      group.sum.fill(0);
+      group.sq.fill(0);
+      rSum.fill(0);
+      // Two subjects in flight, each with its own output buffers: one
+      // subject's products run while the workers finish the other's.
+      const call = (s: number) => refits.refit(designs, fits[s].prepared, v0, vb, outputs[s % 2]);
+      const calls = [call(0), S > 1 ? call(1) : undefined];
+      for (let s = 0; s < S; s++) {
+        const res = await calls[s % 2]!;
+        for (let b = 0; b < nb; b++) {
+          const r = res.r.subarray(b * vb, (b + 1) * vb);
+          exceed[s].add(r, v0);
+          for (let c = 0; c < vb; c++) rSum[b * vb + c] += r[c];
+        }
+        let w = res.weights;
+        if (lassoW) {
+          w = new Float32Array(nb * K * vb);
+          for (let b = 0; b < nb; b++) {
+            const full = lassoW[b * S + s];
+            for (let k = 0; k < K; k++) {
+              w.set(full.subarray(k * V + v0, k * V + v0 + vb), (b * K + k) * vb);
+            }
+          }
+        }
+        accumulate(w, nb, K, vb, V, v0, weights[s], group);
+        if (s + 2 < S) calls[s % 2] = call(s + 2);
+      }
+      for (let b = 0; b < nb; b++) {
+        const mean = new Float32Array(vb);
+        for (let c = 0; c < vb; c++) mean[c] = rSum[b * vb + c] / S;
+        exceed[S].add(mean, v0);
+        // The group t map of this surrogate, as the real one's but from running sums.
+        const t = tMaps[b];
+        for (let k = 0; k < K; k++) {
+          const src = (b * K + k) * vb, dst = k * V + v0;
+          for (let c = 0; c < vb; c++) {
+            t[dst + c] = oneSampleTFromSums(group.sum[src + c], group.sq[src + c], S);
+          }
+        }
+      }
+    }
+    for (const t of tMaps) {
+      for (const observe of observers) observe({ rows: K, cols: V, data: t });
+      progress("null", ++done, P);
+    }
+  }
   return {
-    subjects: maps,
-    group: {
-      subjects: S,
-      t: { rows: K, cols: V, data: t },
-      p: Float64Array.from(t, (v) => Math.min(1, 2 * studentTUpper(Math.abs(v), S - 1))),
-      meanR,
-      pR,
-      qR: fdrBH(pR),
-    },
+    p: exceed.map((e) => P > 0 ? e.pValues(P) : new Float64Array(V).fill(NaN)),
+    weights,
   };
 }

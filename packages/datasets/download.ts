@@ -1,13 +1,15 @@
 /**
- * Downloads into the cache: streamed to a temporary file while hashed, then
- * renamed into place only when the SHA-256 matches the registry.
+ * Downloads into the cache: streamed to a temporary sibling file while
+ * hashed, flushed to disk, then renamed into place only when the SHA-256
+ * matches the registry. Two processes downloading the same file each write
+ * their own copy; both renames put the same verified bytes in place.
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import { ChecksumError } from "@brainorg/common";
+import { ChecksumError, makeTempFile, sweepStaleTempsOnce } from "@brainorg/common";
 import type { RegistryEntry } from "./registry.ts";
 
 /** Fetch `url` to `dest`, verifying size and SHA-256 against `entry`. */
@@ -24,10 +26,11 @@ export async function downloadVerified(
     throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
   }
   await Deno.mkdir(dirname(dest), { recursive: true });
-  const tmp = `${dest}.download-${crypto.randomUUID().slice(0, 8)}`;
+  // Held by this process, so that the next download beside it removes what a killed one left.
+  await sweepStaleTempsOnce(dirname(dest));
+  const { path: tmp, file } = await makeTempFile(dest);
   const hash = createHash("sha256");
   let bytes = 0;
-  const file = await Deno.open(tmp, { write: true, createNew: true });
   try {
     for await (const chunk of response.body) {
       hash.update(chunk);
@@ -36,15 +39,14 @@ export async function downloadVerified(
       while (off < chunk.byteLength) off += await file.write(chunk.subarray(off));
       options.onProgress?.(bytes, entry.bytes);
     }
-    file.close();
+    await file.sync();
     const digest = hash.digest("hex");
     if (digest !== entry.sha256) throw new ChecksumError(url, entry.sha256, digest);
     await Deno.rename(tmp, dest);
   } catch (err) {
-    try {
-      file.close();
-    } catch { /* already closed */ }
     await Deno.remove(tmp).catch(() => {});
     throw err;
+  } finally {
+    file.close();
   }
 }

@@ -1,5 +1,6 @@
 /** Seeded random inputs and comparisons for the kernel tests. */
 
+import type { LassoBatch } from "./lasso_batch.ts";
 import type { Matrix } from "./matrix.ts";
 import { rng } from "./random.ts";
 
@@ -98,4 +99,52 @@ export function pearsonColumns(a: Matrix, b: Matrix): Float64Array {
     }
   }
   return out;
+}
+
+/**
+ * A LASSO batch of a design and targets: Gram matrix, Xᵀy, yᵀy and α scale
+ * from the first `nTrain` rows, the rest held out; `nA` penalties from 1 to
+ * 1e-3 (relative to each target's α_max scale), tolerance 1e-6.
+ *
+ * @param x design (n × p), row-major
+ * @param y targets (n × V), row-major
+ */
+export function lassoBatchOf(
+  x: Float32Array,
+  y: Float32Array,
+  sizes: { n: number; nTrain: number; p: number; V: number; nA: number },
+): LassoBatch {
+  const { n, nTrain, p, V, nA } = sizes;
+  const cross = (
+    a: Float32Array,
+    ca: number,
+    b: Float32Array,
+    cb: number,
+    r0: number,
+    r1: number,
+  ) => {
+    const out = new Float32Array(ca * cb);
+    for (let r = r0; r < r1; r++) {
+      for (let j = 0; j < ca; j++) {
+        for (let k = 0; k < cb; k++) out[j * cb + k] += a[r * ca + j] * b[r * cb + k];
+      }
+    }
+    return out;
+  };
+  const q = cross(x, p, y, V, 0, nTrain);
+  const yy = new Float32Array(V), hyy = new Float32Array(V), scale = new Float32Array(V);
+  for (let c = 0; c < V; c++) {
+    for (let r = 0; r < n; r++) (r < nTrain ? yy : hyy)[c] += y[r * V + c] ** 2;
+    for (let j = 0; j < p; j++) scale[c] = Math.max(scale[c], Math.abs(q[j * V + c]));
+  }
+  return {
+    p,
+    gram: cross(x, p, x, p, 0, nTrain),
+    q,
+    yy,
+    scale,
+    path: Float64Array.from({ length: nA }, (_, i) => 10 ** (-3 * i / (nA - 1))),
+    tol: 1e-6,
+    heldOut: { gram: cross(x, p, x, p, nTrain, n), q: cross(x, p, y, V, nTrain, n), yy: hyy },
+  };
 }

@@ -1,21 +1,22 @@
 /**
- * The CPU backend: products through the system BLAS when it can be loaded
- * (Deno with `--allow-ffi`), else plain TypeScript; reductions in
+ * The CPU backend: products through the fastest library that passes its
+ * self-check (OpenBLAS through FFI where the system has it, MLAS through
+ * onnxruntime-node, which arrives with the npm packages; see
+ * {@linkcode loadProducts}), else plain TypeScript; reductions in
  * TypeScript; LASSO / elastic net in WebAssembly on worker threads
  * ({@linkcode LassoPool}).
  *
  * @module
  */
 
-import type { Backend, GemmOptions } from "./backend.ts";
+import type { Backend } from "./backend.ts";
 import {
   columnCorrelationReference,
   columnStatsReference,
-  gemmReference,
   stackedR2Reference,
 } from "./cpu_reference.ts";
 import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
-import type { Blas } from "./blas_ffi.ts";
+import { loadProducts, type ProductsChoice, productsFromEnv } from "./gemm_libraries.ts";
 import { LassoPool } from "./lasso_cd_parallel.ts";
 
 /**
@@ -128,15 +129,33 @@ function stackedR2Dense(predView: MatrixView, yView: MatrixView): Matrix {
 /** Options of {@linkcode createCpuBackend}. */
 export interface CpuBackendOptions {
   /**
-   * `"auto"`: the system BLAS when usable, else TypeScript (default).
-   * `"typescript"`: the plain reference only.
+   * Where products come from (see {@linkcode ProductsChoice}). Default, and
+   * for `"auto"`: `BRAINORG_BLAS` if set, else `"auto"` (OpenBLAS if it
+   * loads and passes its self-check, else MLAS, else TypeScript).
    */
-  blas?: "auto" | "typescript";
+  blas?: ProductsChoice;
   /**
-   * Threads for the LASSO coordinate descent (WebAssembly, one worker per
-   * thread; 1: the calling thread only). Default: the number of cores.
+   * Threads for products and the LASSO coordinate descent (WebAssembly, one
+   * worker per thread; 1: the calling thread only). Default:
+   * `BRAINORG_THREADS` if set, else the number of cores.
    */
   threads?: number;
+}
+
+/** `BRAINORG_THREADS` as a positive integer, else undefined. */
+function threadsFromEnv(): number | undefined {
+  let v: string | undefined;
+  try {
+    v = typeof Deno !== "undefined" ? Deno.env.get("BRAINORG_THREADS") : undefined;
+  } catch {
+    return undefined;
+  }
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`BRAINORG_THREADS must be a positive integer: current value is "${v}"`);
+  }
+  return n;
 }
 
 /**
@@ -146,50 +165,47 @@ export interface CpuBackendOptions {
  * ```ts
  * import { createCpuBackend } from "@brainorg/kernels";
  * const cpu = await createCpuBackend();
- * console.log(cpu.info.implementation); // "openblas (SkylakeX)" or "typescript"
+ * console.log(cpu.info.implementation); // e.g. "cpu: mlas (onnxruntime-node 1.30.0)"
+ * cpu.dispose();
  * ```
  */
 export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<Backend> {
-  let blas: Blas | undefined;
-  let why = "plain TypeScript requested";
-  if ((options.blas ?? "auto") === "auto") {
-    const { loadBlas } = await import("./blas_ffi.ts");
-    const loaded = loadBlas();
-    if ("reason" in loaded) why = loaded.reason;
-    else blas = loaded;
-  }
-  const threads = Math.max(1, Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1));
+  const threads = Math.max(
+    1,
+    Math.floor(options.threads ?? threadsFromEnv() ?? navigator.hardwareConcurrency ?? 1),
+  );
+  // An explicit choice wins; "auto" leaves room for BRAINORG_BLAS (so `off`
+  // can force the npm-only path everywhere, tests included).
+  const asked = options.blas && options.blas !== "auto" ? options.blas : undefined;
+  const products = await loadProducts(asked ?? productsFromEnv() ?? "auto", threads);
   const pool = new LassoPool(threads);
-  const gemm = (a: MatrixView, b: MatrixView, o?: GemmOptions): Matrix => {
-    validateMatrix("a", a, false);
-    validateMatrix("b", b, false);
-    return blas ? blas.sgemm(a, b, o) : gemmReference(a, b, o);
-  };
   return {
-    preferredColumnBlock: 1024,
+    // Where each call costs little (BLAS through FFI, the reference), column
+    // blocks keep a solver's intermediates in cache; onnxruntime's calls are
+    // dearer and its kernels block for themselves, so fewer, wider ones.
+    preferredColumnBlock: products.name === "mlas" ? 8192 : 1024,
     info: {
       name: "cpu",
-      implementation: blas ? `openblas (${blas.core})` : "typescript",
+      implementation: products.implementation,
       details: {
-        ...(blas
-          ? {
-            library: blas.library,
-            core: blas.core,
-            threads: blas.threads,
-            coreTypeSetByBrainorg: blas.coreTypeSetByBrainorg,
-          }
-          : { why }),
+        products: products.name,
+        ...products.details,
+        threads,
         lasso: `WebAssembly SIMD, ${threads} thread${threads > 1 ? "s" : ""}`,
       },
     },
-    gemm: (a, b, o) => Promise.resolve(gemm(a, b, o)),
+    gemm: (a, b, o) => {
+      validateMatrix("a", a, false);
+      validateMatrix("b", b, false);
+      return products.gemm(a, b, o);
+    },
     columnStats: (x) => Promise.resolve(columnStatsReference(x)),
     columnCorrelation: (a, b) => Promise.resolve(columnCorrelationDense(a, b)),
     stackedR2: (p, y) => Promise.resolve(stackedR2Dense(p, y)),
     lassoCD: (batch) => pool.solve(batch),
     dispose: () => {
       pool.close();
-      blas?.close();
+      products.close();
     },
   };
 }

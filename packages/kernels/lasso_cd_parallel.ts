@@ -4,35 +4,30 @@
  * thread, and the results put back together. Targets are independent, so
  * the results are those of one thread, bit for bit.
  *
- * Workers start on first use and stop after a second without work or on
- * {@linkcode LassoPool.close} (the CPU backend's `dispose`), so a program
- * that never disposes its backend still exits. Where workers cannot start
- * (a browser bundle without the worker file), the batch is solved in the
- * calling thread.
+ * Workers are a {@linkcode WorkerPool}'s: started on first use, stopped
+ * after a second without work or on {@linkcode LassoPool.close} (the CPU
+ * backend's `dispose`). Where workers cannot start, the batch is solved in
+ * the calling thread.
  *
  * @module
  */
 
 import type { LassoBatch, LassoBatchResult } from "./lasso_batch.ts";
 import { lassoCDWasm } from "./lasso_cd_wasm.ts";
-import type { LassoShare } from "./lasso_cd_worker.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 
 /** Fewer targets than this per share are not worth a message round trip. */
 const MIN_SHARE = 32;
-/** Idle time after which the workers stop. */
-const IDLE_MS = 1000;
-
-type Reply = { ok: LassoBatchResult } | { error: string };
 
 /** A set of worker threads solving LASSO batches. */
 export class LassoPool {
-  #workers: Worker[] = [];
-  #idle: ReturnType<typeof setTimeout> | undefined;
-  #broken = false;
+  readonly #pool: WorkerPool;
   #queue: Promise<unknown> = Promise.resolve();
 
   /** @param size worker threads (≥ 1); typically the number of cores */
-  constructor(readonly size: number) {}
+  constructor(readonly size: number) {
+    this.#pool = new WorkerPool(size);
+  }
 
   /** Solve a batch, spread over the workers when it is big enough; calls run one after another. */
   solve(batch: LassoBatch): Promise<LassoBatchResult> {
@@ -44,8 +39,7 @@ export class LassoPool {
   async #solve(batch: LassoBatch): Promise<LassoBatchResult> {
     const V = batch.yy.length;
     const shares = Math.min(this.size, Math.floor(V / MIN_SHARE));
-    if (shares < 2 || this.#broken) return lassoCDWasm(batch);
-    clearTimeout(this.#idle);
+    if (shares < 2 || this.#pool.broken) return lassoCDWasm(batch);
     try {
       const bounds = Array.from({ length: shares + 1 }, (_, i) => Math.round((i * V) / shares));
       // The path weights (the bulk of the output) are written by the workers
@@ -56,7 +50,8 @@ export class LassoPool {
         : undefined;
       const parts = await Promise.all(
         bounds.slice(0, -1).map((v0, i) =>
-          this.#run(i, {
+          this.#pool.run<LassoBatchResult>(i, {
+            kind: "lasso",
             batch: share(batch, v0, bounds[i + 1]),
             pathOut: shared?.subarray(v0 * per, bounds[i + 1] * per),
           })
@@ -65,57 +60,14 @@ export class LassoPool {
       const res = merge(batch, bounds, parts);
       return shared ? { ...res, pathWeights: shared } : res;
     } catch (err) {
-      if (!this.#broken) throw err;
+      if (!this.#pool.broken) throw err;
       return lassoCDWasm(batch);
-    } finally {
-      // Calls are queued, so this is the end of the only one running.
-      if (!this.#broken) {
-        this.#idle = setTimeout(() => this.close(), IDLE_MS);
-        // The timer alone must not keep a finished program running (Deno's
-        // timers have unref; a browser's are numbers and need none).
-        (this.#idle as { unref?: () => void }).unref?.();
-      }
     }
   }
 
   /** Stop the workers (a later `solve` starts them again). */
   close(): void {
-    clearTimeout(this.#idle);
-    for (const w of this.#workers) w.terminate();
-    this.#workers = [];
-  }
-
-  #worker(i: number): Worker | undefined {
-    if (!this.#workers[i]) {
-      try {
-        this.#workers[i] = new Worker(new URL("./lasso_cd_worker.ts", import.meta.url), {
-          type: "module",
-        });
-      } catch {
-        this.#broken = true;
-        return undefined;
-      }
-    }
-    return this.#workers[i];
-  }
-
-  #run(i: number, part: LassoShare): Promise<LassoBatchResult> {
-    const worker = this.#worker(i);
-    if (!worker) return Promise.reject(new Error("no worker"));
-    return new Promise((resolve, reject) => {
-      worker.onmessage = (e: MessageEvent<Reply>) => {
-        if ("ok" in e.data) resolve(e.data.ok);
-        else reject(new Error(`lassoCD worker: ${e.data.error}`));
-      };
-      worker.onerror = (e) => {
-        // A worker that cannot load (no module workers, no file) is not retried.
-        e.preventDefault();
-        this.#broken = true;
-        this.close();
-        reject(new Error(`lassoCD worker failed: ${e.message}`));
-      };
-      worker.postMessage(part);
-    });
+    this.#pool.close();
   }
 }
 

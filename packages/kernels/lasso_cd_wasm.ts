@@ -11,7 +11,7 @@
  */
 
 import type { LassoBatch, LassoBatchResult } from "./lasso_batch.ts";
-import { WASM_BASE64 } from "./wasm_binaries.ts";
+import { wasmExports } from "./_wasm.ts";
 
 interface LassoExports {
   memory: WebAssembly.Memory;
@@ -21,19 +21,8 @@ interface LassoExports {
   lasso_work_size(p: number): number;
 }
 
-let instance: LassoExports | undefined;
 /** Targets per call into the module (see the loop in lassoCDWasm). */
 const CHUNK = 8;
-
-/** This thread's instance; the module is compiled once (it is a few kilobytes). */
-function exports(): LassoExports {
-  if (!instance) {
-    const bytes = Uint8Array.from(atob(WASM_BASE64.lasso_cd), (c) => c.charCodeAt(0));
-    const module = new WebAssembly.Module(bytes);
-    instance = new WebAssembly.Instance(module).exports as unknown as LassoExports;
-  }
-  return instance;
-}
 
 /** Options of {@linkcode lassoCDWasm}. */
 export interface LassoWasmOptions {
@@ -53,7 +42,7 @@ export function lassoCDWasm(batch: LassoBatch, options: LassoWasmOptions = {}): 
   const V = yy.length, nA = path.length, pp = p + (p & 1);
   const held = batch.heldOut;
   const wantWeights = !!batch.stopIndex || !held;
-  const ex = exports();
+  const ex = wasmExports<LassoExports>("lasso_cd");
   ex.reset();
   const bytes = { f64: 8, f32: 4, u16: 2, u32: 4 } as const;
   const plan: [keyof typeof bytes, number][] = [

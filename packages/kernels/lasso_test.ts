@@ -7,7 +7,9 @@ import { createWebGpuBackend } from "./webgpu_backend.ts";
 import { lassoCV, lassoFit } from "./lasso.ts";
 import { gemmReference } from "./cpu_reference.ts";
 import { centeredDesign } from "./cross_validation.ts";
-import { normal, randomMatrix, rng } from "./_testing.ts";
+import { lassoBatchOf, normal, randomMatrix, rng, scaledError } from "./_testing.ts";
+import { lassoCDReference } from "./lasso_cd_reference.ts";
+import type { LassoBatch } from "./lasso_batch.ts";
 import type { Matrix } from "./matrix.ts";
 
 /** Sparse planted weights (a few regressors per target) plus noise of varied strength. */
@@ -187,6 +189,67 @@ Deno.test({
           );
         }
       }
+    } finally {
+      gpu.dispose();
+    }
+  },
+});
+
+/**
+ * A batch whose paths are long enough that a dispatch budgeted per
+ * invocation, not per SIMD vector, overruns Mesa's loop limit (the bug of
+ * issue #14 on llvmpipe): p = 24 correlated regressors, 30 penalties down to
+ * 1e-3 of α_max, held-out rows, 70 targets of varied noise.
+ */
+function longPathBatch(): LassoBatch {
+  const n = 100, nTrain = 80, p = 24, V = 70, nA = 30;
+  const z = randomMatrix(n, p, 31);
+  const x = new Float32Array(n * p);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < p; j++) {
+      x[r * p + j] = z.data[r * p + j] + (j > 0 ? 0.8 * z.data[r * p + j - 1] : 0);
+    }
+  }
+  const { y } = sparseProblem(n, p, V, 33);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < V; c++) {
+      for (let j = 0; j < 3; j++) y.data[r * V + c] += x[r * p + ((c + 5 * j) % p)] * (j - 1);
+    }
+  }
+  return lassoBatchOf(x, y.data, { n, nTrain, p, V, nA });
+}
+
+Deno.test({
+  name:
+    "WebGPU lassoCD equals the float64 reference on long paths (past Mesa's loop limit), warm-started positive elastic nets and stop indices",
+  ignore: !(await haveWebGpu()),
+  async fn() {
+    const gpu = await createWebGpuBackend();
+    try {
+      const batch = longPathBatch(), V = batch.yy.length;
+      const ref = lassoCDReference(batch), got = await gpu.lassoCD(batch);
+      const err = scaledError(got.sse!, ref.sse!);
+      assert.ok(err < 1e-4, `held-out errors differ by ${err} of the largest`);
+      // float32 and float64 may stop a sweep apart; a cut loop costs many more.
+      let sweeps = 0, apart = 0;
+      for (let v = 0; v < V; v++) {
+        sweeps += ref.iterations[v];
+        apart += Math.abs(got.iterations[v] - ref.iterations[v]);
+      }
+      assert.ok(apart <= 0.02 * sweeps, `sweeps differ by ${apart} of ${sweeps}`);
+
+      const refit: LassoBatch = {
+        ...batch,
+        heldOut: undefined,
+        l1Ratio: 0.5,
+        positive: true,
+        warmStart: Float32Array.from({ length: batch.p * V }, (_, i) => (i % 7) / 10),
+        stopIndex: Uint16Array.from({ length: V }, (_, v) => (v * 7) % batch.path.length),
+      };
+      const wRef = lassoCDReference(refit).weights!, wGot = (await gpu.lassoCD(refit)).weights!;
+      assert.ok(wGot.every((w) => w >= 0), "positive weights");
+      const werr = scaledError(wGot, wRef);
+      assert.ok(werr < 1e-4, `weights differ by ${werr} of the largest`);
     } finally {
       gpu.dispose();
     }

@@ -99,19 +99,20 @@ export function phaseRandomize(x: Matrix, rand: () => number): Matrix {
   return { rows: n, cols: p, data: out };
 }
 
+/** A surrogate of the regressors and the shift that made it (0 for phase surrogates). */
+export interface Surrogate {
+  x: Matrix;
+  shift: number;
+}
+
 /**
- * Score surrogates of the regressors: `score` refits the same model on
- * each and returns per-target scores.
+ * The surrogates {@linkcode permutationNull} scores, one at a time, in its
+ * order (the same seed gives the same surrogates).
  *
  * @param x regressors (n × p)
- * @param score the model's per-target score for given regressors (length V)
- * @returns `null` (permutations × V) and the shift of each surrogate (0 for phase surrogates)
+ * @throws {RangeError} for runs that do not add up to n, or no room for a shift
  */
-export async function permutationNull(
-  x: Matrix,
-  score: (surrogate: Matrix) => Promise<Float32Array>,
-  options: PermutationOptions = {},
-): Promise<{ null: Matrix; shifts: number[] }> {
+export function* surrogates(x: Matrix, options: PermutationOptions = {}): Generator<Surrogate> {
   validateMatrix("x", x);
   const P = options.permutations ?? 100, n = x.rows;
   const method = options.method ?? "shift";
@@ -126,27 +127,71 @@ export async function permutationNull(
     throw new RangeError(`minShift ${minShift} leaves no circular shift of ${span} samples`);
   }
   const rand = rng(options.seed ?? 0);
-  const shifts: number[] = [];
-  let out: Float32Array | undefined, V = 0;
   for (let k = 0; k < P; k++) {
-    let surrogate: Matrix;
     if (method === "shift") {
       const s = minShift + Math.floor(rand() * (span - 2 * minShift + 1));
-      shifts.push(s);
-      surrogate = runs.length > 1 ? circularShiftRuns(x, s, runs) : circularShift(x, s);
+      yield { x: runs.length > 1 ? circularShiftRuns(x, s, runs) : circularShift(x, s), shift: s };
     } else {
-      shifts.push(0);
-      surrogate = phaseRandomize(x, rand);
+      yield { x: phaseRandomize(x, rand), shift: 0 };
     }
+  }
+}
+
+/**
+ * Score surrogates of the regressors: `score` refits the same model on
+ * each and returns per-target scores.
+ *
+ * @param x regressors (n × p)
+ * @param score the model's per-target score for given regressors (length V)
+ * @returns `null` (permutations × V) and the shift of each surrogate (0 for phase surrogates)
+ */
+export async function permutationNull(
+  x: Matrix,
+  score: (surrogate: Matrix) => Promise<Float32Array>,
+  options: PermutationOptions = {},
+): Promise<{ null: Matrix; shifts: number[] }> {
+  const P = options.permutations ?? 100;
+  const shifts: number[] = [];
+  let out: Float32Array | undefined, V = 0;
+  for (const { x: surrogate, shift } of surrogates(x, options)) {
+    shifts.push(shift);
     const s = await score(surrogate);
     if (!out) {
       V = s.length;
       out = new Float32Array(P * V);
     }
-    out.set(s, k * V);
-    options.onProgress?.(k + 1, P);
+    out.set(s, (shifts.length - 1) * V);
+    options.onProgress?.(shifts.length, P);
   }
   return { null: { rows: P, cols: V, data: out ?? new Float32Array() }, shifts };
+}
+
+/**
+ * Exceedance counts of a null that is never stored: {@linkcode add} each
+ * surrogate's scores, then read one-sided p-values as
+ * {@linkcode permutationPValues} gives them. Memory: one count per target,
+ * whatever the number of surrogates.
+ */
+export class ExceedanceCounter {
+  readonly #observed: Float32Array;
+  readonly #counts: Uint32Array;
+
+  /** @param observed per-target scores (V) */
+  constructor(observed: ArrayLike<number>) {
+    this.#observed = Float32Array.from(observed);
+    this.#counts = new Uint32Array(observed.length);
+  }
+
+  /** Count one surrogate's scores for targets v0 … v0 + scores.length − 1. */
+  add(scores: ArrayLike<number>, v0 = 0): void {
+    const obs = this.#observed, counts = this.#counts;
+    for (let i = 0; i < scores.length; i++) if (scores[i] >= obs[v0 + i]) counts[v0 + i]++;
+  }
+
+  /** (1 + #{null ≥ observed}) / (1 + permutations), per target. */
+  pValues(permutations: number): Float64Array {
+    return Float64Array.from(this.#counts, (c) => (1 + c) / (1 + permutations));
+  }
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 
 import type { Backend } from "./backend.ts";
+import { fisherZ } from "./_fisher.ts";
 import { contiguousFolds } from "./cross_validation.ts";
 import { columnBlock, type Matrix, type MatrixView, rowBlock, validateMatrix } from "./matrix.ts";
 import { type Design, designOn, transposed } from "./ridge_design.ts";
@@ -95,8 +96,6 @@ function centeredRows(x: MatrixView, s: number, e: number) {
   }
   return { rows, mean, gram: { rows: p, cols: p, data: gram } };
 }
-
-const clampZ = (r: number) => Math.atanh(Math.max(-0.999999, Math.min(0.999999, r)));
 
 /** Per target, the held-out rows' sum of squares about their mean (cached: nulls reuse y). */
 const yScaleCache = new WeakMap<ArrayLike<number>, Map<string, Float64Array>>();
@@ -200,7 +199,7 @@ export async function ridgeFixedAlpha(
           vp += wj * cw.data[j * vb + c];
         }
         const r = vp > 0 && yss[c] > 0 ? cov / Math.sqrt(vp * yss[c]) : 0;
-        z[v0 + c] += clampZ(r);
+        z[v0 + c] += fisherZ(r);
       }
     }
     const xtyFull = xtyAll.data.slice();

@@ -1,7 +1,8 @@
 /**
  * Choosing a backend: by name, or automatically.
  *
- * `"auto"` takes WebGPU on a hardware adapter and the CPU backend otherwise:
+ * `"auto"` takes WebGPU on a hardware adapter whose kernels pass the
+ * self-check (webgpu_self_check.ts) and the CPU backend otherwise:
  * measured on the project's 2-core machines (see README, Performance), the
  * software adapters (llvmpipe, lavapipe, SwiftShader) run GEMM at about
  * 6–8 GFLOP/s while the CPU backend's OpenBLAS runs at 150–200, so WebGPU on
@@ -11,13 +12,21 @@
  */
 
 import type { Backend } from "./backend.ts";
-import { createCpuBackend } from "./cpu_backend.ts";
-import { createWebGpuBackend, type WebGpuBackendOptions } from "./webgpu_backend.ts";
+import { type CpuBackendOptions, createCpuBackend } from "./cpu_backend.ts";
+import {
+  createWebGpuBackend,
+  describeFailures,
+  type SelfCheckReport,
+  type WebGpuBackend,
+  type WebGpuBackendOptions,
+} from "./webgpu_backend.ts";
 
 /** Options of {@linkcode createBackend}. */
 export interface BackendChoice extends WebGpuBackendOptions {
   /** `"auto"` (default), `"cpu"` or `"webgpu"`. */
   backend?: "auto" | "cpu" | "webgpu";
+  /** The CPU backend's options, where it is chosen (threads, products). */
+  cpu?: CpuBackendOptions;
 }
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|microsoft basic render/i;
@@ -29,9 +38,13 @@ export function isSoftwareAdapter(backend: Backend): boolean {
 }
 
 /**
- * Create the backend asked for; with `"auto"`, WebGPU on a hardware adapter
- * (or a device the caller passes), else the CPU backend. The returned
- * backend's `info.details.choice` says why it was chosen.
+ * Create the backend asked for. With `"auto"`: WebGPU on a hardware adapter
+ * (or a device the caller passes) whose kernels pass the self-check, else
+ * the CPU backend. The returned backend's `info.details.choice` says why it
+ * was chosen; when an adapter was refused by the self-check,
+ * `info.details.webgpuSelfCheck` holds its report. An explicit `"webgpu"`
+ * request on an adapter that fails the self-check throws
+ * `WebGpuSelfCheckError`.
  *
  * @example
  * ```ts
@@ -43,27 +56,38 @@ export function isSoftwareAdapter(backend: Backend): boolean {
  */
 export async function createBackend(options: BackendChoice = {}): Promise<Backend> {
   const which = options.backend ?? "auto";
-  if (which === "cpu") return note(await createCpuBackend(), "requested");
+  if (which === "cpu") return note(await createCpuBackend(options.cpu), "requested");
   if (which === "webgpu") return note(await createWebGpuBackend(options), "requested");
   if (which !== "auto") {
     throw new RangeError(`backend must be "auto", "cpu" or "webgpu": current value is "${which}"`);
   }
-  let gpu: Backend | undefined;
+  let gpu: WebGpuBackend | undefined;
   let why = "";
+  let report: SelfCheckReport | undefined;
   try {
-    gpu = await createWebGpuBackend(options);
+    // The self-check waits until the adapter is known to be worth using.
+    gpu = await createWebGpuBackend({ ...options, selfCheck: false });
   } catch (err) {
     why = (err as Error).message.split(".")[0];
   }
-  if (gpu && (options.device || !isSoftwareAdapter(gpu))) {
-    return note(gpu, `auto: hardware WebGPU adapter (${gpu.info.implementation})`);
-  }
-  if (gpu) {
+  if (gpu && !options.device && isSoftwareAdapter(gpu)) {
     why =
       `the only WebGPU adapter is a software one (${gpu.info.implementation}), slower than the CPU backend`;
     gpu.dispose();
+    gpu = undefined;
   }
-  return note(await createCpuBackend(), `auto: ${why || "no WebGPU adapter"}`);
+  if (gpu) {
+    report = await gpu.selfCheck();
+    if (report.ok) {
+      return note(gpu, `auto: hardware WebGPU adapter (${gpu.info.implementation})`);
+    }
+    why = `the WebGPU adapter (${gpu.info.implementation}) failed the kernel self-check: ` +
+      describeFailures(report.failures);
+    gpu.dispose();
+  }
+  const cpu = note(await createCpuBackend(options.cpu), `auto: ${why || "no WebGPU adapter"}`);
+  if (report) cpu.info.details.webgpuSelfCheck = report;
+  return cpu;
 }
 
 function note(b: Backend, choice: string): Backend {

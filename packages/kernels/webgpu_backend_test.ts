@@ -76,7 +76,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "webgpu gemm tiles operands larger than one storage binding, and strided views",
+  name:
+    "webgpu kernels tile operands larger than one storage binding (GEMM, strided views, stacked R²); a LASSO Gram too large is refused",
   ignore: !GPU,
   fn: () =>
     withGpu(async (gpu) => {
@@ -95,6 +96,23 @@ Deno.test({
       ) {
         assert.ok(scaledError((await gpu.gemm(x, y)).data, gemmReference(x, y).data) < 1e-5);
       }
+      // 40 stacked predictions of 300 rows overflow the binding even for one column: rows split.
+      const pred = randomMatrix(40 * 300, 3, 10), target = randomMatrix(300, 3, 11);
+      const r2 = await gpu.stackedR2(pred, target);
+      assert.ok(maxRelativeError(r2.data, stackedR2Reference(pred, target).data, 1e-5) < 1e-4);
+      // Two 64 × 64 Gram matrices do not fit 32 KiB: LASSO says so.
+      const p = 64, one = new Float32Array(1);
+      await assert.rejects(
+        gpu.lassoCD({
+          p,
+          gram: new Float32Array(p * p),
+          q: new Float32Array(p),
+          yy: one,
+          scale: one,
+          path: Float64Array.of(1),
+        }),
+        /lassoCD: 64 regressors need two 64 × 64 Gram matrices and a target in one 32768-byte/,
+      );
     }, 32 * 1024),
 });
 
@@ -141,6 +159,37 @@ Deno.test({
         assert.ok(maxRelativeError(q.data, qr.data, 1e-5) < 1e-4, `R² ${n}×${p}`);
       }
     }, 32 * 1024),
+});
+
+Deno.test({
+  name:
+    "webgpu column kernels and GEMM stay right past Mesa's loop limit (40,000 rows; K = 300,000)",
+  ignore: !GPU,
+  fn: () =>
+    withGpu(async (gpu) => {
+      // llvmpipe and lavapipe cut an invocation's loops after 65,535 iterations,
+      // silently: these sizes returned wrong statistics and products before the
+      // host split rows and K (issue #14).
+      const n = 40_000, p = 5;
+      const a = randomMatrix(n, p, 41), b = randomMatrix(n, p, 42);
+      for (let i = 0; i < n * p; i++) {
+        a.data[i] = 100 + a.data[i] * (1 + (i % p)); // an offset the chunk merge must carry
+        b.data[i] += 0.5 * a.data[i];
+      }
+      const s = await gpu.columnStats(a), sr = columnStatsReference(a);
+      assert.ok(maxRelativeError(s.mean, sr.mean, 1e-5) < 1e-5, `mean ${s.mean} vs ${sr.mean}`);
+      assert.ok(maxRelativeError(s.std, sr.std, 1e-5) < 1e-4, `std ${s.std} vs ${sr.std}`);
+      const r = await gpu.columnCorrelation(a, b), rr = columnCorrelationReference(a, b);
+      assert.ok(maxRelativeError(r, rr, 1e-5) < 1e-4, `r ${r} vs ${rr}`);
+      const pred = randomMatrix(2 * n, p, 43);
+      for (let i = 0; i < 2 * n * p; i++) pred.data[i] = b.data[i % (n * p)] + pred.data[i];
+      const q = await gpu.stackedR2(pred, b), qr = stackedR2Reference(pred, b);
+      assert.ok(maxRelativeError(q.data, qr.data, 1e-5) < 1e-4, `R² ${q.data} vs ${qr.data}`);
+      const x = randomMatrix(3, 300_000, 44), y = randomMatrix(300_000, 4, 45);
+      const err = scaledError((await gpu.gemm(x, y)).data, gemmReference(x, y).data);
+      // float32 sums of 300,000 products round at ≈ √K · 2⁻²⁴ ≈ 3e-5; a lost K block costs ≈ 0.3.
+      assert.ok(err < 1e-4, `gemm K = 300,000: ${err}`);
+    }),
 });
 
 Deno.test({

@@ -34,7 +34,9 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   if (options.device) {
     const lost = {} as { reason?: string };
     options.device.lost.then((info) => (lost.reason = `${info.reason}: ${info.message}`));
-    return { device: options.device, adapter: {}, owned: false, lost };
+    // Runtimes that implement GPUDevice.adapterInfo say what the device runs on.
+    const info = (options.device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    return { device: options.device, adapter: info ? describe(info) : {}, owned: false, lost };
   }
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) {
@@ -62,16 +64,14 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   });
   const lost = {} as { reason?: string };
   device.lost.then((info) => (lost.reason = `${info.reason}: ${info.message}`));
-  const info = adapter.info;
+  return { device, adapter: describe(adapter.info), owned: true, lost };
+}
+
+function describe(info: GPUAdapterInfo | undefined): Record<string, string> {
   return {
-    device,
-    adapter: {
-      vendor: info?.vendor ?? "",
-      architecture: info?.architecture ?? "",
-      device: info?.device ?? "",
-      description: info?.description ?? "",
-    },
-    owned: true,
-    lost,
+    vendor: info?.vendor ?? "",
+    architecture: info?.architecture ?? "",
+    device: info?.device ?? "",
+    description: info?.description ?? "",
   };
 }

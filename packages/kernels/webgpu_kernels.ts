@@ -24,11 +24,54 @@ export interface KernelSpec<Shape> {
   uniforms(shape: Shape): Uint32Array;
 }
 
-/** Cache key of a kernel: its name, workgroup size and constants, never assembled by hand elsewhere. */
+const KEYS = new WeakMap<KernelSpec<unknown>, string>();
+
+/**
+ * Cache key of a kernel: its name, workgroup size, constants and a hash of
+ * its source (so a replaced kernel never reuses another's pipeline), never
+ * assembled by hand elsewhere.
+ */
 export function cacheKey(spec: KernelSpec<unknown>): string {
-  const c = Object.keys(spec.constants).sort().map((k) => `${k}=${spec.constants[k]}`);
-  return [spec.name, spec.workgroupSize.join("x"), ...c].join("|");
+  let key = KEYS.get(spec);
+  if (key === undefined) {
+    const c = Object.keys(spec.constants).sort().map((k) => `${k}=${spec.constants[k]}`);
+    // FNV-1a over the UTF-16 code units.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < spec.source.length; i++) {
+      h = Math.imul(h ^ spec.source.charCodeAt(i), 0x01000193) >>> 0;
+    }
+    key = [spec.name, spec.workgroupSize.join("x"), ...c, h.toString(16).padStart(8, "0")].join(
+      "|",
+    );
+    KEYS.set(spec, key);
+  }
+  return key;
 }
+
+/**
+ * Loop iterations after which Mesa's gallivm (llvmpipe under GL, lavapipe
+ * under Vulkan) cuts an invocation's loops short and carries on: all loops
+ * together, counted per SIMD vector of invocations, so the loops of
+ * divergent neighbours add up (LP_MAX_TGSI_LOOP_ITERATIONS). A kernel whose
+ * invocation can loop longer returns wrong numbers there, silently; every
+ * kernel here keeps within half of it.
+ */
+export const GALLIVM_LOOP_LIMIT = 65_535;
+
+/**
+ * Rows one invocation of the per-column kernels (column_stats,
+ * column_correlation, stacked_r2) reads: two passes over them stay within
+ * half of {@linkcode GALLIVM_LOOP_LIMIT}; the host merges longer columns
+ * from chunks.
+ */
+export const ROWS_PER_INVOCATION: number = Math.floor(GALLIVM_LOOP_LIMIT / 4);
+
+/**
+ * Inner dimension of one GEMM dispatch at most (a multiple of 4): one
+ * iteration per 4 values stays within half of {@linkcode GALLIVM_LOOP_LIMIT};
+ * the host sums the partial products of longer ones.
+ */
+export const GEMM_MAX_K: number = 4 * Math.floor(GALLIVM_LOOP_LIMIT / 2);
 
 /** Shape of one GEMM dispatch, on packed operands (M, N multiples of 64; K of 4). */
 export interface GemmShape {
@@ -63,7 +106,7 @@ export const gemmLargeKernel: KernelSpec<GemmShape> = {
   uniforms: (s) => Uint32Array.from([s.M, s.N, s.K, 0]),
 };
 
-/** Per-column mean and std of (rows × cols). */
+/** Per-column mean and std of (rows × cols); rows ≤ {@linkcode ROWS_PER_INVOCATION}. */
 export const columnStatsKernel: KernelSpec<{ rows: number; cols: number }> = {
   name: "column_stats",
   workgroupSize: [64, 1],
@@ -73,7 +116,10 @@ export const columnStatsKernel: KernelSpec<{ rows: number; cols: number }> = {
   uniforms: (s) => Uint32Array.from([s.rows, s.cols]),
 };
 
-/** Per-column Pearson r of two (rows × cols) matrices. */
+/**
+ * Per-column means and centred sums of squares and products of two
+ * (rows × cols) matrices, (5 × cols); rows ≤ {@linkcode ROWS_PER_INVOCATION}.
+ */
 export const columnCorrelationKernel: KernelSpec<{ rows: number; cols: number }> = {
   name: "column_correlation",
   workgroupSize: [64, 1],
@@ -83,13 +129,16 @@ export const columnCorrelationKernel: KernelSpec<{ rows: number; cols: number }>
   uniforms: (s) => Uint32Array.from([s.rows, s.cols]),
 };
 
-/** R² of S stacked predictions of (n × p) targets. */
+/**
+ * Mean and centred sum of squares of (n × p) targets and the squared error
+ * of S stacked predictions of them, ((S + 2) × p); n ≤ {@linkcode ROWS_PER_INVOCATION}.
+ */
 export const stackedR2Kernel: KernelSpec<{ n: number; p: number; S: number }> = {
   name: "stacked_r2",
   workgroupSize: [64, 1],
   source: WGSL.stacked_r2,
   constants: {},
-  dispatch: (s) => [Math.ceil(s.p / 64), s.S],
+  dispatch: (s) => [Math.ceil(s.p / 64), s.S + 1],
   uniforms: (s) => Uint32Array.from([s.n, s.p, s.S, 0]),
 };
 
@@ -102,18 +151,31 @@ export interface LassoCDShape {
   l1Ratio: number;
   tol: number;
   maxIter: number;
-  /** Work units (p² inner steps each) one invocation may spend per dispatch. */
-  budget: number;
+  /** Kernel steps per dispatch, at most and by default {@linkcode lassoSteps}(p). */
+  steps?: number;
   /** Offsets of gram, q, yy, scale, path, held-out gram, q, yy, stop in the input buffer. */
   offsets: number[];
 }
+
+/**
+ * Steps of shaders/lasso_cd.wgsl per dispatch for p regressors: a vector of
+ * invocations then loops at most p + steps·(3p + 4) times, within half of
+ * {@linkcode GALLIVM_LOOP_LIMIT}.
+ */
+export function lassoSteps(p: number): number {
+  return Math.max(1, Math.floor((GALLIVM_LOOP_LIMIT / 2 - p) / (3 * p + 4)));
+}
+
+/** Words of state per target kept between lasso_cd dispatches (see the shader). */
+export const LASSO_STATE_WORDS = 8;
 
 /** Flags of shaders/lasso_cd.wgsl. */
 export const LASSO_FLAGS = { positive: 1, heldOut: 2, stop: 4, warm: 8, init: 16 } as const;
 
 /**
  * Resumable coordinate descent along a penalty path, one invocation per
- * target; dispatched until no target is active.
+ * target; dispatched until no target is active. Its `uniforms` are bound as
+ * a read-only storage buffer, not a uniform one (see the shader for why).
  */
 export const lassoCDKernel: KernelSpec<LassoCDShape> = {
   name: "lasso_cd",
@@ -131,8 +193,28 @@ export const lassoCDKernel: KernelSpec<LassoCDShape> = {
     f[4] = s.l1Ratio;
     f[5] = s.tol;
     u[6] = s.maxIter;
-    u[7] = s.budget;
+    u[7] = Math.min(s.steps ?? Infinity, lassoSteps(s.p));
     s.offsets.forEach((o, i) => (u[8 + i] = o));
     return u;
   },
 };
+
+/** The kernels a WebGPU backend runs, by role. */
+export interface KernelSet {
+  gemm: KernelSpec<GemmShape>;
+  gemmLarge: KernelSpec<GemmShape>;
+  columnStats: KernelSpec<{ rows: number; cols: number }>;
+  columnCorrelation: KernelSpec<{ rows: number; cols: number }>;
+  stackedR2: KernelSpec<{ n: number; p: number; S: number }>;
+  lassoCD: KernelSpec<LassoCDShape>;
+}
+
+/** The kernels of `shaders/`. */
+export const KERNELS: Readonly<KernelSet> = Object.freeze({
+  gemm: gemmKernel,
+  gemmLarge: gemmLargeKernel,
+  columnStats: columnStatsKernel,
+  columnCorrelation: columnCorrelationKernel,
+  stackedR2: stackedR2Kernel,
+  lassoCD: lassoCDKernel,
+});

@@ -2,15 +2,26 @@
  * A disk cache of word activations, so a second run (or a resumed one)
  * skips the model: one folder per (model, words, options) key, holding one
  * raw little-endian float32 file per layer (words × units of that layer,
- * row-major) and `meta.json` describing them. Written atomically.
+ * row-major), `meta.json` describing them and `manifest.json` with every
+ * file's size and SHA-256. Each folder is a cache entry of
+ * {@linkcode writeCacheEntry}: written whole or not at all, never changed
+ * once in place, and checked file by file (digests included) when read.
  *
- * Layout: `<dir>/<sha256 of the key>/meta.json`, `layer_00.f32`, `layer_01.f32`, …
+ * Layout: `<dir>/<sha256 of the key>/meta.json`, `layer_00.f32`, `layer_01.f32`, …, `manifest.json`
  *
  * @module
  */
 
 import { join } from "node:path";
-import { sha256, writeDirAtomic, writeJsonAtomic } from "@brainorg/common";
+import {
+  checkCacheEntry,
+  OutputError,
+  readCacheEntryFile,
+  sha256,
+  writeCacheEntry,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "@brainorg/common";
 import type { WordActivations } from "./capture.ts";
 
 /** What identifies a capture: change any part and the cache misses. */
@@ -36,6 +47,15 @@ export interface ActivationMeta {
   created: string;
 }
 
+/** Options of {@linkcode cachedCapture} and {@linkcode cachedCaptureStream}. */
+export interface ActivationCacheOptions {
+  /**
+   * Told why an existing entry was not used (damaged, truncated, another
+   * capture's), before it is recomputed and rewritten. Default: `console.warn`.
+   */
+  warn?: (line: string) => void;
+}
+
 function keyHash(key: ActivationKey): { id: string; wordsSha256: string } {
   const wordsSha256 = sha256(key.words.join("\n"));
   const id = sha256(JSON.stringify({ model: key.model, wordsSha256, options: key.options }));
@@ -43,25 +63,33 @@ function keyHash(key: ActivationKey): { id: string; wordsSha256: string } {
 }
 
 /**
- * Return the cached activations for `key`, or compute and store them.
+ * Return the cached activations for `key`, or compute and store them. An
+ * entry that cannot be trusted (unreadable or inconsistent `meta.json`,
+ * files of the wrong size or digest, non-finite values) is a miss: it is
+ * recomputed and replaced, with a warning. Two runs computing the same key
+ * at once both compute; the entry of the first to finish is kept.
  *
  * @param dir cache folder (e.g. `~/.cache/brainorg/activations`)
  * @param compute runs the model when the cache misses
  * @returns the activations and whether they came from the cache
+ * @throws {OutputError} when the entry cannot be written (a read-only or full cache)
  */
 export async function cachedCapture(
   dir: string,
   key: ActivationKey,
   layers: number,
   compute: () => WordActivations | Promise<WordActivations>,
+  options: ActivationCacheOptions = {},
 ): Promise<{ activations: WordActivations; cached: boolean }> {
   const { id, wordsSha256 } = keyHash(key);
   const folder = join(dir, id);
-  const hit = await readCache(folder, key, wordsSha256, layers);
-  if (hit) return { activations: hit, cached: true };
+  const hit = await lookUp(folder, key, wordsSha256, layers, options);
+  if (hit.activations) return { activations: hit.activations, cached: true };
   const acts = await compute();
   const per = acts.units / layers;
-  await writeDirAtomic(folder, async (tmp) => {
+  // Another run may put the same entry in place meanwhile: it is kept, and
+  // these activations (the same numbers) are returned.
+  await writeCacheEntry(folder, async (tmp) => {
     for (let l = 0; l < layers; l++) {
       const block = new Float32Array(acts.words * per);
       for (let w = 0; w < acts.words; w++) {
@@ -70,7 +98,7 @@ export async function cachedCapture(
           w * per,
         );
       }
-      await Deno.writeFile(join(tmp, layerFile(l)), new Uint8Array(block.buffer));
+      await writeFileAtomic(join(tmp, layerFile(l)), new Uint8Array(block.buffer));
     }
     const meta: ActivationMeta = {
       schema: "brainorg.activations/1",
@@ -83,7 +111,7 @@ export async function cachedCapture(
       created: new Date().toISOString(),
     };
     await writeJsonAtomic(join(tmp, "meta.json"), { ...meta, tokens: acts.tokens });
-  });
+  }, { replace: hit.damaged });
   return { activations: acts, cached: false };
 }
 
@@ -91,45 +119,109 @@ function layerFile(l: number): string {
   return `layer_${String(l).padStart(2, "0")}.f32`;
 }
 
+/**
+ * The entry's activations, or none: `damaged` when one is in place but
+ * cannot be used (after a warning), so that its replacement is forced.
+ */
+async function lookUp(
+  folder: string,
+  key: ActivationKey,
+  wordsSha256: string,
+  layers: number,
+  options: ActivationCacheOptions,
+): Promise<{ activations?: WordActivations; damaged: boolean }> {
+  const read = await readCache(folder, key, wordsSha256, layers);
+  if ("activations" in read) return { activations: read.activations, damaged: false };
+  if (read.damaged) {
+    (options.warn ?? console.warn)(
+      `warning: the cached activations in ${folder} are not usable (${read.damaged}); ` +
+        `computing them again`,
+    );
+  }
+  return { damaged: read.damaged !== undefined };
+}
+
+type CacheRead = { activations: WordActivations } | { damaged?: string };
+
 async function readCache(
   folder: string,
   key: ActivationKey,
   wordsSha256: string,
   layers: number,
-): Promise<WordActivations | undefined> {
-  let meta: ActivationMeta & { tokens: number[][] };
+): Promise<CacheRead> {
+  // Sizes here; each file's digest as it is read below, so nothing is read twice.
+  const entry = await checkCacheEntry(folder, { hashes: false });
+  if (entry.state === "absent") return {};
+  if (entry.state === "damaged") return { damaged: entry.reason };
+  let text: string;
   try {
-    meta = JSON.parse(await Deno.readTextFile(join(folder, "meta.json")));
-  } catch {
-    return undefined;
+    text = new TextDecoder().decode(
+      await readCacheEntryFile(folder, entry.manifest, "meta.json"),
+    );
+  } catch (err) {
+    return { damaged: (err as Error).message };
+  }
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(text);
+    if (typeof meta !== "object" || meta === null || Array.isArray(meta)) {
+      throw new Error("not an object");
+    }
+  } catch (err) {
+    return { damaged: `meta.json is not a JSON object: ${(err as Error).message}` };
   }
   // A folder that does not describe exactly this key, or whose files do not
   // have the sizes it states, is ignored and rewritten.
   if (
     meta.schema !== "brainorg.activations/1" || meta.model !== key.model ||
     meta.wordsSha256 !== wordsSha256 || meta.layers !== layers || meta.words !== key.words.length
-  ) return undefined;
-  const per = meta.unitsPerLayer, units = per * layers;
-  const data = new Float32Array(meta.words * units);
+  ) return { damaged: "meta.json describes another capture" };
+  const per = meta.unitsPerLayer, words = key.words.length;
+  if (typeof per !== "number" || !Number.isInteger(per) || per < 1 || per > 1 << 24) {
+    return { damaged: `unitsPerLayer is ${JSON.stringify(per)}` };
+  }
+  const tokens = meta.tokens;
+  if (
+    !Array.isArray(tokens) || tokens.length !== words ||
+    !tokens.every((t) =>
+      Array.isArray(t) && t.every((id) => Number.isInteger(id) && (id as number) >= 0)
+    )
+  ) return { damaged: "its tokens are not one list of token ids per word" };
+  const units = per * layers;
+  const data = new Float32Array(words * units);
   for (let l = 0; l < layers; l++) {
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(join(folder, layerFile(l)));
-    } catch {
-      return undefined;
+      bytes = await readCacheEntryFile(folder, entry.manifest, layerFile(l));
+    } catch (err) {
+      return { damaged: (err as Error).message };
     }
-    if (bytes.byteLength !== 4 * meta.words * per) return undefined;
-    const block = new Float32Array(bytes.buffer, bytes.byteOffset, meta.words * per);
-    for (let w = 0; w < meta.words; w++) {
+    if (bytes.byteLength !== 4 * words * per) {
+      return {
+        damaged: `${layerFile(l)} has ${bytes.byteLength} bytes, not ${4 * words * per}`,
+      };
+    }
+    const block = new Float32Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
+    for (let i = 0; i < block.length; i++) {
+      if (block[i] - block[i] !== 0) return { damaged: `${layerFile(l)} holds non-finite values` };
+    }
+    for (let w = 0; w < words; w++) {
       data.set(block.subarray(w * per, (w + 1) * per), w * units + l * per);
     }
   }
   return {
-    data,
-    words: meta.words,
-    units,
-    index: Array.from({ length: units }, (_, c) => ({ layer: Math.floor(c / per), unit: c % per })),
-    tokens: meta.tokens,
+    activations: {
+      data,
+      words,
+      units,
+      index: Array.from(
+        { length: units },
+        (_, c) => ({ layer: Math.floor(c / per), unit: c % per }),
+      ),
+      tokens: tokens as number[][],
+    },
   };
 }
 
@@ -149,20 +241,24 @@ export async function cachedCaptureStream(
   key: ActivationKey,
   layers: number,
   run: (sink: RowSink) => Promise<{ tokens: number[][] }>,
+  options: ActivationCacheOptions = {},
 ): Promise<{ activations: WordActivations; cached: boolean }> {
   const { id, wordsSha256 } = keyHash(key);
   const folder = join(dir, id);
-  const hit = await readCache(folder, key, wordsSha256, layers);
-  if (hit) return { activations: hit, cached: true };
-  await writeDirAtomic(folder, async (tmp) => {
-    const files = await Promise.all(
-      Array.from(
-        { length: layers },
-        (_, l) => Deno.open(join(tmp, layerFile(l)), { write: true, createNew: true }),
-      ),
-    );
+  const hit = await lookUp(folder, key, wordsSha256, layers, options);
+  if (hit.activations) return { activations: hit.activations, cached: true };
+  await writeCacheEntry(folder, async (tmp) => {
+    const paths = Array.from({ length: layers }, (_, l) => join(tmp, layerFile(l)));
+    const files: Deno.FsFile[] = [];
     let words = 0, per = 0;
     try {
+      for (const p of paths) {
+        files.push(
+          await Deno.open(p, { write: true, createNew: true }).catch((err) => {
+            throw new OutputError("the file", p, err);
+          }),
+        );
+      }
       const { tokens } = await run(async (rows, count, units) => {
         per = units / layers;
         for (let l = 0; l < layers; l++) {
@@ -171,8 +267,12 @@ export async function cachedCaptureStream(
             block.set(rows.subarray(w * units + l * per, w * units + (l + 1) * per), w * per);
           }
           const bytes = new Uint8Array(block.buffer);
-          let off = 0;
-          while (off < bytes.byteLength) off += await files[l].write(bytes.subarray(off));
+          try {
+            let off = 0;
+            while (off < bytes.byteLength) off += await files[l].write(bytes.subarray(off));
+          } catch (err) {
+            throw new OutputError("the file", paths[l], err);
+          }
         }
         words += count;
       });
@@ -190,8 +290,10 @@ export async function cachedCaptureStream(
     } finally {
       files.forEach((f) => f.close());
     }
-  });
+  }, { replace: hit.damaged });
   const written = await readCache(folder, key, wordsSha256, layers);
-  if (!written) throw new Error(`the capture streamed to ${folder} is incomplete`);
-  return { activations: written, cached: false };
+  if (!("activations" in written)) {
+    throw new Error(`the capture streamed to ${folder} is unusable: ${written.damaged}`);
+  }
+  return { activations: written.activations, cached: false };
 }

@@ -90,3 +90,57 @@ Deno.test("a streamed capture lands in the cache as the same per-layer files, an
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a changed value of the same size is caught by the entry's SHA-256, and the entry is replaced", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let runs = 0;
+    const compute = () => (runs++, fake(2, 2, 3));
+    const key = { model: "m", words: ["a", "b"], options: {} };
+    const first = await cachedCapture(dir, key, 2, compute);
+    const [folder] = [...Deno.readDirSync(dir)].map((e) => join(dir, e.name));
+    const manifest = JSON.parse(await Deno.readTextFile(join(folder, "manifest.json")));
+    assert.deepEqual(Object.keys(manifest.files).sort(), [
+      "layer_00.f32",
+      "layer_01.f32",
+      "meta.json",
+    ]);
+    const layer = join(folder, "layer_00.f32");
+    const bytes = await Deno.readFile(layer);
+    new DataView(bytes.buffer).setFloat32(4, 1234.5, true); // still finite, same size
+    await Deno.writeFile(layer, bytes);
+    const warnings: string[] = [];
+    const again = await cachedCapture(dir, key, 2, compute, { warn: (l) => warnings.push(l) });
+    assert.equal(again.cached, false);
+    assert.equal(runs, 2);
+    assert.match(warnings.join("\n"), /layer_00\.f32 does not match its SHA-256/);
+    const third = await cachedCapture(dir, key, 2, compute);
+    assert.equal(third.cached, true);
+    assert.deepEqual(third.activations.data, first.activations.data);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an entry another run put in place during the capture is kept, and read from then on", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const key = { model: "m", words: ["a", "b"], options: {} };
+    const theirs = fake(2, 2, 3);
+    theirs.data.fill(7);
+    // While this capture runs, another run (here: nested) stores the same key first.
+    const mine = await cachedCapture(dir, key, 2, async () => {
+      await cachedCapture(dir, key, 2, () => theirs);
+      return fake(2, 2, 3);
+    });
+    assert.equal(mine.cached, false);
+    const read = await cachedCapture(dir, key, 2, () => {
+      throw new Error("must not run");
+    });
+    assert.equal(read.cached, true);
+    assert.deepEqual(read.activations.data, theirs.data);
+    assert.deepEqual([...Deno.readDirSync(dir)].length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,6 +10,7 @@ import type { LlamaModel } from "./gguf_model.ts";
 import { createLlamaSession } from "./llama.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { rng } from "@brainorg/kernels";
+import { InputError } from "@brainorg/common";
 
 /** Options of {@linkcode captureWords}. */
 export interface CaptureOptions {
@@ -38,6 +39,111 @@ export interface WordActivations {
   tokens: number[][];
 }
 
+/** The story read in windows: each window's first word, and the words it reads before them. */
+export interface CaptureWindows {
+  /** Tokens of each word (without BOS). */
+  tokens: number[][];
+  /** First word each window records. */
+  starts: number[];
+  /** Words of left context each window re-reads first. */
+  context: number;
+}
+
+/**
+ * Tokenize the words and cut the story into windows, checking that every
+ * window fits the model's context.
+ *
+ * @throws {InputError} naming the model file and the words of a window
+ *   that needs more tokens than the context holds
+ */
+export function captureWindows(
+  model: LlamaModel,
+  tokenizer: Tokenizer,
+  words: string[],
+  context: number,
+): CaptureWindows {
+  const tokens = words.map((w) => tokenizer.encode(w, { bos: false }));
+  const starts: number[] = [];
+  for (let start = 0; start < words.length; start += context) {
+    const warm = Math.max(0, start - context), end = Math.min(words.length, start + context);
+    const needed = 1 + tokens.slice(warm, end).reduce((s, t) => s + t.length, 0);
+    if (needed > model.config.contextLength) {
+      throw new InputError("the story's words need more tokens than the model's context", {
+        file: model.source,
+        field: `words ${warm + 1}–${end} ("${words[warm].slice(0, 20)}" …)`,
+        expected: `at most ${model.config.contextLength} tokens (llama.context_length) for a ` +
+          `window of ${end - warm} words`,
+        found: `${needed} tokens (are some words very long, or in a script the tokenizer ` +
+          `spells byte by byte?)`,
+      });
+    }
+    starts.push(start);
+  }
+  return { tokens, starts, context };
+}
+
+/**
+ * Record the windows `starts[from … to − 1]`: their words' rows of
+ * (words × layers·dim) responses, written into `data` (word w's row at
+ * (w − firstWord)·units).
+ *
+ * @param onWindow called after each window with the words it recorded
+ */
+export function runWindows(
+  model: LlamaModel,
+  windows: CaptureWindows,
+  range: { from: number; to: number; firstWord?: number },
+  aggregate: "mean" | "first" | "last",
+  data: Float32Array,
+  onWindow?: (words: number) => void,
+): void {
+  const { from, to } = range, first = range.firstWord ?? 0;
+  const { tokens, starts, context } = windows;
+  const units = model.config.layers * model.config.dim;
+  for (let i = from; i < to; i++) {
+    const start = starts[i], warm = Math.max(0, start - context);
+    const end = Math.min(tokens.length, start + context);
+    const session = createLlamaSession(model);
+    session.step(model.vocab.bos);
+    for (let w = warm; w < end; w++) {
+      const row = data.subarray((w - first) * units, (w - first + 1) * units);
+      tokens[w].forEach((t, k) => {
+        const { ffnOut } = session.step(t);
+        if (w < start) return;
+        if (aggregate === "mean") {
+          for (let u = 0; u < units; u++) row[u] += ffnOut[u] / tokens[w].length;
+        } else if (
+          (aggregate === "first" && k === 0) || (aggregate === "last" && k === tokens[w].length - 1)
+        ) {
+          row.set(ffnOut);
+        }
+      });
+    }
+    onWindow?.(end - start);
+  }
+}
+
+/** The activations of a finished capture, checked finite. */
+function finished(model: LlamaModel, windows: CaptureWindows, data: Float32Array): WordActivations {
+  const { layers, dim } = model.config, units = layers * dim, words = windows.tokens.length;
+  // Finite weights can still overflow in float32: such units must not reach the solvers.
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] - data[i] !== 0) {
+      throw new InputError("the model's units are not finite on the story", {
+        file: model.source,
+        field: `unit ${i % units} of word ${Math.floor(i / units) + 1}`,
+        expected: "finite activations",
+        found: String(data[i]),
+      });
+    }
+  }
+  const index = Array.from(
+    { length: units },
+    (_, c) => ({ layer: Math.floor(c / dim), unit: c % dim }),
+  );
+  return { data, words, units, index, tokens: windows.tokens };
+}
+
 /**
  * Run a story's words through the model and record each AN's response per word.
  *
@@ -53,45 +159,88 @@ export function captureWords(
   words: string[],
   options: CaptureOptions = {},
 ): WordActivations {
-  const { layers, dim } = model.config;
-  const context = Math.max(1, options.context ?? 64);
-  const aggregate = options.aggregate ?? "mean";
-  const units = layers * dim;
-  const data = new Float32Array(words.length * units);
-  const tokens = words.map((w) => tokenizer.encode(w, { bos: false }));
-  for (let start = 0; start < words.length; start += context) {
-    const warm = Math.max(0, start - context), end = Math.min(words.length, start + context);
-    const needed = 1 + tokens.slice(warm, end).reduce((s, t) => s + t.length, 0);
-    if (needed > model.config.contextLength) {
-      throw new RangeError(
-        `a window of ${2 * context} words needs ${needed} tokens, more than the model's ` +
-          `${model.config.contextLength}: use a smaller context`,
-      );
-    }
-    const session = createLlamaSession(model);
-    session.step(model.vocab.bos);
-    for (let w = warm; w < end; w++) {
-      const row = data.subarray(w * units, (w + 1) * units);
-      tokens[w].forEach((t, i) => {
-        const { ffnOut } = session.step(t);
-        if (w < start) return;
-        if (aggregate === "mean") {
-          for (let u = 0; u < units; u++) row[u] += ffnOut[u] / tokens[w].length;
-        } else if (
-          (aggregate === "first" && i === 0) || (aggregate === "last" && i === tokens[w].length - 1)
-        ) {
-          row.set(ffnOut);
-        }
-      });
-    }
-    options.onProgress?.(end, words.length);
-  }
-  const index = Array.from(
-    { length: units },
-    (_, c) => ({ layer: Math.floor(c / dim), unit: c % dim }),
+  const windows = captureWindows(model, tokenizer, words, Math.max(1, options.context ?? 64));
+  const data = new Float32Array(words.length * model.config.layers * model.config.dim);
+  let done = 0;
+  runWindows(
+    model,
+    windows,
+    { from: 0, to: windows.starts.length },
+    options.aggregate ?? "mean",
+    data,
+    (n) => options.onProgress?.(done += n, words.length),
   );
-  return { data, words: words.length, units, index, tokens };
+  return finished(model, windows, data);
 }
+
+/**
+ * {@linkcode captureWords} with the windows shared out among worker
+ * threads (each window is read on its own, so the result is the same, bit
+ * for bit); in the calling thread where workers cannot start.
+ *
+ * @param threads worker threads (default: the number of cores)
+ */
+export async function captureWordsParallel(
+  model: LlamaModel,
+  tokenizer: Tokenizer,
+  words: string[],
+  options: CaptureOptions & { threads?: number } = {},
+): Promise<WordActivations> {
+  const windows = captureWindows(model, tokenizer, words, Math.max(1, options.context ?? 64));
+  const units = model.config.layers * model.config.dim, aggregate = options.aggregate ?? "mean";
+  const data = new Float32Array(words.length * units);
+  const W = windows.starts.length;
+  const threads = Math.min(W, Math.max(1, options.threads ?? navigator.hardwareConcurrency ?? 1));
+  let done = 0;
+  const progress = (n: number) => options.onProgress?.(done += n, words.length);
+  if (threads < 2) {
+    runWindows(model, windows, { from: 0, to: W }, aggregate, data, progress);
+    return finished(model, windows, data);
+  }
+  const workers: Worker[] = [];
+  try {
+    await Promise.all(Array.from({ length: threads }, (_, h) => {
+      const from = Math.round((h * W) / threads), to = Math.round(((h + 1) * W) / threads);
+      const worker = new Worker(new URL("./capture_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      workers.push(worker);
+      return new Promise<void>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent<CaptureReply>) => {
+          const m = e.data;
+          if ("window" in m) progress(m.window);
+          else if ("error" in m) reject(new Error(`capture worker: ${m.error}`));
+          else {
+            // The worker's rows are exactly its windows' words.
+            const w0 = windows.starts[from] * units;
+            data.set(m.rows, w0);
+            resolve();
+          }
+        };
+        worker.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(`capture worker failed: ${e.message}`));
+        };
+        worker.postMessage({ model, windows, from, to, aggregate } satisfies CaptureTask);
+      });
+    }));
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+  return finished(model, windows, data);
+}
+
+/** What a capture worker is sent: the windows `from … to − 1` to record. */
+export interface CaptureTask {
+  model: LlamaModel;
+  windows: CaptureWindows;
+  from: number;
+  to: number;
+  aggregate: "mean" | "first" | "last";
+}
+
+/** A capture worker's messages: progress per window, then its rows, or an error. */
+export type CaptureReply = { window: number } | { rows: Float32Array } | { error: string };
 
 /**
  * Normal draws with the mean and standard deviation of `w` (population

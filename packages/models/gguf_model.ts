@@ -55,8 +55,15 @@ export interface LlamaModel {
 /**
  * Read a Llama model from a GGUF file (float32 tensors).
  *
- * @throws {InputError} naming the file and the field for a missing tensor,
- *   another architecture or an unsupported tensor type
+ * Every value is checked before it is used: the header (by
+ * `@huggingface/gguf`: magic, version, counts), the hyper-parameters (whole
+ * numbers in range that fit together: heads divide the width, key/value
+ * heads divide the heads), the vocabulary (strings, scores, special ids
+ * inside it), and each tensor (present, float32, of the size the
+ * hyper-parameters imply, inside the file, every weight finite).
+ *
+ * @throws {InputError} naming the file and the field (metadata key or
+ *   tensor) for anything unusable
  *
  * @example
  * ```ts
@@ -72,8 +79,10 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
   } catch (err) {
     throw new InputError("not a readable GGUF file", {
       file: path,
+      field: "header",
+      expected: "a GGUF file (magic GGUF, version 1-3, tensor and metadata tables inside the file)",
+      found: String((err as Error).message ?? err),
       cause: err,
-      found: String((err as Error).message),
     });
   }
   const { metadata, tensorInfos, tensorDataOffset } = parsed as unknown as {
@@ -90,31 +99,101 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
       found: arch,
     });
   }
-  const num = (key: string, fallback?: number) => {
+  const bad = (field: string, expected: string, found: unknown): never => {
+    throw new InputError("GGUF metadata holds an unusable value", {
+      file: path,
+      field,
+      expected,
+      found: typeof found === "bigint" ? String(found) : JSON.stringify(found) ?? String(found),
+    });
+  };
+  const int = (key: string, max: number, fallback?: number): number => {
     const v = metadata[key];
     if (v === undefined) {
       if (fallback !== undefined) return fallback;
-      throw new InputError("GGUF metadata lacks a required key", { file: path, field: key });
+      throw new InputError("GGUF metadata lacks a required key", {
+        file: path,
+        field: key,
+        expected: `a whole number from 1 to ${max}`,
+        found: "nothing",
+      });
     }
-    return Number(v);
+    const n = typeof v === "bigint" ? Number(v) : v;
+    return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= max
+      ? n
+      : bad(key, `a whole number from 1 to ${max}`, v);
   };
-  const dim = num("llama.embedding_length");
-  const heads = num("llama.attention.head_count");
-  const pieces = metadata["tokenizer.ggml.tokens"] as string[] | undefined;
-  if (!pieces) {
+  const real = (key: string, fallback: number): number => {
+    const v = metadata[key] ?? fallback;
+    return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : bad(key, "a number > 0", v);
+  };
+  const dim = int("llama.embedding_length", 1 << 16);
+  const heads = int("llama.attention.head_count", 1024);
+  if (dim % heads !== 0 || (dim / heads) % 2 !== 0) {
+    bad(
+      "llama.attention.head_count",
+      `a divisor of llama.embedding_length (${dim}) leaving an even head size (RoPE rotates pairs)`,
+      heads,
+    );
+  }
+  const kvHeads = int("llama.attention.head_count_kv", heads, heads);
+  if (heads % kvHeads !== 0) {
+    bad("llama.attention.head_count_kv", `a divisor of the head count (${heads})`, kvHeads);
+  }
+  const pieces = metadata["tokenizer.ggml.tokens"];
+  if (pieces === undefined) {
     throw new InputError("GGUF file has no tokenizer", {
       file: path,
       field: "tokenizer.ggml.tokens",
+      expected: "the vocabulary: a list of token strings",
+      found: "nothing",
     });
   }
+  if (
+    !Array.isArray(pieces) || pieces.length === 0 || pieces.length > 1 << 22 ||
+    !pieces.every((p) => typeof p === "string")
+  ) {
+    bad("tokenizer.ggml.tokens", "a non-empty list of token strings", summary(pieces));
+  }
+  const vocab = (pieces as string[]).length;
+  const rawScores = metadata["tokenizer.ggml.scores"];
+  if (
+    rawScores !== undefined &&
+    !(Array.isArray(rawScores) && rawScores.length === vocab &&
+      rawScores.every((x) => typeof x === "number" && !Number.isNaN(x)))
+  ) {
+    bad("tokenizer.ggml.scores", `${vocab} numbers, one per token`, summary(rawScores));
+  }
+  const special = (key: string, fallback: number): number => {
+    const v = metadata[key] ?? fallback;
+    const n = typeof v === "bigint" ? Number(v) : v;
+    return typeof n === "number" && Number.isInteger(n) && n >= 0 && n < vocab
+      ? n
+      : bad(key, `a token id from 0 to ${vocab - 1}`, v);
+  };
+  const config: LlamaConfig = {
+    dim,
+    hiddenDim: int("llama.feed_forward_length", 1 << 20),
+    layers: int("llama.block_count", 1024),
+    heads,
+    kvHeads,
+    vocabSize: vocab,
+    contextLength: int("llama.context_length", 1 << 20),
+    normEps: real("llama.attention.layer_norm_rms_epsilon", 1e-5),
+    ropeTheta: real("llama.rope.freq_base", 10000),
+  };
   const bytes = await Deno.readFile(path);
-  const f32 = (name: string, length?: number): Float32Array => {
+  const dataStart = Number(tensorDataOffset);
+  // The library has checked it: a positive whole number.
+  const alignment = Number(metadata["general.alignment"] ?? 32);
+  const f32 = (name: string, length: number): Float32Array => {
     const info = tensorInfos.find((t) => t.name === name);
     if (!info) {
       throw new InputError("GGUF file lacks a tensor", {
         file: path,
         field: name,
-        found: `${tensorInfos.length} tensors`,
+        expected: `a float32 tensor of ${length} values`,
+        found: `${tensorInfos.length} tensors, none named so`,
       });
     }
     if (info.dtype !== 0) {
@@ -126,7 +205,7 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
       });
     }
     const count = info.shape.reduce((a, b) => a * Number(b), 1);
-    if (length !== undefined && count !== length) {
+    if (count !== length) {
       throw new InputError("tensor has the wrong size", {
         file: path,
         field: name,
@@ -134,21 +213,37 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
         found: String(count),
       });
     }
-    const start = Number(tensorDataOffset + info.offset);
-    return new Float32Array(
+    const start = dataStart + Number(info.offset);
+    if (Number(info.offset) % alignment !== 0) {
+      throw new InputError("a tensor's offset breaks the file's alignment (damaged table)", {
+        file: path,
+        field: `${name} (offset)`,
+        expected: `a multiple of ${alignment} (general.alignment)`,
+        found: String(info.offset),
+      });
+    }
+    if (!(Number.isSafeInteger(start) && start + 4 * count <= bytes.byteLength)) {
+      throw new InputError("a tensor lies outside the file (truncated or damaged)", {
+        file: path,
+        field: `${name} (offset)`,
+        expected: `${4 * count} bytes ending within the file's ${bytes.byteLength}`,
+        found: `bytes ${start} to ${start + 4 * count}`,
+      });
+    }
+    const out = new Float32Array(
       bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + 4 * count),
     );
-  };
-  const config: LlamaConfig = {
-    dim,
-    hiddenDim: num("llama.feed_forward_length"),
-    layers: num("llama.block_count"),
-    heads,
-    kvHeads: num("llama.attention.head_count_kv", heads),
-    vocabSize: pieces.length,
-    contextLength: num("llama.context_length"),
-    normEps: num("llama.attention.layer_norm_rms_epsilon", 1e-5),
-    ropeTheta: num("llama.rope.freq_base", 10000),
+    let nonFinite = 0;
+    for (let i = 0; i < out.length; i++) if (out[i] - out[i] !== 0) nonFinite++;
+    if (nonFinite) {
+      throw new InputError("a tensor holds non-finite weights", {
+        file: path,
+        field: name,
+        expected: "finite float32 values",
+        found: `${nonFinite} NaN or infinite of ${count}`,
+      });
+    }
+    return out;
   };
   const kvDim = (dim / heads) * config.kvHeads, H = config.hiddenDim;
   const embedding = f32("token_embd.weight", config.vocabSize * dim);
@@ -171,14 +266,21 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
     finalNorm: f32("output_norm.weight", dim),
     output: hasOutput ? f32("output.weight", config.vocabSize * dim) : embedding,
     vocab: {
-      pieces,
-      scores: Float32Array.from(
-        (metadata["tokenizer.ggml.scores"] as number[]) ?? pieces.map(() => 0),
-      ),
-      bos: num("tokenizer.ggml.bos_token_id", 1),
-      eos: num("tokenizer.ggml.eos_token_id", 2),
-      unk: num("tokenizer.ggml.unknown_token_id", 0),
+      pieces: pieces as string[],
+      scores: Float32Array.from((rawScores as number[] | undefined) ?? new Array(vocab).fill(0)),
+      bos: special("tokenizer.ggml.bos_token_id", 1),
+      eos: special("tokenizer.ggml.eos_token_id", 2),
+      unk: special("tokenizer.ggml.unknown_token_id", 0),
     },
     source: path,
   };
+}
+
+/** A metadata value as an error shows it: its type and length, not its megabytes. */
+function summary(v: unknown): string {
+  if (Array.isArray(v)) {
+    const kinds = [...new Set(v.slice(0, 1000).map((x) => typeof x))].join("/");
+    return `a list of ${v.length} (${kinds || "empty"})`;
+  }
+  return v === undefined ? "nothing" : typeof v;
 }

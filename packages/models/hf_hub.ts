@@ -9,7 +9,13 @@
 
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { ChecksumError, DataNotFoundError, writeJsonAtomic } from "@brainorg/common";
+import {
+  ChecksumError,
+  DataNotFoundError,
+  makeTempFile,
+  sweepStaleTempsOnce,
+  writeJsonAtomic,
+} from "@brainorg/common";
 
 /** The files of a model folder: required, then optional. */
 export const HF_FILES = {
@@ -91,22 +97,24 @@ export async function resolveHfModel(
       }
       options.log?.(`${ref}: downloading ${name}`);
       await Deno.mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.download-${crypto.randomUUID().slice(0, 8)}`;
-      const out = await Deno.open(tmp, { write: true, createNew: true });
+      // Held while written, so that a later run removes what a killed download left.
+      await sweepStaleTempsOnce(dirname(path));
+      const { path: tmp, file: out } = await makeTempFile(path);
       try {
         for await (const chunk of res.body) {
           let off = 0;
           while (off < chunk.byteLength) off += await out.write(chunk.subarray(off));
         }
+        await out.sync();
+        const want = options.sha256?.[name], got = await fileSha256(tmp);
+        if (want && got !== want) throw new ChecksumError(url, want, got);
+        await Deno.rename(tmp, path);
+      } catch (err) {
+        await Deno.remove(tmp).catch(() => {});
+        throw err;
       } finally {
         out.close();
       }
-      const want = options.sha256?.[name], got = await fileSha256(tmp);
-      if (want && got !== want) {
-        await Deno.remove(tmp);
-        throw new ChecksumError(url, want, got);
-      }
-      await Deno.rename(tmp, path);
     }
     files[name] = await fileSha256(path);
     const want = options.sha256?.[name];

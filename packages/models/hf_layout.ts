@@ -15,6 +15,7 @@ import type { LlamaModel } from "./gguf_model.ts";
 import { exportLlamaOnnx } from "./onnx_export.ts";
 import { createHash } from "node:crypto";
 import {
+  checkOnnxGraph,
   type OnnxUnitModel,
   type OpenOnnxOptions,
   openOnnxUnitModel,
@@ -175,45 +176,79 @@ export interface HfModel {
   onnx: OnnxUnitModel;
 }
 
-async function readJson(path: string): Promise<Record<string, unknown>> {
+/** A JSON object from a model folder; undefined when `optional` and absent. */
+async function readJson(path: string, optional: true): Promise<Record<string, unknown> | undefined>;
+async function readJson(path: string): Promise<Record<string, unknown>>;
+async function readJson(
+  path: string,
+  optional = false,
+): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
+    if (optional && err instanceof Deno.errors.NotFound) return undefined;
     throw new InputError("a model file is missing", {
       file: path,
+      field: "(file)",
       expected: "config.json, tokenizer.json and onnx/model.onnx in the model folder",
       found: (err as Error).message,
     });
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (err) {
     throw new InputError("not valid JSON", {
       file: path,
+      field: "(the whole file)",
       expected: "JSON",
       found: (err as Error).message,
     });
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError("a model file does not hold a JSON object", {
+      file: path,
+      field: "(root)",
+      expected: "an object",
+      found: value === null ? "null" : Array.isArray(value) ? "an array" : typeof value,
+    });
+  }
+  return value as Record<string, unknown>;
 }
 
 /**
  * Open a model folder: `config.json`, `tokenizer.json` (+ optional
  * `tokenizer_config.json`), `onnx/model.onnx`.
  *
- * @throws {InputError} naming a missing or malformed file
+ * @throws {InputError} naming the file and field for a missing or malformed
+ *   file, a tokenizer that cannot be built, an unusable context length or a
+ *   graph onnxruntime cannot load
  */
 export async function openHfModel(
   dir: string,
   options: OpenOnnxOptions & { randomSeed?: number } = {},
 ): Promise<HfModel> {
-  const config = await readJson(join(dir, "config.json"));
-  const tokenizerJson = await readJson(join(dir, "tokenizer.json"));
-  let tokenizerConfig: Record<string, unknown> = {};
+  const configPath = join(dir, "config.json"), tokenizerPath = join(dir, "tokenizer.json");
+  const config = await readJson(configPath);
+  const tokenizerJson = await readJson(tokenizerPath);
+  // Optional, but when present it must be readable: it names the special tokens.
+  const tokenizerConfig = await readJson(join(dir, "tokenizer_config.json"), true) ?? {};
+  const tokenizerFailed = (err: unknown): never => {
+    throw new InputError("the tokenizer cannot be built or run", {
+      file: tokenizerPath,
+      field: "model",
+      expected: "a tokenizer in the Hugging Face tokenizers format",
+      found: String((err as Error)?.message ?? err),
+      cause: err,
+    });
+  };
+  let tokenizer: HfTokenizer;
   try {
-    tokenizerConfig = await readJson(join(dir, "tokenizer_config.json"));
-  } catch { /* optional */ }
-  const tokenizer = new HfTokenizer(tokenizerJson, tokenizerConfig);
+    tokenizer = new HfTokenizer(tokenizerJson, tokenizerConfig);
+  } catch (err) {
+    tokenizer = tokenizerFailed(err);
+  }
   let bytes: Uint8Array;
   const onnxPath = join(dir, "onnx", "model.onnx");
   try {
@@ -221,30 +256,63 @@ export async function openHfModel(
   } catch (err) {
     throw new InputError("a model file is missing", {
       file: onnxPath,
+      field: "(file)",
       expected: "the ONNX graph (as published for transformers.js)",
       found: (err as Error).message,
     });
   }
   const type = String(config.model_type ?? "");
   const causal = !["bert", "roberta", "distilbert", "electra", "deberta"].includes(type);
-  const maxTokens = Number(config.max_position_embeddings ?? config.n_positions ?? 512);
+  const positions = config.max_position_embeddings ?? config.n_positions ?? 512;
+  if (
+    !(Number.isInteger(positions) && (positions as number) >= 2 && (positions as number) <= 1 << 20)
+  ) {
+    throw new InputError("the model's context length is unusable", {
+      file: configPath,
+      field: config.max_position_embeddings !== undefined
+        ? "max_position_embeddings"
+        : "n_positions",
+      expected: "a whole number from 2 to 1048576",
+      found: JSON.stringify(positions),
+    });
+  }
+  const maxTokens = positions as number;
   const sha256 = createHash("sha256").update(bytes).update(JSON.stringify(tokenizerJson)).digest(
     "hex",
   );
   if (options.randomSeed !== undefined) {
+    checkOnnxGraph(bytes, onnxPath); // the redraw reads the graph before anything else would
     bytes = randomizeOnnxWeights(bytes, options.randomSeed, onnxPath);
   }
   const onnx = await openOnnxUnitModel(bytes, onnxPath, { maxTokens, ...options });
-  const tokenizeWord = (word: string) => tokenizer.encode(word, { add_special_tokens: false }).ids;
+  const tokenizeWord = (word: string) => {
+    try {
+      return tokenizer.encode(word, { add_special_tokens: false }).ids;
+    } catch (err) {
+      return tokenizerFailed(err);
+    }
+  };
   // The special tokens around a text: those around a probe word's own tokens.
-  const probe = tokenizer.encode("the").ids, core = tokenizeWord("the");
+  let probe: number[] = [];
+  try {
+    probe = tokenizer.encode("the").ids;
+  } catch (err) {
+    tokenizerFailed(err);
+  }
+  const core = tokenizeWord("the");
   const at = probe.findIndex((_, i) => core.every((t, k) => probe[i + k] === t));
   return {
     dir,
     config,
     layers: onnx.tensors.length,
     tokenizeWord,
-    encode: (text) => tokenizer.encode(text).ids,
+    encode: (text) => {
+      try {
+        return tokenizer.encode(text).ids;
+      } catch (err) {
+        return tokenizerFailed(err);
+      }
+    },
     frame: {
       prefix: at >= 0 ? probe.slice(0, at) : [],
       suffix: at >= 0 ? probe.slice(at + core.length) : [],

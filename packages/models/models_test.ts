@@ -4,7 +4,7 @@ import { havePython, runPython } from "../../test/python.ts";
 import { readGgufLlama } from "./gguf_model.ts";
 import { createTokenizer } from "./tokenizer.ts";
 import { createLlamaSession, greedyDecode } from "./llama.ts";
-import { captureWords, randomizeWeights } from "./capture.ts";
+import { captureWords, captureWordsParallel, randomizeWeights } from "./capture.ts";
 
 const MODEL = await dataPath("models/stories260K.gguf");
 const model = await readGgufLlama(MODEL);
@@ -170,4 +170,21 @@ Deno.test("the random-weights control redraws every matrix, reproducibly, keepin
     tok.decode(greedyDecode(a, [a.vocab.bos], 20)),
     tok.decode(greedyDecode(model, [model.vocab.bos], 20)),
   );
+});
+
+Deno.test("capture on worker threads equals the capture in one thread, bit for bit, with progress to the end", async () => {
+  const model = await readGgufLlama(MODEL), tokenizer = createTokenizer(model.vocab);
+  const words = "Once upon a time there was a little girl named Lily who loved to play outside"
+    .repeat(6).split(" ");
+  const one = captureWords(model, tokenizer, words, { context: 8 });
+  const seen: number[] = [];
+  const many = await captureWordsParallel(model, tokenizer, words, {
+    context: 8,
+    threads: 3,
+    onProgress: (done) => seen.push(done),
+  });
+  assert.deepEqual(many.data, one.data);
+  assert.deepEqual(many.tokens, one.tokens);
+  assert.equal(seen.at(-1), words.length);
+  assert.ok(seen.every((v, i) => i === 0 || v > seen[i - 1]), "progress only grows");
 });

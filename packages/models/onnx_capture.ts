@@ -43,6 +43,43 @@ export interface OpenOnnxOptions {
    * original's SHA-256 and the tensors exposed) and reuse it. Default: none.
    */
   cacheDir?: string;
+  /** Told when a cached rewritten graph is damaged (it is then rewritten). Default: `console.warn`. */
+  warn?: (line: string) => void;
+}
+
+/**
+ * Check that bytes hold an ONNX model with a graph, before anything reads
+ * its nodes (protobuf decodes almost any bytes, an empty file included, into
+ * a model without a graph).
+ *
+ * @returns the decoded model
+ * @throws {InputError} naming the file when it is not a model with a graph
+ */
+// deno-lint-ignore no-explicit-any
+export function checkOnnxGraph(bytes: Uint8Array, file: string): any {
+  // deno-lint-ignore no-explicit-any
+  let model: any;
+  try {
+    model = decodeOnnx(bytes, file);
+  } catch (err) {
+    throw new InputError("not an ONNX model", {
+      file,
+      field: "ModelProto",
+      expected: "a serialized onnx.ModelProto",
+      found: String((err as Error).message ?? err).slice(0, 200),
+      cause: err,
+    });
+  }
+  const nodes = model?.graph?.node;
+  if (!Array.isArray(nodes) || nodes.length === 0 || !Array.isArray(model.graph.output)) {
+    throw new InputError("not an ONNX model: it holds no graph", {
+      file,
+      field: "graph",
+      expected: "a graph with nodes and outputs",
+      found: `${bytes.byteLength} bytes, ${Array.isArray(nodes) ? nodes.length : "no"} nodes`,
+    });
+  }
+  return model;
 }
 
 /**
@@ -59,7 +96,7 @@ export async function openOnnxUnitModel(
   const kind = options.kind ?? "ffn_out";
   const tensors = options.tensors
     ? options.tensors.map((tensor, layer) => ({ layer, kind, tensor }))
-    : findUnitTensors(decodeOnnx(bytes, file), kind, file);
+    : findUnitTensors(checkOnnxGraph(bytes, file), kind, file);
   let rewritten: Uint8Array | undefined;
   const cached = options.cacheDir
     ? join(
@@ -73,11 +110,39 @@ export async function openOnnxUnitModel(
       rewritten = await Deno.readFile(cached);
     } catch { /* not yet */ }
   }
-  if (!rewritten) {
-    rewritten = exposeTensors(bytes, tensors, file);
+  let session: ort.InferenceSession | undefined;
+  if (rewritten) {
+    try {
+      session = await ort.InferenceSession.create(rewritten);
+    } catch (err) {
+      // A damaged cache entry is a miss: rewrite the graph from the original.
+      (options.warn ?? console.warn)(
+        `warning: the cached graph ${cached} is not usable (${(err as Error).message}); ` +
+          `rewriting it`,
+      );
+    }
+  }
+  if (!session) {
+    try {
+      rewritten = exposeTensors(bytes, tensors, file);
+    } catch (err) {
+      // Named tensors skip the check above: a file that is no model fails here.
+      checkOnnxGraph(bytes, file);
+      throw err;
+    }
+    try {
+      session = await ort.InferenceSession.create(rewritten);
+    } catch (err) {
+      throw new InputError("onnxruntime cannot load the model's graph", {
+        file,
+        field: "graph",
+        expected: "an ONNX model onnxruntime can run (exported for transformers.js)",
+        found: String((err as Error).message ?? err).slice(0, 300),
+        cause: err,
+      });
+    }
     if (cached) await writeFileAtomic(cached, rewritten);
   }
-  const session = await ort.InferenceSession.create(rewritten);
   return { session, tensors, maxTokens: options.maxTokens ?? 2048, file };
 }
 
@@ -104,10 +169,48 @@ function feeds(model: OnnxUnitModel, ids: number[]): Record<string, ort.Tensor> 
   return out;
 }
 
-/** Every exposed tensor for a sequence: per layer, (n × units) row-major. */
+/**
+ * Every exposed tensor for a sequence: per layer, (n × units) row-major.
+ *
+ * @throws {InputError} naming the graph and tensor when the graph fails on
+ *   the tokens, or an exposed tensor is not float32, not n rows, or not finite
+ */
 export async function runUnits(model: OnnxUnitModel, ids: number[]): Promise<Float32Array[]> {
-  const result = await model.session.run(feeds(model, ids), model.tensors.map((t) => t.tensor));
-  return model.tensors.map((t) => result[t.tensor].data as Float32Array);
+  const input = feeds(model, ids);
+  let result: ort.InferenceSession.OnnxValueMapType;
+  try {
+    result = await model.session.run(input, model.tensors.map((t) => t.tensor));
+  } catch (err) {
+    throw new InputError("the model's graph fails on the story's tokens", {
+      file: model.file,
+      field: "graph",
+      expected: `a run on ${ids.length} token ids (largest ${Math.max(...ids)})`,
+      found: String((err as Error).message ?? err).slice(0, 300),
+      cause: err,
+    });
+  }
+  return model.tensors.map((t) => {
+    const data = result[t.tensor]?.data;
+    if (!(data instanceof Float32Array) || data.length === 0 || data.length % ids.length !== 0) {
+      throw new InputError("an exposed tensor is not a float32 row per token", {
+        file: model.file,
+        field: `tensor ${t.tensor} (layer ${t.layer})`,
+        expected: `float32 values, a multiple of ${ids.length} tokens`,
+        found: data instanceof Float32Array ? `${data.length} values` : typeof data,
+      });
+    }
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] - data[i] !== 0) {
+        throw new InputError("the model's units are not finite on the story", {
+          file: model.file,
+          field: `tensor ${t.tensor} (layer ${t.layer})`,
+          expected: "finite values (weights without NaN/Inf, activations that do not overflow)",
+          found: `${data[i]} at token ${Math.floor(i / (data.length / ids.length))}`,
+        });
+      }
+    }
+    return data;
+  });
 }
 
 /**
@@ -192,10 +295,13 @@ export async function captureWordsFramed(
     for (let w = from; w < to; w++) (first.push(ids.length), ids.push(...tokens[w]));
     ids.push(...frame.suffix);
     if (ids.length > model.maxTokens) {
-      throw new RangeError(
-        `a window of ${to - from} words needs ${ids.length} tokens, more than the model's ` +
-          `${model.maxTokens}: use a smaller context`,
-      );
+      throw new InputError("the story's words need more tokens than the model's context", {
+        file: model.file,
+        field: `words ${from + 1}–${to} ("${words[from].slice(0, 20)}" …)`,
+        expected: `at most ${model.maxTokens} tokens for a window of ${to - from} words`,
+        found: `${ids.length} tokens (are some words very long, or in a script the ` +
+          `tokenizer spells byte by byte?)`,
+      });
     }
     const layers = await runUnits(model, ids);
     if (!dims.length) dims = layers.map((l) => l.length / ids.length);

@@ -28,7 +28,9 @@ export interface BrainMask {
 const AFFINE_TOLERANCE_MM = 1e-3;
 
 /**
- * Make a mask from an image: voxels whose (first-volume) value is non-zero.
+ * Make a mask from an image: voxels whose (first-volume) value is non-zero
+ * and finite (NaN and ±Inf are outside: a value that cannot be compared is
+ * no verdict of "brain").
  *
  * @param img a 3-D image (uint8 or float); further volumes are ignored
  * @param source name of the file, for error messages
@@ -37,17 +39,19 @@ const AFFINE_TOLERANCE_MM = 1e-3;
 export function maskFromImage(img: NiftiImage, source = "mask"): BrainMask {
   const n = voxelsPerVolume(img);
   let count = 0;
-  for (let i = 0; i < n; i++) if (img.data[i] !== 0 && !Number.isNaN(img.data[i])) count++;
+  const inside = (v: number) => v !== 0 && Number.isFinite(v);
+  for (let i = 0; i < n; i++) if (inside(img.data[i])) count++;
   if (count === 0) {
     throw new InputError("mask is empty", {
       file: source,
-      expected: "at least one non-zero voxel",
-      found: "all zero",
+      field: "voxel values (first volume)",
+      expected: "at least one finite, non-zero voxel",
+      found: "all zero or non-finite",
     });
   }
   const indices = new Uint32Array(count);
   for (let i = 0, k = 0; i < n; i++) {
-    if (img.data[i] !== 0 && !Number.isNaN(img.data[i])) indices[k++] = i;
+    if (inside(img.data[i])) indices[k++] = i;
   }
   return { grid: gridOf(img), indices, source };
 }
@@ -68,7 +72,8 @@ export function assertSameGrid(mask: BrainMask, img: NiftiImage, imageName = "im
     });
   }
   const d = affineDistance(mask.grid.affine, img.affine);
-  if (d > AFFINE_TOLERANCE_MM) {
+  // Written so that a NaN distance (a non-finite affine) is a mismatch too.
+  if (!(d <= AFFINE_TOLERANCE_MM)) {
     throw new InputError(
       `mask and image share a shape but not a position in space (mask: ${mask.source}); ` +
         `resample one onto the other first`,
@@ -108,6 +113,48 @@ export function applyMask(img: NiftiImage, mask: BrainMask, imageName = "image")
     for (let v = 0; v < V; v++) out[t * V + v] = img.data[base + mask.indices[v]];
   }
   return out;
+}
+
+/**
+ * A flat NIfTI-order voxel index as (i, j, k) on a grid.
+ *
+ * @example
+ * ```ts
+ * import { voxelCoordinates } from "@brainorg/neuro";
+ * voxelCoordinates(23, [4, 3, 2]); // [3, 2, 1]
+ * ```
+ */
+export function voxelCoordinates(
+  index: number,
+  shape: readonly number[],
+): [number, number, number] {
+  const [nx, ny] = shape;
+  return [index % nx, Math.floor(index / nx) % ny, Math.floor(index / (nx * ny))];
+}
+
+/**
+ * The mask without some of its voxels (e.g. those unusable in a subject).
+ *
+ * @param mask the mask
+ * @param keep per mask voxel (length V), non-zero to keep it
+ * @returns a mask on the same grid with the kept voxels, in the same order
+ * @throws {RangeError} when `keep` does not have one entry per mask voxel
+ *
+ * @example
+ * ```ts
+ * import { maskFromImage, readNifti, subsetMask } from "@brainorg/neuro";
+ * const mask = maskFromImage(await readNifti("mask.nii.gz"), "mask.nii.gz");
+ * const firstHalf = subsetMask(mask, mask.indices.map((_, v) => v < mask.indices.length / 2 ? 1 : 0));
+ * ```
+ */
+export function subsetMask(mask: BrainMask, keep: ArrayLike<number>): BrainMask {
+  if (keep.length !== mask.indices.length) {
+    throw new RangeError(
+      `keep has ${keep.length} entries: expected one per mask voxel (${mask.indices.length})`,
+    );
+  }
+  const indices = mask.indices.filter((_, v) => keep[v] !== 0);
+  return { grid: mask.grid, indices, source: mask.source };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Brain data and story timing in, brain maps out: NIfTI-1/2 reading and
  * NIfTI-1 writing, maskers, resampling through affines, network templates
- * (label atlases and continuous maps), ROI time-course tables with checks,
+ * (label atlases and continuous maps), ROI time-course tables and voxel
+ * series with quality checks (non-finite, constant, lost volumes),
  * transcripts (TextGrid, CSV/TSV, Gentle) and word events → TR-grid
  * regressors (HRF convolution, Lanczos, FIR).
  *
@@ -26,5 +27,7 @@ export * from "./transcript.ts";
 export * from "./hrf.ts";
 export * from "./tr_grid.ts";
 export * from "./roi_table.ts";
+export * from "./series_checks.ts";
+export * from "./voxel_subjects.ts";
 export * from "./atlas.ts";
 export * from "./smooth.ts";

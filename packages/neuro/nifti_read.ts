@@ -7,22 +7,16 @@
  */
 
 import * as nifti from "nifti-reader-js";
-import { InputError } from "@brainorg/common";
+import { InputError, unreadableFile } from "@brainorg/common";
 import { type Affine, identityAffine, quaternionToAffine } from "./affine.ts";
 import type { NiftiDatatype, NiftiImage } from "./nifti_image.ts";
-
-const DATATYPES: Record<number, { name: NiftiDatatype; bytes: number }> = {
-  2: { name: "uint8", bytes: 1 },
-  4: { name: "int16", bytes: 2 },
-  8: { name: "int32", bytes: 4 },
-  16: { name: "float32", bytes: 4 },
-  64: { name: "float64", bytes: 8 },
-  256: { name: "int8", bytes: 1 },
-  512: { name: "uint16", bytes: 2 },
-  768: { name: "uint32", bytes: 4 },
-  1024: { name: "int64", bytes: 8 },
-  1280: { name: "uint64", bytes: 8 },
-};
+import {
+  DEFAULT_MAX_VALUES,
+  inflateNifti,
+  isGzip,
+  type NiftiLayout,
+  niftiLayout,
+} from "./_nifti_layout.ts";
 
 // xyzt_units time codes → seconds per unit.
 const TIME_UNITS: Record<number, number> = { 8: 1, 16: 1e-3, 24: 1e-6 };
@@ -98,15 +92,32 @@ function convert(
   return out;
 }
 
+/** Options of {@linkcode decodeNifti} and {@linkcode readNifti}. */
+export interface DecodeNiftiOptions {
+  /**
+   * Refuse an image with more values than this (voxels × volumes), before
+   * inflating or allocating its data. Default: 2³¹ (8 GiB as float32).
+   */
+  maxValues?: number;
+}
+
 /**
  * Decode a NIfTI-1 or NIfTI-2 image from the bytes of a `.nii` or `.nii.gz`.
+ *
+ * The header's layout (magic, sizeof_hdr, datatype, dim, vox_offset) is
+ * checked before any data are inflated or allocated. `bitpix` is not read:
+ * as nibabel does, the datatype decides. The affine must be finite and
+ * invertible. Voxel values are returned as stored: NaN and ±Inf included
+ * (screening them is the caller's business, see `screenVoxelSeries`).
  *
  * @param bytes the whole file, gzipped or not
  * @param name the file's name, used in error messages
  * @returns the image with float32 data (`scl_slope`/`scl_inter` applied) and
  *   the affine from the sform, else the qform, else pixdim
- * @throws {InputError} for corrupt gzip, a wrong magic, unsupported datatypes
- *   or data shorter than the header's dimensions require
+ * @throws {InputError} naming the file and the header field for corrupt
+ *   gzip, a wrong magic or sizeof_hdr, unsupported datatypes, invalid
+ *   dimensions or offsets, images over `maxValues`, data shorter than the
+ *   header's dimensions require, or a non-finite or singular affine
  *
  * @example
  * ```ts
@@ -115,81 +126,38 @@ function convert(
  * console.log(img.shape, img.affine);
  * ```
  */
-export function decodeNifti(bytes: Uint8Array, name = "<bytes>"): NiftiImage {
-  let buf = bytes.buffer.slice(
-    bytes.byteOffset,
-    bytes.byteOffset + bytes.byteLength,
-  ) as ArrayBuffer;
-  if (nifti.isCompressed(buf)) {
-    try {
-      buf = nifti.decompress(buf) as ArrayBuffer;
-    } catch (err) {
-      throw new InputError("gzip stream is corrupt or truncated", {
-        file: name,
-        field: "gzip",
-        expected: "a complete gzip stream",
-        found: String((err as Error).message ?? err),
-        cause: err,
-      });
-    }
-  }
-  if (buf.byteLength < 348) {
-    throw new InputError("file is too short to hold a NIfTI header", {
-      file: name,
-      field: "header",
-      expected: "at least 348 bytes",
-      found: `${buf.byteLength} bytes`,
-    });
-  }
-  if (!nifti.isNIFTI(buf)) {
-    const magic = new TextDecoder().decode(new Uint8Array(buf, 344, 4)).replace(/\0/g, "\\0");
-    throw new InputError("not a NIfTI file", {
-      file: name,
-      field: "magic",
-      expected: '"n+1", "ni1", "n+2" or "ni2"',
-      found: JSON.stringify(magic),
-    });
-  }
-  const h = nifti.readHeader(buf) as Header;
-  const version = h instanceof nifti.NIFTI2 ? 2 : 1;
-  const type = DATATYPES[h.datatypeCode];
-  if (!type) {
-    throw new InputError("unsupported datatype", {
-      file: name,
-      field: "datatype",
-      expected: Object.entries(DATATYPES).map(([c, t]) => `${t.name} (${c})`).join(", "),
-      found: `${h.getDatatypeCodeString(h.datatypeCode)} (${h.datatypeCode})`,
-    });
-  }
-  const ndim = h.dims[0];
-  if (!(ndim >= 1 && ndim <= 7)) {
-    throw new InputError("invalid number of dimensions", {
-      file: name,
-      field: "dim[0]",
-      expected: "1 to 7",
-      found: String(ndim),
-    });
-  }
-  const dims = h.dims.slice(1, ndim + 1).map((d) => Math.max(1, d));
-  while (dims.length < 3) dims.push(1);
-  const extra = dims.slice(3).reduce((a, b) => a * b, 1);
-  const shape = extra > 1 ? [dims[0], dims[1], dims[2], extra] : dims.slice(0, 3);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const needed = h.vox_offset + count * type.bytes;
-  if (buf.byteLength < needed) {
+export function decodeNifti(
+  bytes: Uint8Array,
+  name = "<bytes>",
+  options: DecodeNiftiOptions = {},
+): NiftiImage {
+  const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
+  let file: Uint8Array, layout: NiftiLayout;
+  if (isGzip(bytes)) ({ data: file, layout } = inflateNifti(bytes, name, maxValues));
+  else (file = bytes), (layout = niftiLayout(bytes, name, maxValues));
+  const { shape, count, datatype: type, voxOffset } = layout;
+  if (file.byteLength < layout.needed) {
     throw new InputError("header dimensions disagree with the data size", {
       file: name,
       field: "dim",
-      expected: `${formatBytes(needed)} for ${shape.join("×")} ${type.name} voxels at offset ` +
-        `${h.vox_offset}`,
-      found: formatBytes(buf.byteLength),
+      expected:
+        `${formatBytes(layout.needed)} for ${shape.join("×")} ${type.name} voxels at offset ` +
+        `${voxOffset}`,
+      found: formatBytes(file.byteLength),
     });
   }
-  const raw = buf.slice(h.vox_offset, h.vox_offset + count * type.bytes);
-  const data = convert(raw, type, count, h.littleEndian, h.scl_slope, h.scl_inter);
+  const h = readFullHeader(file, layout, name);
+  const raw = file.buffer.slice(
+    file.byteOffset + voxOffset,
+    file.byteOffset + voxOffset + count * type.bytes,
+  ) as ArrayBuffer;
+  const data = convert(raw, type, count, layout.littleEndian, h.scl_slope, h.scl_inter);
   const { affine, source } = headerAffine(h);
+  checkAffine(affine, source, name);
   const unit = TIME_UNITS[h.xyzt_units & 0x38];
-  const tr = shape.length > 3 && h.pixDims[4] > 0 ? h.pixDims[4] * (unit ?? 1) : undefined;
+  const tr = shape.length > 3 && h.pixDims[4] > 0 && Number.isFinite(h.pixDims[4])
+    ? h.pixDims[4] * (unit ?? 1)
+    : undefined;
   return {
     shape,
     affine,
@@ -197,9 +165,50 @@ export function decodeNifti(bytes: Uint8Array, name = "<bytes>"): NiftiImage {
     ...(tr !== undefined ? { tr } : {}),
     description: h.description.replace(/\0+$/, ""),
     affineSource: source,
-    version,
+    version: layout.version,
     datatype: type.name,
   };
+}
+
+/**
+ * The library's header object, from the fixed header alone: extensions
+ * (which brainorg does not use) are never parsed, so a damaged extension
+ * cannot make a readable image unreadable.
+ */
+function readFullHeader(file: Uint8Array, layout: NiftiLayout, name: string): Header {
+  const head = file.slice(0, layout.headerSize).buffer as ArrayBuffer;
+  const h = layout.version === 1 ? new nifti.NIFTI1() : new nifti.NIFTI2();
+  try {
+    h.readHeader(head);
+  } catch (err) {
+    throw new InputError("the NIfTI header cannot be read", {
+      file: name,
+      field: "header",
+      expected: `a NIfTI-${layout.version} header`,
+      found: String((err as Error).message ?? err),
+      cause: err,
+    });
+  }
+  return h;
+}
+
+const AFFINE_FIELDS = {
+  sform: "srow_x, srow_y, srow_z (sform)",
+  qform: "quatern_b, quatern_c, quatern_d, qoffset, pixdim (qform)",
+  pixdim: "pixdim[1..3]",
+} as const;
+
+/** A grid must map to space one-to-one: finite entries, non-zero determinant. */
+function checkAffine(a: Float64Array, source: NiftiImage["affineSource"], name: string): void {
+  const det = a[0] * (a[5] * a[10] - a[6] * a[9]) - a[1] * (a[4] * a[10] - a[6] * a[8]) +
+    a[2] * (a[4] * a[9] - a[5] * a[8]);
+  if (a.every(Number.isFinite) && det !== 0 && Number.isFinite(det)) return;
+  throw new InputError("the image's voxel-to-world transform is unusable", {
+    file: name,
+    field: AFFINE_FIELDS[source],
+    expected: "finite values and an invertible 3×3 part",
+    found: `[${[...a.slice(0, 12)].map((v) => Number(v.toPrecision(6))).join(", ")}]`,
+  });
 }
 
 function formatBytes(n: number): string {
@@ -210,15 +219,15 @@ function formatBytes(n: number): string {
  * Read a NIfTI image from a file (see {@linkcode decodeNifti}).
  * @throws {InputError} naming the file when it is missing or unreadable
  */
-export async function readNifti(path: string): Promise<NiftiImage> {
+export async function readNifti(
+  path: string,
+  options: DecodeNiftiOptions = {},
+): Promise<NiftiImage> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (err) {
-    throw new InputError(
-      err instanceof Deno.errors.NotFound ? "file not found" : "file cannot be read",
-      { file: path, cause: err },
-    );
+    throw unreadableFile(path, err);
   }
-  return decodeNifti(bytes, path);
+  return decodeNifti(bytes, path, options);
 }

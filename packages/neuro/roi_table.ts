@@ -5,7 +5,8 @@
  * @module
  */
 
-import { InputError } from "@brainorg/common";
+import { InputError, unreadableFile } from "@brainorg/common";
+import { isConstantRange } from "./series_checks.ts";
 
 /** A table of ROI time courses. */
 export interface RoiTable {
@@ -36,18 +37,29 @@ export interface RoiTableOptions {
  *   a number or a row of the wrong width
  */
 export function parseRoiTable(text: string, file: string, options: RoiTableOptions = {}): RoiTable {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
+  // A byte-order mark and any line ending (LF, CRLF, a lone CR) are accepted.
+  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/).map((l) => l.trim()).filter((l) =>
     l !== "" && !l.startsWith("#")
   );
   if (lines.length === 0) {
-    throw new InputError("ROI table is empty", { file, expected: "rows of numbers" });
+    throw new InputError("ROI table is empty", {
+      file,
+      field: "rows",
+      expected: "rows of numbers",
+      found: "no rows",
+    });
   }
   const split = (l: string) => l.split(/[\s,;]+/);
+  // NaN and Inf cells are numbers to the parser; checkSeries then finds them.
+  const special = /^(nan|[-+]?inf(inity)?)$/i;
+  const value = (c: string) =>
+    special.test(c) ? (/nan/i.test(c) ? NaN : c.startsWith("-") ? -Infinity : Infinity) : Number(c);
   let header: string[] | undefined;
-  if (split(lines[0]).some((c) => c !== "" && !Number.isFinite(Number(c)) && !/^nan$/i.test(c))) {
+  if (split(lines[0]).some((c) => c !== "" && !Number.isFinite(Number(c)) && !special.test(c))) {
     header = split(lines.shift()!);
   }
-  const width = split(lines[0] ?? "").length;
+  // A header without rows is a table of no volumes: the length check excludes it.
+  const width = header && lines.length === 0 ? header.length : split(lines[0]).length;
   const columns = header ?? options.columns ??
     Array.from({ length: width }, (_, i) => `roi${i + 1}`);
   if (columns.length !== width) {
@@ -71,8 +83,8 @@ export function parseRoiTable(text: string, file: string, options: RoiTableOptio
       });
     }
     cells.forEach((c, k) => {
-      const v = /^nan$/i.test(c) ? NaN : Number(c);
-      if (Number.isNaN(v) && !/^nan$/i.test(c)) {
+      const v = c === "" ? NaN : value(c);
+      if (Number.isNaN(v) && !special.test(c)) {
         throw new InputError(`ROI table cell is not a number`, {
           file,
           field: `line ${lineNo}, column ${columns[k]}`,
@@ -92,10 +104,7 @@ export async function readRoiTable(path: string, options: RoiTableOptions = {}):
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    throw new InputError(
-      err instanceof Deno.errors.NotFound ? "file not found" : "file cannot be read",
-      { file: path, cause: err },
-    );
+    throw unreadableFile(path, err);
   }
   return parseRoiTable(text, path, options);
 }
@@ -159,8 +168,7 @@ export function checkSeries(
         detail: `${bad} NaN/Inf values`,
       });
     }
-    // Relative to the level, so that a large constant offset with float noise still counts.
-    if (rows > 1 && (max - min) <= 1e-9 * Math.max(1, Math.abs(max), Math.abs(min))) {
+    if (rows > 1 && isConstantRange(min, max)) {
       problems.push({ source, column: name, problem: "constant", detail: `every value is ${min}` });
     }
   });

@@ -6,7 +6,14 @@
  * @module
  */
 
-import { InputError } from "@brainorg/common";
+import { InputError, unreadableFile } from "@brainorg/common";
+import {
+  checkTimings,
+  cleanWord,
+  decodeTranscriptText,
+  type LocatedWord,
+  splitLines,
+} from "./_transcript_text.ts";
 
 /** One spoken word. Times are seconds from the start of its run's audio. */
 export interface WordEvent {
@@ -43,12 +50,6 @@ export interface TranscriptOptions {
 }
 
 const DEFAULT_SILENCE = ["", "sp", "sil", "<sil>", "spn", "{sl}", "#"];
-
-function decodeText(bytes: Uint8Array): string {
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
-  return new TextDecoder().decode(bytes).replace(/^\uFEFF/, "");
-}
 
 // --- TextGrid -------------------------------------------------------------
 
@@ -87,7 +88,9 @@ function parseTextGrid(text: string, file: string): Tier[] {
   const str = (field: string) =>
     toks[i]?.kind === "str" ? toks[i++].value as string : fail(field, "a quoted string");
   const num = (field: string) =>
-    toks[i]?.kind === "num" ? toks[i++].value as number : fail(field, "a number");
+    toks[i]?.kind === "num" && Number.isFinite(toks[i].value)
+      ? toks[i++].value as number
+      : fail(field, "a finite number");
   if (str("File type") !== "ooTextFile") {
     i--;
     fail("File type", '"ooTextFile"');
@@ -142,13 +145,15 @@ function fromTextGrid(text: string, file: string, options: TranscriptOptions): T
     });
   }
   const silence = new Set((options.silence ?? DEFAULT_SILENCE).map((s) => s.toLowerCase()));
-  const words: WordEvent[] = [];
+  const words: LocatedWord[] = [];
   let dropped = 0;
-  for (const it of tier.items) {
-    const w = it.text.trim();
+  tier.items.forEach((it, k) => {
+    const where = `tier "${tier.name}" interval ${k + 1}`;
+    const w = cleanWord(it.text, file, `text (${where})`);
     if (silence.has(w.toLowerCase())) dropped++;
-    else words.push({ word: w, onset: it.xmin, offset: it.xmax, run: 0 });
-  }
+    else words.push({ word: w, onset: it.xmin, offset: it.xmax, run: 0, where });
+  });
+  checkTimings(words, file);
   if (words.length === 0) {
     throw new InputError("the word tier holds no words", {
       file,
@@ -158,12 +163,16 @@ function fromTextGrid(text: string, file: string, options: TranscriptOptions): T
     });
   }
   return {
-    words,
+    words: words.map(unlocated),
     runCount: 1,
     source: file,
     format: "textgrid",
     dropped: dropped ? [{ count: dropped, reason: "silence or empty interval" }] : [],
   };
+}
+
+function unlocated({ where: _, ...w }: LocatedWord): WordEvent {
+  return w;
 }
 
 // --- Tables (CSV/TSV) and Gentle ---------------------------------------------
@@ -210,7 +219,7 @@ function parseNumber(value: string, file: string, field: string, line: number): 
   return v;
 }
 
-function assignRuns(words: WordEvent[], restart: number): number {
+function assignRuns(words: LocatedWord[], restart: number): number {
   let run = 0;
   for (let k = 1; k < words.length; k++) {
     if (words[k].onset < words[k - 1].onset - restart) run++;
@@ -219,13 +228,27 @@ function assignRuns(words: WordEvent[], restart: number): number {
   return run + 1;
 }
 
+const NO_WORD = "no word (empty or invisible characters only)";
+
+function droppedList(unaligned: number, empty: number): Transcript["dropped"] {
+  return [
+    ...(unaligned ? [{ count: unaligned, reason: "not aligned to the audio" }] : []),
+    ...(empty ? [{ count: empty, reason: NO_WORD }] : []),
+  ];
+}
+
 function fromTable(text: string, file: string, options: TranscriptOptions): Transcript {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const lines = splitLines(text).map((l, k) => ({ l, k })).filter(({ l }) => l.trim() !== "");
   if (lines.length === 0) {
-    throw new InputError("transcript table is empty", { file, expected: "a header and rows" });
+    throw new InputError("transcript table is empty", {
+      file,
+      field: "rows",
+      expected: "a header and rows",
+      found: "no lines",
+    });
   }
-  const delim = lines[0].includes("\t") ? "\t" : ",";
-  const header = splitDelimited(lines[0], delim).map((h) => h.trim().toLowerCase());
+  const delim = lines[0].l.includes("\t") ? "\t" : ",";
+  const header = splitDelimited(lines[0].l, delim).map((h) => h.trim().toLowerCase());
   const col = (key: keyof typeof COLUMN_ALIASES) =>
     header.findIndex((h) => COLUMN_ALIASES[key].includes(h));
   const iw = col("word"), io = col("onset"), ie = col("offset"), ir = col("run");
@@ -237,16 +260,24 @@ function fromTable(text: string, file: string, options: TranscriptOptions): Tran
       found: header.join(delim === "\t" ? "\\t" : ","),
     });
   }
-  const words: WordEvent[] = [];
-  for (let k = 1; k < lines.length; k++) {
-    const cells = splitDelimited(lines[k], delim);
-    const onset = parseNumber(cells[io] ?? "", file, header[io], k + 1);
-    const offset = ie >= 0 ? parseNumber(cells[ie] ?? "", file, header[ie], k + 1) : onset;
-    const run = ir >= 0 ? parseNumber(cells[ir] ?? "", file, header[ir], k + 1) : 0;
-    words.push({ word: (cells[iw] ?? "").trim(), onset, offset, run });
+  const words: LocatedWord[] = [];
+  let empty = 0;
+  for (const { l, k } of lines.slice(1)) {
+    const cells = splitDelimited(l, delim), line = k + 1, where = `line ${line}`;
+    const onset = parseNumber(cells[io] ?? "", file, header[io], line);
+    const offset = ie >= 0 ? parseNumber(cells[ie] ?? "", file, header[ie], line) : onset;
+    const run = ir >= 0 ? parseNumber(cells[ir] ?? "", file, header[ir], line) : 0;
+    const word = cleanWord(cells[iw] ?? "", file, `${header[iw]} (${where})`);
+    if (word === "") empty++;
+    else words.push({ word, onset, offset, run, where });
   }
   if (words.length === 0) {
-    throw new InputError("transcript table has a header but no words", { file, field: "rows" });
+    throw new InputError("transcript table has a header but no words", {
+      file,
+      field: "rows",
+      expected: "rows with a word and its onset",
+      found: `${lines.length - 1} rows${empty ? `, ${empty} without a word` : ""}`,
+    });
   }
   let runCount: number;
   if (ir >= 0) {
@@ -257,86 +288,117 @@ function fromTable(text: string, file: string, options: TranscriptOptions): Tran
   } else {
     runCount = assignRuns(words, options.runRestartSeconds ?? 1);
   }
-  return { words, runCount, source: file, format: "table", dropped: [] };
+  checkTimings(words, file);
+  return {
+    words: words.map(unlocated),
+    runCount,
+    source: file,
+    format: "table",
+    dropped: droppedList(0, empty),
+  };
 }
 
 function fromGentleCsv(text: string, file: string): Transcript {
-  const words: WordEvent[] = [];
-  let dropped = 0;
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  lines.forEach((line, k) => {
-    const [word, _aligned, start, end] = splitDelimited(line, ",");
+  const words: LocatedWord[] = [];
+  let dropped = 0, empty = 0;
+  const lines = splitLines(text).map((l, k) => ({ l, k })).filter(({ l }) => l.trim() !== "");
+  for (const { l, k } of lines) {
+    const [word, _aligned, start, end] = splitDelimited(l, ",");
+    const where = `line ${k + 1}`;
+    const clean = cleanWord(word, file, `word (${where})`);
+    if (clean === "") {
+      empty++;
+      continue;
+    }
     if (start === undefined || start.trim() === "" || end === undefined || end.trim() === "") {
       dropped++;
-      return;
+      continue;
     }
     words.push({
-      word: word.trim(),
+      word: clean,
       onset: parseNumber(start, file, "start", k + 1),
       offset: parseNumber(end, file, "end", k + 1),
       run: 0,
+      where,
     });
-  });
+  }
   if (words.length === 0) {
     throw new InputError("Gentle alignment holds no aligned words", {
       file,
+      field: "rows",
       expected: "rows word,alignedWord,start,end",
       found: `${lines.length} rows, none aligned`,
     });
   }
+  checkTimings(words, file);
   return {
-    words,
+    words: words.map(unlocated),
     runCount: 1,
     source: file,
     format: "gentle-csv",
-    dropped: dropped ? [{ count: dropped, reason: "not aligned to the audio" }] : [],
+    dropped: droppedList(dropped, empty),
   };
 }
 
 function fromGentleJson(text: string, file: string): Transcript {
-  let doc: { words?: { word?: string; start?: number; end?: number; case?: string }[] };
+  let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     throw new InputError("Gentle alignment is not valid JSON", {
       file,
+      field: "(the whole file)",
+      expected: "JSON",
       found: (err as Error).message,
       cause: err,
     });
   }
-  if (!Array.isArray(doc.words)) {
+  const list = typeof doc === "object" && doc !== null && !Array.isArray(doc)
+    ? (doc as { words?: unknown }).words
+    : undefined;
+  if (!Array.isArray(list)) {
     throw new InputError("Gentle alignment lacks its word list", {
       file,
       field: "words",
-      expected: "an array of {word, start, end, case}",
-      found: typeof doc.words,
+      expected: "an object whose words are an array of {word, start, end, case}",
+      found: Array.isArray(doc) ? "an array at the top" : doc === null ? "null" : typeof list,
     });
   }
-  const words: WordEvent[] = [];
-  let dropped = 0;
-  for (const w of doc.words) {
+  const words: LocatedWord[] = [];
+  let dropped = 0, empty = 0;
+  list.forEach((item: unknown, k) => {
+    const w = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
+    const where = `words[${k}]`;
+    const word = typeof w.word === "string" || typeof w.word === "number"
+      ? cleanWord(String(w.word), file, `${where}.word`)
+      : "";
+    if (word === "") {
+      empty++;
+      return;
+    }
     if (
       typeof w.start !== "number" || typeof w.end !== "number" || w.case === "not-found-in-audio"
     ) {
       dropped++;
-      continue;
+      return;
     }
-    words.push({ word: String(w.word ?? ""), onset: w.start, offset: w.end, run: 0 });
-  }
+    words.push({ word, onset: w.start, offset: w.end, run: 0, where });
+  });
   if (words.length === 0) {
     throw new InputError("Gentle alignment holds no aligned words", {
       file,
       field: "words",
       expected: "words with start and end times",
-      found: `${doc.words.length} words, none aligned`,
+      found: `${list.length} words, none aligned`,
     });
   }
+  checkTimings(words, file);
   return {
-    words,
+    words: words.map(unlocated),
     runCount: 1,
     source: file,
     format: "gentle-json",
-    dropped: dropped ? [{ count: dropped, reason: "not aligned to the audio" }] : [],
+    dropped: droppedList(dropped, empty),
   };
 }
 
@@ -346,29 +408,39 @@ function fromGentleJson(text: string, file: string): Transcript {
  *
  * @param text the file's content
  * @param file its name (`.TextGrid`, `.csv`, `.tsv`, `.json`)
+ * Words are cleaned of invisible characters (controls, NUL, bidirectional
+ * marks, zero-width characters) and put in Unicode NFC; entries left
+ * without a word are dropped and counted. Times must be finite and not
+ * negative, offsets not before onsets, and onsets must not go back within
+ * a run.
+ *
  * @returns the words in order, with runs numbered from 0
- * @throws {InputError} naming the file and field for malformed input or an empty word tier
+ * @throws {InputError} naming the file and field (line, interval or JSON
+ *   path) for malformed input, impossible timings, a word over 1,000
+ *   characters or an empty word tier
  */
 export function parseTranscript(
   text: string,
   file: string,
   options: TranscriptOptions = {},
 ): Transcript {
+  text = text.replace(/^\uFEFF/, "");
   const lower = file.toLowerCase();
   const head = text.trimStart().slice(0, 200);
   if (lower.endsWith(".textgrid") || head.includes("ooTextFile")) {
     return fromTextGrid(text, file, options);
   }
   if (lower.endsWith(".json")) return fromGentleJson(text, file);
-  const first = text.split(/\r?\n/, 1)[0].toLowerCase();
+  const first = splitLines(text)[0].toLowerCase();
   const hasHeader = /(^|[,\t])\s*(word|words|token|text|onset|start)\s*([,\t]|$)/.test(first);
   if (!hasHeader && lower.endsWith(".csv")) return fromGentleCsv(text, file);
   return fromTable(text, file, options);
 }
 
 /**
- * Read a transcript file (see {@linkcode parseTranscript}); TextGrids in
- * UTF-16 are decoded by their byte-order mark.
+ * Read a transcript file (see {@linkcode parseTranscript}): UTF-8, or
+ * UTF-16 by its byte-order mark; invalid bytes are an error naming their
+ * offset and line.
  *
  * @example
  * ```ts
@@ -385,10 +457,7 @@ export async function readTranscript(
   try {
     bytes = await Deno.readFile(path);
   } catch (err) {
-    throw new InputError(
-      err instanceof Deno.errors.NotFound ? "file not found" : "file cannot be read",
-      { file: path, cause: err },
-    );
+    throw unreadableFile(path, err);
   }
-  return parseTranscript(decodeText(bytes), path, options);
+  return parseTranscript(decodeTranscriptText(bytes, path), path, options);
 }

@@ -6,7 +6,8 @@ import { haveChromium, launchChromium, serveFiles } from "./chromium.ts";
 const ARTIFACTS = join(import.meta.dirname!, "..", "artifacts");
 
 Deno.test({
-  name: "GEMM and ridge CV run on WebGPU inside headless Chromium and match the reference",
+  name:
+    "GEMM, ridge CV, column statistics and a LASSO path run on WebGPU inside headless Chromium and match the reference",
   ignore: !haveChromium(),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -48,7 +49,12 @@ Deno.test({
       await page.screenshot({ path: join(ARTIFACTS, "kernels_in_chromium.png") });
       assert.equal(result.error, undefined, String(result.error));
       assert.deepEqual(errors, [], errors.join("\n"));
-      assert.equal((result.adapter as { name: string }).name, "webgpu");
+      const adapter = result.adapter as { name: string; details: Record<string, unknown> };
+      assert.equal(adapter.name, "webgpu");
+      // createWebGpuBackend refuses an adapter that fails the self-check; say what it cost.
+      const check = adapter.details.selfCheck as { ok: boolean; ms: number; msByKernel: object };
+      assert.equal(check.ok, true);
+      console.log(`self-check in Chromium: ${check.ms} ms (${JSON.stringify(check.msByKernel)})`);
       assert.equal((result.cpu as { implementation: string }).implementation, "typescript");
       assert.ok((result.gemmError as number) < 1e-5, `gemm error ${result.gemmError}`);
       assert.equal(result.ridgeSameAlphas, true);
@@ -56,6 +62,8 @@ Deno.test({
         (result.ridgeWeightError as number) < 1e-4,
         `ridge error ${result.ridgeWeightError}`,
       );
+      assert.ok((result.statsError as number) < 1e-5, `column stats error ${result.statsError}`);
+      assert.ok((result.lassoError as number) < 1e-4, `LASSO error ${result.lassoError}`);
     } finally {
       await browser.close();
       await server.close();

@@ -4,7 +4,12 @@ import TimeCourse from "../islands/TimeCourse.tsx";
 // deno-lint-ignore no-explicit-any
 const ISLANDS: Record<string, (props: any) => unknown> = { BrainViewer, TimeCourse };
 
-/** Render an island on the server, marked for hydration with its props. */
+/**
+ * Render an island on the server, marked for hydration with its props.
+ * The props travel in an attribute, escaped like any attribute, and never
+ * in a `<script>` element, where a `</script>` inside a word or a network
+ * name would end the script and start markup.
+ */
 export function Island(props: { name: keyof typeof ISLANDS; props: Record<string, unknown> }) {
   const C = ISLANDS[props.name] as (p: Record<string, unknown>) => preact.JSX.Element;
   return (

@@ -1,4 +1,7 @@
 import type { ComponentChildren } from "preact";
+import type { Problem } from "../problems.ts";
+import { runHref } from "../urls.ts";
+import { Problems } from "./Problems.tsx";
 
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f7f8fa}
@@ -12,13 +15,19 @@ th{background:#eef1f6;font-weight:600}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid #dde2ea;border-radius:6px;padding:10px 14px;min-width:260px}
 .error{background:#fff3f3;border:1px solid #e5a0a0;border-radius:6px;padding:10px 14px}
+.error ul{margin:6px 0 0;padding-left:20px}
 .muted{color:#667085}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 .sig{font-weight:700}a{color:#1a5fb4}
 .viewer canvas{image-rendering:pixelated;border:1px solid #ccd;background:#000;cursor:crosshair}
 `;
 
-/** The page frame: navigation, styles and the islands' script. */
-export function Layout(props: { title: string; children: ComponentChildren; runId?: string }) {
+/**
+ * The page frame: navigation, styles, the islands' script, and a card with
+ * the problems of the files the page read, above its content.
+ */
+export function Layout(
+  props: { title: string; children: ComponentChildren; runId?: string; problems?: Problem[] },
+) {
   const r = props.runId;
   return (
     <html lang="en">
@@ -36,14 +45,17 @@ export function Layout(props: { title: string; children: ComponentChildren; runI
           <a href="/compare">Compare</a>
           {r && (
             <>
-              <a href={`/runs/${r}`}>Overview</a>
-              <a href={`/runs/${r}/brain`}>Brain</a>
-              <a href={`/runs/${r}/rois`}>ROIs</a>
-              <a href={`/runs/${r}/downloads`}>Downloads</a>
+              <a href={runHref(r)}>Overview</a>
+              <a href={runHref(r, "brain")}>Brain</a>
+              <a href={runHref(r, "rois")}>ROIs</a>
+              <a href={runHref(r, "downloads")}>Downloads</a>
             </>
           )}
         </header>
-        <main>{props.children}</main>
+        <main>
+          <Problems problems={props.problems ?? []} />
+          {props.children}
+        </main>
         <script type="module" src="/_islands.js"></script>
       </body>
     </html>

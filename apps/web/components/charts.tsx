@@ -1,7 +1,8 @@
 /** Server-rendered SVG charts: small, dependency-free, readable without script. */
 
-/** Blue (negative) – white – red (positive) for v in [-1, 1]. */
+/** Blue (negative) – white – red (positive) for v in [-1, 1]; grey for NaN (no value). */
 export function diverging(v: number): string {
+  if (Number.isNaN(v)) return "rgb(220,220,220)";
   const x = Math.max(-1, Math.min(1, v));
   const c = (a: number, b: number) => Math.round(a + (b - a) * Math.abs(x));
   return x >= 0 ? `rgb(255,${c(255, 60)},${c(255, 40)})` : `rgb(${c(255, 40)},${c(255, 90)},255)`;
@@ -67,12 +68,13 @@ export function Heatmap(props: {
   );
 }
 
-/** Vertical bars with labels. */
+/** Vertical bars with labels; a value that is not finite draws no bar (its tooltip says so). */
 export function Bars(
   props: { labels: string[]; values: number[]; colour?: string; height?: number; unit?: string },
 ) {
   const H = props.height ?? 140, bw = 34, top = 10, bottom = 24;
-  const max = Math.max(1e-9, ...props.values.map(Math.abs));
+  const finite = (v: number) => (Number.isFinite(v) ? Math.abs(v) : 0);
+  const max = props.values.reduce((m, v) => Math.max(m, finite(v)), 1e-9);
   const W = 40 + props.values.length * bw;
   return (
     <svg width={W} height={H}>
@@ -81,7 +83,7 @@ export function Bars(
         {max < 1e-6 ? "0" : Number.isInteger(max) ? String(max) : max.toPrecision(2)}
       </text>
       {props.values.map((v, i) => {
-        const h = (Math.abs(v) / max) * (H - top - bottom);
+        const h = (finite(v) / max) * (H - top - bottom);
         return (
           <g>
             <rect
@@ -91,7 +93,9 @@ export function Bars(
               height={h}
               fill={props.colour ?? "#4c78a8"}
             >
-              <title>{`${props.labels[i]}: ${v}${props.unit ?? ""}`}</title>
+              <title>
+                {`${props.labels[i]}: ${Number.isFinite(v) ? v : "no value"}${props.unit ?? ""}`}
+              </title>
             </rect>
             <text x={34 + i * bw + (bw - 8) / 2} y={H - 8} text-anchor="middle" font-size="10">
               {props.labels[i]}
@@ -103,7 +107,11 @@ export function Bars(
   );
 }
 
-/** Per group, subjects' values as dots with the mean as a bar, for two or more series. */
+/**
+ * Per group, subjects' values as dots with the mean as a bar, for two or
+ * more series. Values that are not finite are left out; values outside
+ * [min, max] are drawn at the edge.
+ */
 export function DotPlot(props: {
   groups: string[];
   series: { name: string; colour: string; values: number[][] }[];
@@ -112,8 +120,10 @@ export function DotPlot(props: {
 }) {
   const gw = 120, H = 220, top = 10, bottom = 30, left = 40;
   const W = left + props.groups.length * gw + 160;
-  const y = (v: number) =>
-    top + (1 - (v - props.min) / (props.max - props.min)) * (H - top - bottom);
+  const y = (v: number) => {
+    const t = (Math.min(props.max, Math.max(props.min, v)) - props.min) / (props.max - props.min);
+    return top + (1 - t) * (H - top - bottom);
+  };
   const sw = gw / (props.series.length + 1);
   return (
     <svg width={W} height={H}>
@@ -133,7 +143,8 @@ export function DotPlot(props: {
         <g>
           <text x={left + i * gw + gw / 2} y={H - 10} text-anchor="middle" font-size="11">{g}</text>
           {props.series.map((s, k) => {
-            const vals = s.values[i] ?? [], cx = left + i * gw + (k + 1) * sw;
+            const vals = (s.values[i] ?? []).filter(Number.isFinite);
+            const cx = left + i * gw + (k + 1) * sw;
             const mean = vals.reduce((a, b) => a + b, 0) / (vals.length || 1);
             return (
               <g>

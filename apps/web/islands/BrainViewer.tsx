@@ -14,27 +14,47 @@ interface Volume {
   data: Float32Array;
 }
 
+/** Bytes per voxel and the array type of each NIfTI datatype the viewer reads. */
+const DATATYPES: Record<number, [number, (b: ArrayBuffer) => ArrayLike<number>]> = {
+  2: [1, (b) => new Uint8Array(b)],
+  4: [2, (b) => new Int16Array(b)],
+  8: [4, (b) => new Int32Array(b)],
+  16: [4, (b) => new Float32Array(b)],
+  64: [8, (b) => new Float64Array(b)],
+};
+
+/**
+ * Fetch and decode a map. The server checks maps before it offers them;
+ * this checks again, with the same words, for a file changed since.
+ */
 async function loadNifti(url: string): Promise<Volume> {
+  const name = decodeURIComponent(url.replace(/^.*\/files\//, ""));
   const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`);
   let buf = await res.arrayBuffer();
-  if (nifti.isCompressed(buf)) buf = nifti.decompress(buf) as ArrayBuffer;
-  if (!nifti.isNIFTI(buf)) throw new Error(`${url} is not a NIfTI file`);
+  if (nifti.isCompressed(buf)) {
+    try {
+      buf = nifti.decompress(buf) as ArrayBuffer;
+    } catch {
+      throw new Error(`${name}: the gzip stream is corrupt or truncated`);
+    }
+  }
+  if (buf.byteLength < 348 || !nifti.isNIFTI(buf)) throw new Error(`${name} is not a NIfTI file`);
   const h = nifti.readHeader(buf)!;
-  const raw = nifti.readImage(h, buf);
-  const typed = h.datatypeCode === 16
-    ? new Float32Array(raw)
-    : h.datatypeCode === 4
-    ? new Int16Array(raw)
-    : h.datatypeCode === 2
-    ? new Uint8Array(raw)
-    : h.datatypeCode === 8
-    ? new Int32Array(raw)
-    : new Float64Array(raw);
+  const type = DATATYPES[h.datatypeCode];
+  if (!type) throw new Error(`${name}: datatype ${h.datatypeCode} is not one the viewer reads`);
+  const d = h.dims, nt = d[0] > 3 ? Math.max(1, d[4]) : 1;
+  const needed = h.vox_offset + d[1] * d[2] * d[3] * nt * type[0];
+  if (buf.byteLength < needed) {
+    throw new Error(
+      `${name} is truncated: its header (field dim) needs ${needed} bytes, the file has ` +
+        `${buf.byteLength}`,
+    );
+  }
+  const typed = type[1](nifti.readImage(h, buf));
   const slope = h.scl_slope || 1, inter = h.scl_inter || 0;
   const data = Float32Array.from(typed, (v) => v * slope + inter);
-  const d = h.dims;
-  return { dims: [d[1], d[2], d[3], d[0] > 3 ? d[4] : 1], affine: h.affine, data };
+  return { dims: [d[1], d[2], d[3], nt], affine: h.affine, data };
 }
 
 type View = "axial" | "coronal" | "sagittal";
@@ -209,7 +229,7 @@ export default function BrainViewer(props: {
       ? props.atlasNames?.[String(label)] ?? `label ${label}`
       : "outside the networks";
     return `voxel (${i}, ${j}, ${k}) · MNI (${mm.map((x) => x.toFixed(0)).join(", ")}) mm · value ${
-      v.toFixed(3)
+      Number.isFinite(v) ? v.toFixed(3) : "none"
     } · ${name}`;
   };
 

@@ -1,7 +1,10 @@
 import { Layout } from "../components/Layout.tsx";
+import { Problems } from "../components/Problems.tsx";
 import type { RouteContext } from "../router.ts";
 import { fmt } from "../run_data.ts";
+import { runHref } from "../urls.ts";
 
+/** The runs: one card per folder given, with what is wrong with it when it cannot be shown. */
 export default function Runs(props: { ctx: RouteContext }) {
   const runs = props.ctx.runs;
   return (
@@ -15,7 +18,7 @@ export default function Runs(props: { ctx: RouteContext }) {
       <div class="cards">
         {runs.map((r) => {
           const s = r.summary;
-          if (r.status !== "ready") {
+          if (r.status !== "ready" || !s) {
             return (
               <div class="card error" data-run={r.id}>
                 <strong>{r.id}</strong> — {r.status}
@@ -28,24 +31,28 @@ export default function Runs(props: { ctx: RouteContext }) {
           return (
             <div class="card" data-run={r.id}>
               <strong>
-                <a href={`/runs/${r.id}`}>{r.id}</a>
+                <a href={runHref(r.id)}>{r.id}</a>
               </strong>
               <p class="muted">
                 {r.dir}
                 <br />
-                {r.createdAt ?? "date unknown"} · brainorg {s.brainorg}
+                {r.provenance.createdAt ?? "date unknown"} · brainorg {s.brainorg || "?"}
               </p>
               <p>
-                Models: {(s.models ?? []).map((m: { name: string }) => m.name).join(", ")}
+                Models: {s.models.map((m) => m.name).join(", ") || "none"}
                 <br />
                 Data: {s.kind === "analysis"
-                  ? `${s.stimulus?.transcript}; ${v?.subjects} subjects, ${v?.voxels} voxels`
-                  : `Alice story, ${s.subjects?.length ?? 0} ROI subjects` +
+                  ? `${s.stimulus.transcript}; ${fmt(v?.subjects, 0)} subjects, ${
+                    fmt(v?.voxels, 0)
+                  } voxels`
+                  : `Alice story, ${s.roiSubjects} ROI subjects` +
                     (v?.phantom
-                      ? `; phantom, ${v.phantom.subjects} subjects, ${v.phantom.voxels} voxels`
+                      ? `; phantom, ${fmt(v.phantom.subjects, 0)} subjects, ${
+                        fmt(v.phantom.voxels, 0)
+                      } voxels`
                       : "")}
               </p>
-              {v && (
+              {v && v.models.length > 0 && (
                 <table>
                   <tr>
                     <th>model</th>
@@ -54,23 +61,18 @@ export default function Runs(props: { ctx: RouteContext }) {
                     <th>precision</th>
                     <th>recall</th>
                   </tr>
-                  {v.models.map((
-                    m: {
-                      name: string;
-                      templates: { links: unknown[]; metrics: { networksEngaged: number } }[];
-                      recovery: { precision: number; recall: number };
-                    },
-                  ) => (
+                  {v.models.map((m) => (
                     <tr>
                       <td>{m.name}</td>
-                      <td>{m.templates[0].links.length}</td>
-                      <td>{m.templates[0].metrics.networksEngaged}</td>
-                      <td>{fmt(m.recovery?.precision ?? NaN, 2)}</td>
-                      <td>{fmt(m.recovery?.recall ?? NaN, 2)}</td>
+                      <td>{m.templates[0]?.links ?? "—"}</td>
+                      <td>{fmt(m.templates[0]?.metrics.networksEngaged, 0)}</td>
+                      <td>{fmt(m.recovery?.precision, 2)}</td>
+                      <td>{fmt(m.recovery?.recall, 2)}</td>
                     </tr>
                   ))}
                 </table>
               )}
+              <Problems problems={r.problems} title="Some fields could not be read" />
             </div>
           );
         })}

@@ -1,19 +1,36 @@
 import { Layout } from "../../../components/Layout.tsx";
+import type { Problem } from "../../../problems.ts";
 import type { RouteContext } from "../../../router.ts";
 import { findRun } from "../../../run_data.ts";
 import { listRunFiles, type Run } from "../../../runs.ts";
+import { fileHref } from "../../../urls.ts";
 
+/** Every file of the run, with its size. */
 export async function load(ctx: RouteContext) {
   const run = findRun(ctx);
   if (run instanceof Response) return run;
-  return { run, files: await listRunFiles(run) };
+  const problems: Problem[] = [];
+  return { run, files: await listRunFiles(run, problems), problems };
 }
 
+function size(bytes: number): string {
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 2 ** 20
+    ? `${(bytes / 1024).toFixed(1)} KiB`
+    : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** Downloads: links to every file of the run (served as data, never as a page). */
 // deno-lint-ignore no-explicit-any
 export default function Downloads(props: { ctx: RouteContext; data: any }) {
-  const { run, files } = props.data as { run: Run; files: { path: string; size: number }[] };
+  const { run, files, problems } = props.data as {
+    run: Run;
+    files: { path: string; size: number }[];
+    problems: Problem[];
+  };
   return (
-    <Layout title={`${run.id}: files`} runId={run.id}>
+    <Layout title={`${run.id}: files`} runId={run.id} problems={[...run.problems, ...problems]}>
       <h1>Every file of {run.id}</h1>
       <table data-testid="files">
         <tr>
@@ -23,15 +40,9 @@ export default function Downloads(props: { ctx: RouteContext; data: any }) {
         {files.map((f) => (
           <tr>
             <td>
-              <a href={`/runs/${run.id}/files/${f.path}`} download>{f.path}</a>
+              <a href={fileHref(run.id, f.path)} download>{f.path}</a>
             </td>
-            <td>
-              {f.size < 1024
-                ? `${f.size} B`
-                : f.size < 2 ** 20
-                ? `${(f.size / 1024).toFixed(1)} KiB`
-                : `${(f.size / 2 ** 20).toFixed(1)} MiB`}
-            </td>
+            <td>{size(f.size)}</td>
           </tr>
         ))}
       </table>

@@ -1,56 +1,75 @@
 import { Bars, Heatmap } from "../../../components/charts.tsx";
 import { Layout } from "../../../components/Layout.tsx";
 import type { RouteContext } from "../../../router.ts";
+import type { Problem } from "../../../problems.ts";
 import { type Cell, findRun, fmt, networkCells } from "../../../run_data.ts";
-import type { Run } from "../../../runs.ts";
+import { resolveRunFile, type Run } from "../../../runs.ts";
+import type { MetricsView } from "../../../summary.ts";
+import { runHref } from "../../../urls.ts";
 
-interface ModelView {
+interface ModelTables {
   name: string;
-  templates: { name: string; cells: Cell[]; metrics: Record<string, unknown> }[];
-  recovery?: Record<string, number>;
+  /** Whether the model's atoms table is there (its atoms have pages). */
+  hasAtoms: boolean;
+  templates: { name: string; cells: Cell[]; metrics: MetricsView }[];
+  recovery?: { precision: number; recall: number };
 }
 
+/** The run's voxel-level models with their network-matching tables. */
 export async function load(ctx: RouteContext) {
   const run = findRun(ctx);
   if (run instanceof Response) return run;
-  const v = run.summary.voxel;
-  const models: ModelView[] = [];
-  for (const m of v?.models ?? []) {
+  const problems: Problem[] = [];
+  const models: ModelTables[] = [];
+  for (const m of run.summary!.voxel?.models ?? []) {
     const templates = [];
     for (const t of m.templates) {
       templates.push({
         name: t.name,
-        cells: await networkCells(run, m.name, t.name),
+        cells: await networkCells(run, m.name, t.name, problems),
         metrics: t.metrics,
       });
     }
-    models.push({ name: m.name, templates, recovery: m.recovery });
+    const atoms = `models/${m.name}/atoms.csv`, hasAtoms = !!(await resolveRunFile(run, atoms));
+    if (!hasAtoms) problems.push({ file: atoms, message: "is missing" });
+    models.push({ name: m.name, hasAtoms, templates, recovery: m.recovery });
   }
-  let provenance: Record<string, unknown> = {};
-  try {
-    provenance = JSON.parse(await Deno.readTextFile(`${run.dir}/provenance.json`));
-  } catch { /* shown as absent */ }
-  return { run, models, provenance };
+  return { run, models, problems };
 }
 
-function Matrix(props: { run: Run; model: string; cells: Cell[] }) {
-  const K = Math.max(-1, ...props.cells.map((c) => c.atom)) + 1;
-  const names = [...new Map(props.cells.map((c) => [c.network, c.networkName])).entries()]
-    .sort((a, b) => a[0] - b[0]).map(([, n]) => n);
-  const cell = (k: number, n: number, s: number) =>
-    props.cells.find((c) => c.atom === k && c.network === n && c.sign === s);
-  const best = (k: number, n: number) => {
-    const p = cell(k, n, 1), m = cell(k, n, -1);
+/** The most heatmap cells drawn (64 atoms × 400 networks is 25,600); a bigger table is named. */
+const MAX_CELLS = 40_000;
+
+function Matrix(props: { run: Run; model: string; cells: Cell[]; link: boolean }) {
+  // One pass into a map: a lookup per drawn cell, not a scan of the table.
+  const byKey = new Map<string, Cell>(), names = new Map<number, string>();
+  let K = 0;
+  for (const c of props.cells) {
+    byKey.set(`${c.atom} ${c.network} ${c.sign}`, c);
+    names.set(c.network, c.networkName);
+    K = Math.max(K, c.atom + 1);
+  }
+  const networks = [...names.entries()].sort((a, b) => a[0] - b[0]);
+  if (K * networks.length > MAX_CELLS) {
+    return (
+      <p class="muted">
+        {K} atoms × {networks.length} networks: too many cells to draw (at most {MAX_CELLS}).
+      </p>
+    );
+  }
+  const cell = (k: number, j: number, s: number) => byKey.get(`${k} ${networks[j][0]} ${s}`);
+  const best = (k: number, j: number) => {
+    const p = cell(k, j, 1), m = cell(k, j, -1);
     return (p?.dice ?? 0) >= (m?.dice ?? 0) ? { c: p, s: 1 } : { c: m, s: -1 };
   };
   return (
     <Heatmap
       rows={Array.from({ length: K }, (_, k) => `atom ${k}`)}
-      cols={names}
-      value={(k, n) => best(k, n).s * (best(k, n).c?.dice ?? 0)}
-      flag={(k, n) => !!(cell(k, n, 1)?.linked || cell(k, n, -1)?.linked)}
-      title={(k, n) => {
-        const b = best(k, n).c;
+      cols={networks.map(([, n]) => n)}
+      value={(k, j) => best(k, j).s * (best(k, j).c?.dice ?? 0)}
+      flag={(k, j) => !!(cell(k, j, 1)?.linked || cell(k, j, -1)?.linked)}
+      title={(k, j) => {
+        const b = best(k, j).c;
         return b
           ? `atom ${k} ${b.sign > 0 ? "activates" : "deactivates"} ${b.networkName}: Dice ${
             fmt(b.dice)
@@ -59,12 +78,12 @@ function Matrix(props: { run: Run; model: string; cells: Cell[] }) {
           }`
           : "";
       }}
-      href={(k) => `/runs/${props.run.id}/atoms/${props.model}/${k}`}
+      href={props.link ? (k) => runHref(props.run.id, "atoms", props.model, k) : undefined}
     />
   );
 }
 
-const METRICS: [string, string, number][] = [
+const METRICS: [keyof MetricsView, string, number][] = [
   ["linkedAtoms", "atoms linked", 0],
   ["links", "links", 0],
   ["networksEngaged", "networks engaged", 0],
@@ -73,19 +92,20 @@ const METRICS: [string, string, number][] = [
   ["layerSpread", "layer spread", 3],
 ];
 
+/** The run overview: atoms × networks per model, metrics, parameters and provenance. */
 // deno-lint-ignore no-explicit-any
 export default function Overview(props: { ctx: RouteContext; data: any }) {
-  const { run, models, provenance } = props.data as {
+  const { run, models, problems } = props.data as {
     run: Run;
-    models: ModelView[];
-    provenance: Record<string, unknown>;
+    models: ModelTables[];
+    problems: Problem[];
   };
-  const s = run.summary;
+  const s = run.summary!, provenance = run.provenance;
   return (
-    <Layout title={run.id} runId={run.id}>
+    <Layout title={run.id} runId={run.id} problems={[...run.problems, ...problems]}>
       <h1>{run.id}</h1>
       <p class="muted">
-        {run.dir} · {run.createdAt ?? ""} · schema {s.schema} · backend {s.backend?.name}
+        {run.dir} · {provenance.createdAt ?? ""} · schema {s.schema} · backend {s.backend}
       </p>
       {!s.voxel && (
         <p class="muted">This run has no voxel level (run without --no-phantom to get one).</p>
@@ -95,9 +115,10 @@ export default function Overview(props: { ctx: RouteContext; data: any }) {
           <h2>Organization at a glance</h2>
           <p class="muted">
             Dice of each atom's thresholded group map (|t| &gt;{" "}
-            {fmt(s.voxel.threshold, 2)}) with each network; red: the atom's positive (activated)
+            {fmt(s.voxel?.threshold, 2)}) with each network; red: the atom's positive (activated)
             part, blue: its negative part; ● linked (per-cell p ≤ 0.05 and FDR q ≤ 0.05 against{" "}
-            {s.voxel.permutations} circularly shifted surrogates). Click an atom for its view.
+            {fmt(s.voxel?.permutations, 0)}{" "}
+            circularly shifted surrogates). Click an atom for its view.
           </p>
           <div class="grid2">
             {models.map((m) => (
@@ -106,40 +127,41 @@ export default function Overview(props: { ctx: RouteContext; data: any }) {
                 {m.templates.map((t, i) => (
                   <details open={i === 0}>
                     <summary>{t.name}</summary>
-                    <Matrix run={run} model={m.name} cells={t.cells} />
+                    <Matrix run={run} model={m.name} cells={t.cells} link={m.hasAtoms} />
                     <NetworkCounts cells={t.cells} />
                   </details>
                 ))}
-                <table>
-                  <tr>
-                    <th>metric (Yeo-7)</th>
-                    <th>value</th>
-                  </tr>
-                  {METRICS.map(([k, label, digits]) => (
+                {m.templates.length > 0 && (
+                  <table>
                     <tr>
-                      <td>{label}</td>
-                      <td>{fmt(m.templates[0].metrics[k], digits)}</td>
+                      <th>metric ({m.templates[0].name})</th>
+                      <th>value</th>
                     </tr>
-                  ))}
-                  {(["timeCourse", "mapOverlap"] as const).map((k) => (
-                    <tr key={k}>
-                      <td>consistency: {k === "timeCourse" ? "time courses" : "map overlap"}</td>
-                      <td>
-                        {fmt(
-                          Number((m.templates[0].metrics.consistency as Record<string, number>)[k]),
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                  {m.recovery && (
+                    {METRICS.map(([k, label, digits]) => (
+                      <tr>
+                        <td>{label}</td>
+                        <td>{fmt(m.templates[0].metrics[k], digits)}</td>
+                      </tr>
+                    ))}
                     <tr>
-                      <td>recovery of the planted links</td>
-                      <td>
-                        precision {fmt(m.recovery.precision, 2)}, recall {fmt(m.recovery.recall, 2)}
-                      </td>
+                      <td>consistency: time courses</td>
+                      <td>{fmt(m.templates[0].metrics.timeCourse)}</td>
                     </tr>
-                  )}
-                </table>
+                    <tr>
+                      <td>consistency: map overlap</td>
+                      <td>{fmt(m.templates[0].metrics.mapOverlap)}</td>
+                    </tr>
+                    {m.recovery && (
+                      <tr>
+                        <td>recovery of the planted links</td>
+                        <td>
+                          precision {fmt(m.recovery.precision, 2)}, recall{" "}
+                          {fmt(m.recovery.recall, 2)}
+                        </td>
+                      </tr>
+                    )}
+                  </table>
+                )}
               </div>
             ))}
           </div>
@@ -147,22 +169,19 @@ export default function Overview(props: { ctx: RouteContext; data: any }) {
       )}
       <h2>Parameters and provenance</h2>
       <table>
-        {Object.entries((provenance.parameters ?? {}) as Record<string, unknown>).map(([k, v]) => (
+        {provenance.parameters.map(([k, v]) => (
           <tr>
             <td>{k}</td>
-            <td>{JSON.stringify(v)}</td>
+            <td>{v}</td>
           </tr>
         ))}
         <tr>
           <td>seed</td>
-          <td>{String(provenance.seed ?? "")}</td>
+          <td>{provenance.seed ?? ""}</td>
         </tr>
         <tr>
           <td>inputs</td>
-          <td>
-            {((provenance.inputs ?? []) as unknown[]).length}{" "}
-            files with SHA-256 (see provenance.json)
-          </td>
+          <td>{provenance.inputs} files with SHA-256 (see provenance.json)</td>
         </tr>
       </table>
     </Layout>
@@ -170,21 +189,20 @@ export default function Overview(props: { ctx: RouteContext; data: any }) {
 }
 
 function NetworkCounts(props: { cells: Cell[] }) {
-  const names = [...new Map(props.cells.map((c) => [c.network, c.networkName])).entries()]
-    .sort((a, b) => a[0] - b[0]);
-  const count = (n: number, s: number) =>
-    props.cells.filter((c) => c.network === n && c.sign === s && c.linked).length;
-  const short = names.map(([, n]) => n.replace(/^\d+_/, "").slice(0, 5));
+  const names = new Map<number, string>(), counts = new Map<string, number>();
+  for (const c of props.cells) {
+    names.set(c.network, c.networkName);
+    const key = `${c.network} ${c.sign}`;
+    if (c.linked) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const networks = [...names.entries()].sort((a, b) => a[0] - b[0]);
+  const short = networks.map(([, n]) => n.replace(/^\d+_/, "").slice(0, 5));
+  const count = (s: number) => networks.map(([n]) => counts.get(`${n} ${s}`) ?? 0);
   return (
     <div>
       <p class="muted">Atoms per network: activated (red), deactivated (blue)</p>
-      <Bars labels={short} values={names.map(([n]) => count(n, 1))} colour="#e45756" height={110} />
-      <Bars
-        labels={short}
-        values={names.map(([n]) => count(n, -1))}
-        colour="#4c78a8"
-        height={110}
-      />
+      <Bars labels={short} values={count(1)} colour="#e45756" height={110} />
+      <Bars labels={short} values={count(-1)} colour="#4c78a8" height={110} />
     </div>
   );
 }

@@ -1,6 +1,11 @@
+import { h } from "preact";
 import { Bars } from "../../../../../components/charts.tsx";
+import { ErrorPage } from "../../../../../components/ErrorPage.tsx";
 import { Island } from "../../../../../components/Island.tsx";
 import { Layout } from "../../../../../components/Layout.tsx";
+import { checkMap, type MapCheck } from "../../../../../maps.ts";
+import { type Problem, problemText } from "../../../../../problems.ts";
+import { htmlResponse } from "../../../../../render.ts";
 import type { RouteContext } from "../../../../../router.ts";
 import {
   atomCourses,
@@ -11,60 +16,103 @@ import {
   networkCells,
   networkNames,
 } from "../../../../../run_data.ts";
-import { readRunCsv, resolveRunFile, type Run } from "../../../../../runs.ts";
-import { ErrorPage } from "../../../../../components/ErrorPage.tsx";
-import { h } from "preact";
-import { htmlResponse } from "../../../../../render.ts";
+import { resolveRunFile, type Run } from "../../../../../runs.ts";
+import { readTable } from "../../../../../tables.ts";
+import { fileHref, runHref } from "../../../../../urls.ts";
 
+/**
+ * The words heard during each volume's acquisition window (the TR before
+ * it), aggregated here so that the page carries one string per volume, not
+ * the whole transcript.
+ */
+function wordsPerVolume(words: { word: string; onset: number }[], times: number[], tr: number) {
+  const sorted = words.filter((w) => Number.isFinite(w.onset)).sort((a, b) => a.onset - b.onset);
+  let first = 0;
+  return times.map((t) => {
+    while (first < sorted.length && sorted[first].onset <= t - tr) first++;
+    const heard = [];
+    for (let i = first; i < sorted.length && sorted[i].onset <= t; i++) heard.push(sorted[i].word);
+    return heard.join(" ");
+  });
+}
+
+const WORDS = { word: { kind: "string" }, onset: { kind: "number" } } as const;
+const TIMES = { time: { kind: "number" } } as const;
+
+/** One atom of one model: its time course, sub-group, networks and map. */
 export async function load(ctx: RouteContext) {
   const run = findRun(ctx);
   if (run instanceof Response) return run;
-  const model = ctx.params.model, atom = Number(ctx.params.atom);
-  const courses = await atomCourses(run, model);
-  if (!Number.isInteger(atom) || atom < 0 || atom >= courses.length) {
+  const problems: Problem[] = [];
+  const model = ctx.params.model,
+    atom = /^\d{1,9}$/.test(ctx.params.atom) ? Number(ctx.params.atom) : NaN;
+  const courses = await atomCourses(run, model, problems);
+  if (!(atom < courses.length)) {
     return htmlResponse(
       h(ErrorPage, {
         title: "Unknown atom",
         message: `Model "${model}" of run ${run.id} has no atom ${ctx.params.atom} ` +
-          `(it has ${courses.length}).`,
+          `(it has ${courses.length})` +
+          (problems.length ? `: ${problems.map(problemText).join("; ")}` : "."),
         runId: run.id,
       }),
       404,
     );
   }
-  const words = (await readRunCsv(run, "stimulus/words.csv")).map((w) => ({
-    word: w.word,
-    onset: Number(w.onset),
-  }));
-  const times = (await readRunCsv(run, "stimulus/word_rate.csv")).map((r) => Number(r.time));
-  const layers = await layerCounts(run, model);
+  const summary = run.summary!, tr = Number.isFinite(summary.stimulus.tr) ? summary.stimulus.tr : 2;
+  const words =
+    (await readTable(run, { path: "stimulus/words.csv", columns: WORDS, problems })).rows;
+  const times = (await readTable(run, { path: "stimulus/word_rate.csv", columns: TIMES, problems }))
+    .rows
+    .map((r) => r.time).slice(0, courses[atom].length);
+  const layers = await layerCounts(run, model, problems);
+  const voxelModel = summary.voxel?.models.find((m) => m.name === model);
   const templates: { name: string; cells: Cell[] }[] = [];
-  for (
-    const t
-      of run.summary.voxel?.models.find((m: { name: string }) => m.name === model)?.templates ?? []
-  ) {
+  for (const t of voxelModel?.templates ?? []) {
     templates.push({
       name: t.name,
-      cells: (await networkCells(run, model, t.name)).filter((c) => c.atom === atom),
+      cells: (await networkCells(run, model, t.name, problems)).filter((c) => c.atom === atom),
     });
   }
-  const hasMap = !!(await resolveRunFile(run, `voxels/${model}/group_t.nii.gz`));
+  const mapPath = `voxels/${model}/group_t.nii.gz`;
+  let map: MapCheck | undefined, anatomy: MapCheck | undefined, atlas: MapCheck | undefined;
+  if (voxelModel || await resolveRunFile(run, mapPath)) {
+    [map, anatomy, atlas] = await Promise.all(
+      [mapPath, "voxels/anatomy.nii.gz", "voxels/networks_Yeo-7.nii.gz"].map((p) =>
+        checkMap(run, p)
+      ),
+    );
+    if (map.ok && map.volumes <= atom) {
+      problems.push({
+        file: mapPath,
+        field: 'field "dim[4]"',
+        expected: `a volume per atom (at least ${atom + 1})`,
+        found: `${map.volumes} volumes`,
+      });
+      map = undefined;
+    }
+    for (const c of [map, anatomy, atlas]) if (c && !c.ok) problems.push(c.problem);
+  }
   return {
     run,
     model,
     atom,
     atoms: courses.length,
     course: courses[atom],
-    words,
     times,
+    heard: wordsPerVolume(words, times, tr),
     positive: layers.positive[atom] ?? [],
     negative: layers.negative[atom] ?? [],
     templates,
-    hasMap,
-    atlasNames: await networkNames(run, "Yeo-7"),
+    map,
+    anatomy,
+    atlas,
+    atlasNames: atlas?.ok ? await networkNames(run, "Yeo-7", problems) : {},
+    problems,
   };
 }
 
+/** The atom view. */
 // deno-lint-ignore no-explicit-any
 export default function AtomView(props: { ctx: RouteContext; data: any }) {
   const d = props.data as {
@@ -73,31 +121,32 @@ export default function AtomView(props: { ctx: RouteContext; data: any }) {
     atom: number;
     atoms: number;
     course: number[];
-    words: { word: string; onset: number }[];
     times: number[];
+    heard: string[];
     positive: number[];
     negative: number[];
     templates: { name: string; cells: Cell[] }[];
-    hasMap: boolean;
+    map?: MapCheck;
+    anatomy?: MapCheck;
+    atlas?: MapCheck;
     atlasNames: Record<string, string>;
+    problems: Problem[];
   };
-  const base = `/runs/${d.run.id}`;
-  const size = d.positive.reduce((a, b) => a + b, 0) + d.negative.reduce((a, b) => a + b, 0);
-  const t = d.run.summary.voxel?.threshold ?? 2;
+  const atomHref = (k: number) => runHref(d.run.id, "atoms", d.model, k);
+  const total = (xs: number[]) => xs.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  const t = d.run.summary!.voxel?.threshold;
   return (
-    <Layout title={`${d.model} atom ${d.atom}`} runId={d.run.id}>
+    <Layout
+      title={`${d.model} atom ${d.atom}`}
+      runId={d.run.id}
+      problems={[...d.run.problems, ...d.problems]}
+    >
       <h1>{d.model} · atom {d.atom}</h1>
       <p>
-        {d.atom > 0 && (
-          <a data-testid="prev" href={`${base}/atoms/${d.model}/${d.atom - 1}`}>
-            ← atom {d.atom - 1}
-          </a>
-        )}
+        {d.atom > 0 && <a data-testid="prev" href={atomHref(d.atom - 1)}>← atom {d.atom - 1}</a>}
         {" · "}
         {d.atom + 1 < d.atoms && (
-          <a data-testid="next" href={`${base}/atoms/${d.model}/${d.atom + 1}`}>
-            atom {d.atom + 1} →
-          </a>
+          <a data-testid="next" href={atomHref(d.atom + 1)}>atom {d.atom + 1} →</a>
         )}
       </p>
       <Island
@@ -105,14 +154,13 @@ export default function AtomView(props: { ctx: RouteContext; data: any }) {
         props={{
           values: d.course,
           times: d.times,
-          words: d.words,
-          tr: d.run.summary.stimulus?.tr ?? 2,
+          heard: d.heard,
           title: "Time course over the story",
         }}
       />
       <div class="grid2">
         <div>
-          <h2>Sub-group: {size} ANs</h2>
+          <h2>Sub-group: {total(d.positive) + total(d.negative)} ANs</h2>
           <p class="muted">
             ANs with a non-zero code on this atom, per layer: positive (red) and negative (blue)
             codes.
@@ -157,16 +205,17 @@ export default function AtomView(props: { ctx: RouteContext; data: any }) {
           })}
         </div>
       </div>
-      {d.hasMap && (
+      {d.map?.ok && (
         <Island
           name="BrainViewer"
           props={{
-            map: `${base}/files/voxels/${d.model}/group_t.nii.gz`,
+            map: fileHref(d.run.id, d.map.path),
             volume: d.atom,
-            anatomy: `${base}/files/voxels/anatomy.nii.gz`,
-            atlas: `${base}/files/voxels/networks_Yeo-7.nii.gz`,
-            atlasNames: d.atlasNames,
-            threshold: Number(t.toFixed(1)),
+            ...(d.anatomy?.ok ? { anatomy: fileHref(d.run.id, d.anatomy.path) } : {}),
+            ...(d.atlas?.ok
+              ? { atlas: fileHref(d.run.id, d.atlas.path), atlasNames: d.atlasNames }
+              : {}),
+            threshold: Number.isFinite(t) && t! > 0 ? Number(t!.toFixed(1)) : 2,
             title: `Group t map of atom ${d.atom} (outlines: Yeo-7)`,
           }}
         />

@@ -1,0 +1,27 @@
+/**
+ * The dashboard's URLs, built in one place with every path segment
+ * encoded: model names and file names come from results folders and may
+ * hold `/`, `#`, `?`, `%` or quotes, which must reach the router as the
+ * same text (it decodes each segment) instead of changing the URL.
+ *
+ * @module
+ */
+
+const seg = (s: string | number) => encodeURIComponent(String(s));
+
+/**
+ * A page of a run: `runHref("demo", "atoms", "stories260K", 3)` is
+ * `/runs/demo/atoms/stories260K/3`.
+ */
+export function runHref(run: string, ...segments: (string | number)[]): string {
+  return ["/runs", seg(run), ...segments.map(seg)].join("/");
+}
+
+/**
+ * A file of a run by its path relative to the run's folder (`/` separates
+ * folders): `fileHref("demo", "voxels/a b.nii.gz")` is
+ * `/runs/demo/files/voxels/a%20b.nii.gz`.
+ */
+export function fileHref(run: string, path: string): string {
+  return runHref(run, "files") + "/" + path.split("/").map(seg).join("/");
+}

@@ -1,0 +1,183 @@
+/**
+ * Matrix products through onnxruntime-node, whose MLAS kernels (AVX2,
+ * AVX-512, NEON; multithreaded) arrive with the npm package: the CPU
+ * backend's fast path on a machine where nothing was installed by hand.
+ * Deno or Node only: loaded dynamically, never in a browser.
+ *
+ * One ONNX `Gemm` graph per (transA, transB), with symbolic dimensions, so
+ * four sessions serve every shape.
+ *
+ * @module
+ */
+
+import type { GemmOptions } from "./backend.ts";
+import { gemmShape } from "./backend.ts";
+import { densify, type Matrix, type MatrixView } from "./matrix.ts";
+
+/** The products of a loaded onnxruntime. */
+export interface Mlas {
+  /** `onnxruntime-node <version>`. */
+  library: string;
+  /** Intra-op threads of every session. */
+  threads: number;
+  sgemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Promise<Matrix>;
+  close(): Promise<void>;
+}
+
+// A minimal protobuf writer for the one fixed graph below: the kernels
+// package stays free of protobuf libraries, and the graph has five kinds of
+// field.
+const enc = new TextEncoder();
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n & 127) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+const field = (num: number, bytes: number[] | Uint8Array): number[] => [
+  ...varint((num << 3) | 2),
+  ...varint(bytes.length),
+  ...bytes,
+];
+const intField = (num: number, v: number): number[] => [...varint(num << 3), ...varint(v)];
+const str = (num: number, s: string) => field(num, enc.encode(s));
+
+/** ValueInfoProto: a float tensor of two symbolic dimensions. */
+function matrixInfo(name: string, d0: string, d1: string): number[] {
+  const dim = (p: string) => field(1, str(2, p)); // Dimension.dim_param
+  const shape = field(2, [...dim(d0), ...dim(d1)]); // Tensor.shape
+  const tensor = field(1, [...intField(1, 1), ...shape]); // TypeProto.tensor_type, FLOAT
+  return [...str(1, name), ...field(2, tensor)];
+}
+
+/** ModelProto of C = op(A) · op(B) (ONNX Gemm, opset 13). */
+export function gemmModel(transA: boolean, transB: boolean): Uint8Array {
+  const attr = (
+    name: string,
+    v: boolean,
+  ) => [...str(1, name), ...intField(3, v ? 1 : 0), ...intField(20, 2)];
+  const node = [
+    ...str(1, "A"),
+    ...str(1, "B"),
+    ...str(2, "C"),
+    ...str(3, "gemm"),
+    ...str(4, "Gemm"),
+    ...field(5, attr("transA", transA)),
+    ...field(5, attr("transB", transB)),
+  ];
+  const graph = [
+    ...field(1, node),
+    ...str(2, "brainorg_gemm"),
+    ...field(11, matrixInfo("A", "a0", "a1")),
+    ...field(11, matrixInfo("B", "b0", "b1")),
+    ...field(12, matrixInfo("C", "m", "n")),
+  ];
+  return Uint8Array.from([
+    ...intField(1, 8), // ir_version
+    ...str(2, "brainorg"),
+    ...field(7, graph),
+    ...field(8, [...str(1, ""), ...intField(2, 13)]), // opset_import
+  ]);
+}
+
+/** A view as a dense array onnxruntime can read: rows end to end, no copy where they already are. */
+function denseData(v: MatrixView): Float32Array {
+  const stride = v.rowStride ?? v.cols, off = v.offset ?? 0;
+  if (stride === v.cols) return v.data.subarray(off, off + v.rows * v.cols);
+  return densify(v).data;
+}
+
+/**
+ * Ask glibc to keep freed memory for reuse instead of returning it to the
+ * system: onnxruntime allocates every product's output anew, and on the
+ * virtual machines we measured on, touching fresh pages costs 12–13 µs per
+ * 4 KiB page — several times the product itself (a 32,810 × 512 output:
+ * 300 ms fresh, 16 ms reused). Linux with glibc only; elsewhere, or without
+ * FFI, nothing changes.
+ */
+function keepFreedMemory(): void {
+  try {
+    if (typeof Deno === "undefined" || Deno.build.os !== "linux") return;
+    const libc = Deno.dlopen("libc.so.6", {
+      mallopt: { parameters: ["i32", "i32"], result: "i32" },
+    });
+    const M_TRIM_THRESHOLD = -1, M_MMAP_MAX = -4;
+    libc.symbols.mallopt(M_MMAP_MAX, 0); // large blocks from the heap, not mmap
+    libc.symbols.mallopt(M_TRIM_THRESHOLD, 2 ** 30); // keep up to 1 GiB of freed heap
+    libc.close();
+  } catch { /* no FFI, no glibc: allocation stays as it was */ }
+}
+
+/**
+ * Load onnxruntime-node and build its Gemm sessions, or explain why not.
+ *
+ * @param threads intra-op threads (the calling thread counts as one)
+ * @returns the products, or `{ reason }` (no Node-API runtime, the package
+ *   missing, no FFI permission in Deno)
+ */
+export async function loadMlas(threads: number): Promise<Mlas | { reason: string }> {
+  // deno-lint-ignore no-explicit-any
+  let ort: any;
+  try {
+    // Not a literal: bundlers for the browser must not follow it into a
+    // Node-API addon.
+    const name = "onnxruntime-node";
+    ort = (await import(name)).default;
+  } catch (err) {
+    const msg = (err as Error).message.split("\n")[0];
+    if (/--allow-ffi|NotCapable|permission/i.test(msg)) {
+      return { reason: "onnxruntime-node needs --allow-ffi" };
+    }
+    return { reason: `onnxruntime-node did not load: ${msg}` };
+  }
+  keepFreedMemory();
+  const options = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    // Spinning workers would take the cores from the JavaScript that runs
+    // between products.
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  };
+  // deno-lint-ignore no-explicit-any
+  const sessions: any[] = [];
+  try {
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        sessions.push(await ort.InferenceSession.create(gemmModel(tA, tB), options));
+      }
+    }
+  } catch (err) {
+    for (const s of sessions) await s.release();
+    return { reason: `onnxruntime-node could not build a Gemm session: ${(err as Error).message}` };
+  }
+  const version = ort.env?.versions?.common ?? "?";
+  return {
+    library: `onnxruntime-node ${version}`,
+    threads,
+    async sgemm(a, b, options = {}) {
+      const { m, n } = gemmShape(a, b, options);
+      const session = sessions[(options.transA ? 2 : 0) + (options.transB ? 1 : 0)];
+      if (options.out && options.out.length < m * n) {
+        throw new RangeError(`gemm: out holds ${options.out.length} values; C needs ${m * n}`);
+      }
+      // Measured: onnxruntime writing into its own output and one copy into
+      // `out` runs several times faster than handing it `out` to write to.
+      const res = await session.run({
+        A: new ort.Tensor("float32", denseData(a), [a.rows, a.cols]),
+        B: new ort.Tensor("float32", denseData(b), [b.rows, b.cols]),
+      });
+      const c = res.C.data as Float32Array;
+      if (!options.out) return { rows: m, cols: n, data: c };
+      options.out.set(c.subarray(0, m * n));
+      return { rows: m, cols: n, data: options.out.subarray(0, m * n) };
+    },
+    async close() {
+      for (const s of sessions) await s.release();
+    },
+  };
+}

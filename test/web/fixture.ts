@@ -1,0 +1,368 @@
+/**
+ * Results folders for the dashboard's tests and load benchmark, written by
+ * hand in the layout `deno task analyze` writes (see the README's "Results
+ * folder" table): the same files, columns and summary fields, with
+ * synthetic values, so that a test gets a realistic folder in a second
+ * instead of running the demo for minutes.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { rng } from "@brainorg/kernels";
+import { encodeNifti1 } from "@brainorg/neuro";
+
+/** What {@linkcode writeResultsFolder} writes. Every field has a default. */
+export interface FixtureOptions {
+  /** Model names (folder names under `models/` and `voxels/`). Default: the demo's two. */
+  models?: string[];
+  /** Atoms per model. Default: 16. */
+  atoms?: number;
+  /** Transformer blocks per model. Default: 5. */
+  layers?: number;
+  /** Volumes on the TR grid. Default: 362 (the Alice story). */
+  volumes?: number;
+  /** Words of the story. Default: 2,127 (the Alice story). */
+  words?: number;
+  /** Voxel grid of the maps. Default: 45×54×45 (MNI at 4 mm, as the demo). */
+  grid?: [number, number, number];
+  /** Subjects with per-subject maps. Default: 2. */
+  subjects?: number;
+  /** Text put where the writer puts free text: words, ROI and network names, parameters. */
+  text?: string;
+}
+
+/** The Yeo-7 names as `voxels/networks_Yeo-7.csv` has them. */
+export const YEO7 = [
+  "1_Visual_Area",
+  "2_Somatomotor_Area",
+  "3_Dorsal_Area",
+  "4_Ventral_Area",
+  "5_Lymbic_Area",
+  "6_Frontoparietal_Area",
+  "7_Default_Network_Area",
+];
+
+const ROIS = ["LATL", "RATL", "LPTL", "LIPL", "LPreM", "LIFG"];
+
+function csv(header: string[], rows: unknown[][]): string {
+  const cell = (v: unknown) => {
+    const s = typeof v === "number" ? (Number.isFinite(v) ? String(v) : "NaN") : String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(",")).join("\n") + "\n";
+}
+
+async function write(dir: string, path: string, content: string | Uint8Array): Promise<void> {
+  const file = join(dir, path);
+  await Deno.mkdir(join(file, ".."), { recursive: true });
+  if (typeof content === "string") await Deno.writeTextFile(file, content);
+  else await Deno.writeFile(file, content);
+}
+
+/** The demo's 4 mm MNI affine (voxel → mm), row-major 4×4, for any grid. */
+function affine(): Float64Array {
+  return Float64Array.of(4, 0, 0, -90, 0, 4, 0, -126, 0, 0, 4, -72, 0, 0, 0, 1);
+}
+
+/**
+ * Write a complete results folder (voxel level included) into `dir`.
+ *
+ * @param dir the folder to create (its parents are created too)
+ * @param options sizes and names; see {@linkcode FixtureOptions}
+ * @returns the model names and every file written, relative to `dir`
+ *
+ * @example
+ * ```ts
+ * const { files } = await writeResultsFolder("/tmp/run", { grid: [12, 14, 12] });
+ * ```
+ */
+export async function writeResultsFolder(
+  dir: string,
+  options: FixtureOptions = {},
+): Promise<{ models: string[]; files: string[] }> {
+  const models = options.models ?? ["stories260K", "stories260K-random"];
+  const K = options.atoms ?? 16, L = options.layers ?? 5, T = options.volumes ?? 362;
+  const nWords = options.words ?? 2127, [nx, ny, nz] = options.grid ?? [45, 54, 45];
+  const nSubjects = options.subjects ?? 2, text = options.text;
+  const rand = rng(7), files: string[] = [];
+  const put = async (path: string, content: string | Uint8Array) => {
+    await write(dir, path, content);
+    files.push(path);
+  };
+  const nifti = (data: Float32Array, nt = 1, datatype: "float32" | "int16" = "float32") =>
+    encodeNifti1(
+      { shape: nt > 1 ? [nx, ny, nz, nt] : [nx, ny, nz], affine: affine(), data },
+      { datatype },
+    );
+  const networks = YEO7.map((n) => (text ? `${n} ${text}` : n));
+  const rois = text ? [...ROIS.slice(1), text] : ROIS;
+
+  // The brain: an ellipsoid; its networks: seven slabs from back to front.
+  const V = nx * ny * nz, inside = new Uint8Array(V), labels = new Float32Array(V);
+  for (let k = 0, i = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let x = 0; x < nx; x++, i++) {
+        const d = ((x - nx / 2) / (nx * 0.42)) ** 2 + ((j - ny / 2) / (ny * 0.45)) ** 2 +
+          ((k - nz / 2) / (nz * 0.42)) ** 2;
+        if (d < 1) (inside[i] = 1), (labels[i] = 1 + Math.min(6, Math.floor((j / ny) * 7)));
+      }
+    }
+  }
+  const brainVoxels = inside.reduce((a, b) => a + b, 0);
+  const anatomy = Float32Array.from(inside, (v) => (v ? 3000 + 2000 * rand() : 0));
+  const volumeMaps = (n: number, scale: number) => {
+    const out = new Float32Array(V * n);
+    for (let a = 0; a < n; a++) {
+      const net = 1 + (a % 7);
+      for (let i = 0; i < V; i++) {
+        if (inside[i]) out[a * V + i] = (labels[i] === net ? scale : 0) + (rand() - 0.5) * scale;
+      }
+    }
+    return out;
+  };
+
+  await put("voxels/anatomy.nii.gz", nifti(anatomy));
+  await put("voxels/networks_Yeo-7.nii.gz", nifti(labels, 1, "int16"));
+  await put(
+    "voxels/networks_Yeo-7.csv",
+    csv(["index", "name"], networks.map((n, i) => [i + 1, n])),
+  );
+
+  const words = Array.from({ length: nWords }, (_, w) => {
+    const onset = 20 + (w * (T * 2 - 40)) / nWords;
+    return [text && w % 50 === 0 ? text : `word${w}`, onset, onset + 0.3, 1 + Math.floor(w / 500)];
+  });
+  await put("stimulus/words.csv", csv(["word", "onset", "offset", "run"], words));
+  await put(
+    "stimulus/word_rate.csv",
+    csv(
+      ["volume", "time", "word_rate"],
+      Array.from({ length: T }, (_, t) => [t, 20 + 2 * t, rand()]),
+    ),
+  );
+  const subjects = Array.from({ length: 4 }, (_, s) => `s${String(s + 1).padStart(2, "0")}`);
+  await put(
+    "qc/subjects.csv",
+    csv(["id", "usable", "reason"], subjects.map((s) => [s, true, ""])),
+  );
+  await put(
+    "encoding/baseline_roi.csv",
+    csv(
+      ["subject", "roi", "r", "p", "q", "alpha"],
+      subjects.flatMap((s) => rois.map((r) => [s, r, 0.1 * rand(), rand(), rand(), 10])),
+    ),
+  );
+  const modelRoi: unknown[][] = [], modelGroup: unknown[][] = [];
+  for (const m of models) {
+    for (const variant of ["atoms", "atoms+baseline"]) {
+      for (const r of rois) {
+        for (const s of subjects) modelRoi.push([m, variant, s, r, 0.2 * rand(), rand(), 1, 10]);
+        modelGroup.push([m, variant, r, 4, 0.1 * rand(), 3 * rand(), 1, 0.05, 2 * rand()]);
+      }
+    }
+  }
+  await put(
+    "encoding/models_roi.csv",
+    csv(["model", "variant", "subject", "roi", "r", "p", "q", "alpha"], modelRoi),
+  );
+  const groupHeader = [
+    "model",
+    "variant",
+    "roi",
+    "subjects",
+    "meanR",
+    "t",
+    "significant",
+    "gainOverBaseline",
+    "tGain",
+  ];
+  await put("encoding/models_group.csv", csv(groupHeader, modelGroup));
+
+  const matchHeader = [
+    "atom",
+    "sign",
+    "network",
+    "networkName",
+    "voxels",
+    "dice",
+    "overlap",
+    "p",
+    "z",
+    "q",
+    "pFWE",
+    "linked",
+  ];
+  const summaryModels = [], voxelModels = [];
+  for (const m of models) {
+    await put(
+      `models/${m}/atoms.csv`,
+      csv(
+        ["volume", ...Array.from({ length: K }, (_, k) => `atom${k}`)],
+        Array.from({ length: T }, (_, t) => [t, ...Array.from({ length: K }, () => rand() - 0.5)]),
+      ),
+    );
+    await put(
+      `models/${m}/subgroups.csv`,
+      csv(
+        ["atom", "layer", "positive", "negative"],
+        Array.from(
+          { length: K * L },
+          (_, i) => [Math.floor(i / L), i % L, Math.floor(rand() * 9), Math.floor(rand() * 5)],
+        ),
+      ),
+    );
+    const layerR2 = Array.from({ length: L }, () => rand());
+    await put(`models/${m}/layer_r2.csv`, csv(["layer", "r2"], layerR2.map((r, l) => [l, r])));
+    await put(`voxels/${m}/group_t.nii.gz`, nifti(volumeMaps(K, 4), K));
+    await put(`voxels/${m}/group_mean_r.nii.gz`, nifti(volumeMaps(1, 0.2)));
+    await put(`voxels/${m}/group_r_neglog10q.nii.gz`, nifti(volumeMaps(1, 3)));
+    await put(`voxels/${m}/atom_labels.nii.gz`, nifti(Float32Array.from(labels), 1, "int16"));
+    for (const s of subjects.slice(0, nSubjects)) {
+      await put(`voxels/${m}/subjects/${s}_r.nii.gz`, nifti(volumeMaps(1, 0.3)));
+      await put(`voxels/${m}/subjects/${s}_z.nii.gz`, nifti(volumeMaps(K, 2), K));
+    }
+    await put(
+      `voxels/${m}/subjects.csv`,
+      csv(
+        ["subject", "medianR", "medianR2", "voxelsQ05"],
+        subjects.map((s) => [s, 0.05, 0.01, 100]),
+      ),
+    );
+    const templates = [];
+    for (const [set, names] of [["Yeo-7", networks], ["Giles-39", ["A", "B", "C", "D"]]] as const) {
+      const cells = [];
+      for (let k = 0; k < K; k++) {
+        for (const sign of [1, -1]) {
+          for (let n = 0; n < names.length; n++) {
+            const dice = rand() * 0.5, linked = sign === 1 && n === k % names.length;
+            cells.push({
+              atom: k,
+              sign,
+              network: n + 1,
+              networkName: names[n],
+              voxels: 200,
+              dice,
+              overlap: dice,
+              p: linked ? 0.001 : rand(),
+              z: 3 * rand(),
+              q: linked ? 0.01 : rand(),
+              pFWE: rand(),
+              linked,
+            });
+          }
+        }
+      }
+      await put(
+        `voxels/${m}/networks_${set}.csv`,
+        csv(matchHeader, cells.map((c) => matchHeader.map((h) => c[h as keyof typeof c]))),
+      );
+      const links = cells.filter((c) => c.linked);
+      templates.push({
+        name: set,
+        metrics: {
+          atoms: K,
+          linkedAtoms: links.length,
+          links: links.length,
+          networks: names.length,
+          networksEngaged: Math.min(names.length, links.length),
+          assignmentEntropy: 2.5,
+          normalizedEntropy: 0.9,
+          layerSpread: 0.5,
+          consistency: { timeCourse: 0.3, mapOverlap: 0.2, perNetwork: [] },
+        },
+        links,
+      });
+    }
+    summaryModels.push({
+      name: m,
+      source: "fixture",
+      ans: L * 64,
+      deadAns: 0,
+      atoms: K,
+      alpha: 0.1,
+      codeDensity: 0.2,
+      layerR2,
+      group: modelGroup.filter((g) => g[0] === m).map((g) => ({
+        variant: g[1],
+        roi: g[2],
+        subjects: g[3],
+        meanR: g[4],
+        t: g[5],
+        significant: g[6],
+        gainOverBaseline: g[7],
+        tGain: g[8],
+      })),
+    });
+    voxelModels.push({
+      name: m,
+      subjects: subjects.slice(0, nSubjects).map((s) => ({
+        subject: s,
+        medianR: 0.05,
+        medianR2: 0.01,
+        voxelsQ05: 100,
+      })),
+      voxelsMeanRQ05: 500,
+      templates,
+      recovery: {
+        truePositives: 7,
+        falsePositives: 0,
+        falseNegatives: 1,
+        precision: 1,
+        recall: 0.875,
+        undrivenLinked: [],
+      },
+    });
+  }
+  const summary = {
+    schema: "brainorg.results/1",
+    status: "complete",
+    brainorg: "0.1.0",
+    steps: [],
+    backend: { name: "cpu", implementation: "typescript" },
+    stimulus: { words: nWords, dropped: 0, volumes: T, tr: 2, discarded: 10 },
+    wordRateCheck: subjects.map((s) => ({ subject: s, r: 0.99 })),
+    subjects: subjects.map((id) => ({ id, usable: true, reason: "" })),
+    baselineEncoding: {
+      regressors: ["word_rate", "sound_power"],
+      folds: 5,
+      permutations: 0,
+      seed: 0,
+      group: rois.map((roi) => ({ roi, subjects: 4, meanR: 0.1, t: 3, significant: 1 })),
+    },
+    models: summaryModels,
+    voxel: {
+      dataset: "phantom",
+      phantom: {
+        links: [],
+        undrivenAtoms: [],
+        subjects: nSubjects,
+        r2: 0.1,
+        medianR2: 0.1,
+        voxels: brainVoxels,
+        noise: 1,
+        seed: 0,
+        networks: "Yeo-7",
+        resolutionMm: 4,
+      },
+      permutations: 19,
+      voxelP: 0.01,
+      threshold: 3.1,
+      models: voxelModels,
+    },
+  };
+  await put("summary.json", JSON.stringify(summary, null, 2));
+  await put(
+    "provenance.json",
+    JSON.stringify({
+      schema: "brainorg.provenance/1",
+      tool: { name: "brainorg", version: "0.1.0" },
+      createdAt: "2025-01-01T00:00:00.000Z",
+      inputs: [{ role: "transcript", path: "alice.TextGrid", sha256: "0".repeat(64), bytes: 1 }],
+      parameters: { atoms: K, ...(text ? { [text]: text } : {}) },
+      seed: 0,
+    }),
+  );
+  await put("report.html", "<!doctype html><h1>brainorg results</h1>");
+  return { models, files };
+}
