@@ -178,6 +178,12 @@ interface Bench {
 log(cpuLine(CPU));
 log(pythonLine(PY));
 const backends: Backend[] = [await createCpuBackend()];
+// What a fresh machine gets, where the default found a system BLAS.
+if (backends[0].info.details.products !== "mlas") {
+  backends.push(await createCpuBackend({ blas: "mlas" }));
+}
+/** The CPU backends: the default, then the npm-only path where it differs. */
+const cpuBackends = [...backends];
 if (!values["no-webgpu"]) {
   try {
     backends.push(await createWebGpuBackend());
@@ -501,24 +507,29 @@ function nullBench(S: number, V: number, P: number): Bench {
         }
         return { id: `s${s}`, data: { rows: Tn, cols: V, data: y } };
       });
-      let fitDone = 0;
-      const t0 = performance.now();
-      const ours = await encodeVoxels(cpu, x, subjects, {
-        permutations: P,
-        seed: 0,
-        onProgress: (label, done, total) => {
-          if (label === "fit" && done === total) fitDone = performance.now();
-        },
-      });
-      const nullSeconds = (performance.now() - fitDone) / 1000;
-      b.record({
-        impl: `brainorg cpu (${cpu.info.implementation}), batched`,
-        seconds: nullSeconds,
-        baseline: true,
-        note: `the null alone; with the ${S} CV fits ${
-          ((performance.now() - t0) / 1000).toFixed(1)
-        } s`,
-      });
+      let ours: Awaited<ReturnType<typeof encodeVoxels>> | undefined;
+      for (const be of cpuBackends) {
+        let fitDone = 0;
+        const t0 = performance.now();
+        const result = await encodeVoxels(be, x, subjects, {
+          permutations: P,
+          seed: 0,
+          onProgress: (label, done, total) => {
+            if (label === "fit" && done === total) fitDone = performance.now();
+          },
+        });
+        ours ??= result;
+        const nullSeconds = (performance.now() - fitDone) / 1000;
+        b.record({
+          impl: `${label(be)}, batched`,
+          seconds: nullSeconds,
+          ...(be === cpu ? { baseline: true } : {}),
+          note: `the null alone; with the ${S} CV fits ${
+            ((performance.now() - t0) / 1000).toFixed(1)
+          } s`,
+        });
+      }
+      if (!ours) return;
       // The per-surrogate refits of the previous release, on a few surrogates.
       const grid = logspace(-1, 4, 10);
       const shifts = [...surrogates(x, { permutations: P, seed: 0 })].map((g) => g.shift);
@@ -588,6 +599,39 @@ function nullBench(S: number, V: number, P: number): Bench {
   };
 }
 
+/**
+ * The null's peak memory at 100 and 1,000 surrogates (`--full`): each count
+ * in a fresh process (bench/null_memory.ts), since peak resident memory
+ * only grows within one.
+ */
+function nullMemoryBench(): Bench {
+  return {
+    section: "null-memory",
+    name: "voxel null, peak memory, 6 subjects × 32,810 voxels × 362 volumes, K=16",
+    async run(b) {
+      for (const P of [100, 1_000]) {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", new URL("./null_memory.ts", import.meta.url).pathname, String(P)],
+          stderr: "inherit",
+        }).output();
+        if (!out.success) {
+          b.record({ impl: `${P} surrogates`, seconds: null, failed: `exit code ${out.code}` });
+          continue;
+        }
+        const r = JSON.parse(new TextDecoder().decode(out.stdout));
+        b.record({
+          impl: `brainorg cpu (${r.products}), ${P} surrogates`,
+          seconds: r.seconds,
+          ...(P === 100 ? { baseline: true } : {}),
+          note: `peak resident memory ${Math.round(r.peakMiB)} MiB (${
+            Math.round(r.peakBeforeMiB)
+          } MiB with the data loaded)`,
+        });
+      }
+    },
+  };
+}
+
 /** Every benchmark, in the order they run and are reported. */
 const BENCHES: Bench[] = [
   gemmBench("GEMM 2048³", 2048, 2048, 2048),
@@ -602,6 +646,7 @@ const BENCHES: Bench[] = [
   encodeBench(QUICK ? 16_384 : 131_072),
   ...(values.full ? [9_216, 131_072] : [9_216]).map(dictionaryBench),
   nullBench(6, QUICK ? 4_096 : 32_810, QUICK ? 20 : 100),
+  ...(values.full ? [nullMemoryBench()] : []),
 ];
 
 try {

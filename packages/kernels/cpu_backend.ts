@@ -18,6 +18,7 @@ import {
 import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 import { loadProducts, type ProductsChoice, productsFromEnv } from "./gemm_libraries.ts";
 import { LassoPool } from "./lasso_cd_parallel.ts";
+import { keepFreedMemory } from "./_memory.ts";
 
 /**
  * Per-column Pearson r, the reference's sums taken in row order so the
@@ -170,6 +171,7 @@ function threadsFromEnv(): number | undefined {
  * ```
  */
 export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<Backend> {
+  keepFreedMemory();
   const threads = Math.max(
     1,
     Math.floor(options.threads ?? threadsFromEnv() ?? navigator.hardwareConcurrency ?? 1),

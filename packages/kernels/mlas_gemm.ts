@@ -91,27 +91,6 @@ function denseData(v: MatrixView): Float32Array {
 }
 
 /**
- * Ask glibc to keep freed memory for reuse instead of returning it to the
- * system: onnxruntime allocates every product's output anew, and on the
- * virtual machines we measured on, touching fresh pages costs 12–13 µs per
- * 4 KiB page — several times the product itself (a 32,810 × 512 output:
- * 300 ms fresh, 16 ms reused). Linux with glibc only; elsewhere, or without
- * FFI, nothing changes.
- */
-function keepFreedMemory(): void {
-  try {
-    if (typeof Deno === "undefined" || Deno.build.os !== "linux") return;
-    const libc = Deno.dlopen("libc.so.6", {
-      mallopt: { parameters: ["i32", "i32"], result: "i32" },
-    });
-    const M_TRIM_THRESHOLD = -1, M_MMAP_MAX = -4;
-    libc.symbols.mallopt(M_MMAP_MAX, 0); // large blocks from the heap, not mmap
-    libc.symbols.mallopt(M_TRIM_THRESHOLD, 2 ** 30); // keep up to 1 GiB of freed heap
-    libc.close();
-  } catch { /* no FFI, no glibc: allocation stays as it was */ }
-}
-
-/**
  * Load onnxruntime-node and build its Gemm sessions, or explain why not.
  *
  * @param threads intra-op threads (the calling thread counts as one)
@@ -133,7 +112,6 @@ export async function loadMlas(threads: number): Promise<Mlas | { reason: string
     }
     return { reason: `onnxruntime-node did not load: ${msg}` };
   }
-  keepFreedMemory();
   const options = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
