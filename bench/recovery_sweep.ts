@@ -14,12 +14,11 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { writeTextFileAtomic } from "@brainorg/common";
 import {
-  ALICE_TIMING,
-  aliceModelAtoms,
-  aliceStimulus,
   analyzeVoxels,
   brainMask,
   cleanSeries,
+  demoModelAtoms,
+  demoStimulus,
   generatePhantom,
   scoreRecovery,
   templateNetworks,
@@ -41,9 +40,12 @@ const r2s = values.r2.split(",").map(Number), counts = values.subjects.split(","
 const P = Number(values.permutations), seeds = Number(values.seeds);
 
 const backend = await createBackend({ backend: "cpu" });
-const stimulus = await aliceStimulus();
-const learned = await aliceModelAtoms(backend, stimulus, { log: (l) => console.error(l) });
-const atoms = learned.models[0].atoms.atoms;
+const { config } = await demoStimulus();
+const TR = config.stimulus.tr;
+const [planted] = await demoModelAtoms(backend, { atoms: 16, seed: 0 }, {
+  log: (l) => console.error(l),
+});
+const atoms = planted.atoms.atoms;
 const { mask } = await brainMask(4);
 const yeo = await templateNetworks("yeo7", mask, 4);
 const rows: {
@@ -64,15 +66,15 @@ for (const S of counts) {
       const truth = await generatePhantom(backend, mask, yeo.networks, atoms, async (s, data) => {
         subjects.push({
           id: `s${s}`,
-          data: await cleanSeries(backend, data, { tr: ALICE_TIMING.tr }),
+          data: await cleanSeries(backend, data, { tr: TR }),
         });
       }, { subjects: S, r2, seed: 100 * seed + S });
       const [result] = await analyzeVoxels(
         backend,
         subjects,
-        [{ name: "stories260K", atoms, layerCounts: learned.models[0].layerCounts }],
+        [{ name: "stories260K", atoms, layerCounts: planted.layerCounts }],
         [yeo],
-        { permutations: P, tr: ALICE_TIMING.tr, seed },
+        { permutations: P, tr: TR, seed },
       );
       const found = result.templates[0].matches.filter((m) => m.linked);
       const rec = scoreRecovery(truth.links, found, truth.undrivenAtoms);

@@ -246,6 +246,18 @@ function gemmBench(name: string, m: number, k: number, n: number): Bench {
 }
 
 // --- Ridge CV -----------------------------------------------------------------
+/** A backend's GEMM rate at 2048³ (GFLOP/s, best of 3): the machine's limit for dense work. */
+const gemmRates = new Map<Backend, number>();
+async function gemmRate(be: Backend): Promise<number> {
+  let rate = gemmRates.get(be);
+  if (rate === undefined) {
+    const n = 2048, a: Matrix = { rows: n, cols: n, data: seeded(n * n, 11) };
+    const { seconds } = await time(() => be.gemm(a, a), 3);
+    rate = 2 * n ** 3 / seconds / 1e9;
+    gemmRates.set(be, rate);
+  }
+  return rate;
+}
 const alphas = logspace(-1, 4, 10);
 const T = 300, P = 64, FOLDS = 5;
 function ridgeBench(V: number): Bench {
@@ -262,11 +274,37 @@ function ridgeBench(V: number): Bench {
         y.data[i] = mix[i] * 0.3 + y.data[i] * (1 + (i % V) / V * 4);
       }
       let ours: Awaited<ReturnType<typeof ridgeCV>> | undefined;
+      // The job as brainorg does it: XᵀY on all rows and on each fold's held-out rows, every α's
+      // held-out predictions (the bulk) scored in place, the refit; Y read about three times.
+      // The peers compute the same choice of α and the weights, no out-of-fold predictions.
+      const flops = 2 * T * P * V * 2 + 2 * alphas.length * T * (P + 1) * V +
+        3 * alphas.length * T * V + 4 * P * P * V;
+      const bytes = 3 * T * V * 4;
       for (const be of backends) {
         if (be.info.name === "webgpu" && V > 26_000) continue; // minutes on a software adapter
-        const { seconds, value } = await time(() => ridgeCV(be, x, y, { alphas, folds: FOLDS }));
+        const cpuSide = be.info.name === "cpu";
+        const { seconds, value } = await time(
+          () => ridgeCV(be, x, y, { alphas, folds: FOLDS, returnPredictions: false }),
+          cpuSide ? 2 : 1,
+        );
         if (be === cpu) ours = value;
-        b.record({ impl: label(be), seconds, ...(be === cpu ? { baseline: true } : {}) });
+        // The machine's limit for this job: its flops at the backend's own GEMM rate (2048³).
+        let note: string | undefined;
+        if (cpuSide) {
+          const g = await gemmRate(be);
+          const limit = flops / (g * 1e9);
+          note =
+            `${(flops / 1e9).toFixed(0)} GFLOP, ${(bytes / 2 ** 20).toFixed(0)} MiB of Y read; ` +
+            `limit at GEMM 2048³ (${g.toFixed(0)} GFLOP/s): ${limit.toFixed(2)} s, ` +
+            `${(100 * limit / seconds).toFixed(0)}% of it reached`;
+        }
+        b.record({
+          impl: label(be),
+          seconds,
+          gflops: flops / seconds / 1e9,
+          ...(note ? { note } : {}),
+          ...(be === cpu ? { baseline: true } : {}),
+        });
       }
       const px = await b.save("x.f32", x.data), py = await b.save("y.f32", y.data);
       const args = [
@@ -282,10 +320,14 @@ function ridgeBench(V: number): Bench {
       const impl = "scikit-learn RidgeCV (as installed)";
       const sk = await b.peer(impl, [...args, "sklearn"], { sklearn: true });
       if (sk) b.recordPeer(sk, { impl, seconds: sk.seconds as number, note: String(sk.note) });
-      for (const { impl, env } of numpyVariants(CPU, "numpy SVD ridge")) {
-        const np = await b.peer(impl, [...args, "numpy"], { env });
+      const numpy = [
+        ...numpyVariants(CPU, "numpy SVD ridge, float32").map((v) => ({ ...v, which: "numpy" })),
+        ...numpyVariants(CPU, "numpy SVD ridge, float64").map((v) => ({ ...v, which: "numpy64" })),
+      ];
+      for (const { impl, env, which } of numpy) {
+        const np = await b.peer(impl, [...args, which], { env });
         if (!np) continue;
-        b.recordPeer(np, { impl, seconds: np.seconds as number, note: "per-target α" });
+        b.recordPeer(np, { impl, seconds: np.seconds as number, note: "per-target α, best of 2" });
         if (ours) {
           const idx = np.alpha_index as number[];
           let same = 0;

@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { InputError } from "@brainorg/common";
 import {
-  ALICE_TEXTGRID,
-  ALICE_TIMING,
-  aliceModelAtoms,
-  aliceStimulus,
+  demoModelAtoms,
+  demoStimulus,
+  overrideAnalysisConfig,
   parseAnalysisConfig,
   phantomFiles,
   writePhantom,
@@ -14,6 +13,7 @@ import { resolveDataFile } from "@brainorg/datasets";
 import { createCpuBackend } from "@brainorg/kernels";
 import { readNifti } from "@brainorg/neuro";
 import { main } from "../apps/cli/main.ts";
+import { writeSmallStudy } from "./small_study.ts";
 
 Deno.test("analysis files: each error names the file and the field", () => {
   const base = {
@@ -48,6 +48,39 @@ Deno.test("analysis files: each error names the file and the field", () => {
     () => parseAnalysisConfig("{ nope", "a.json"),
     /expected: JSON[\s\S]*file: a\.json/,
   );
+  // A misspelt or misplaced field: refused, with the name it was probably meant to be.
+  bad({ permutaions: 5000 }, /unknown field "permutaions" \(did you mean "permutations"\?\)/);
+  bad({ voxelP: 0.05 }, /field: voxelP;[\s\S]*did you mean "voxelP" in "voxels"\?/);
+  bad(
+    { models: [{ name: "m", gguf: "m.gguf", randomcontrol: false }] },
+    /field: models\[0\]\.randomcontrol;[\s\S]*did you mean "randomControl"\?/,
+  );
+});
+
+Deno.test("analysis files: overrides from the command line get the field's own checks", () => {
+  const config = parseAnalysisConfig(
+    JSON.stringify({
+      stimulus: { transcript: "s.TextGrid", tr: 2, runs: [{ volumes: 100 }] },
+      models: [{ name: "m", gguf: "m.gguf" }],
+      rois: { subjects: [{ id: "a", table: "a.txt" }] },
+      seed: 4,
+    }),
+    "/data/study/analysis.json",
+  );
+  const set = overrideAnalysisConfig(config, { atoms: 7, seed: 3, permutations: 5 });
+  assert.deepEqual([set.atoms, set.seed, set.permutations], [7, 3, 5]);
+  assert.deepEqual([config.atoms, config.seed], [64, 4], "the original is unchanged");
+  assert.equal(set.file, config.file);
+  assert.throws(
+    () => overrideAnalysisConfig(config, { atoms: 0 }),
+    (e: unknown) =>
+      e instanceof InputError && e.field === "atoms" &&
+      e.expected === "a whole number ≥ 1 and ≤ 4096" && e.file === "the command line",
+  );
+  assert.throws(
+    () => overrideAnalysisConfig(config, { nope: 1 }),
+    /the schema has no field "nope"/,
+  );
 });
 
 Deno.test({
@@ -60,7 +93,11 @@ Deno.test({
   const backend = await createCpuBackend();
   try {
     const data = { cacheDir: cache, download: false };
-    const learned = await aliceModelAtoms(backend, await aliceStimulus(data), { data });
+    const [planted] = await demoModelAtoms(backend, { atoms: 16, seed: 0 }, { data });
+    const learned = {
+      models: [planted],
+      modelPath: (await resolveDataFile("models/stories260K.gguf")).path,
+    };
     const folder = join(dir, "phantom");
     const truth = await writePhantom(folder, backend, learned.models[0].atoms.atoms, {
       resolution: 4,
@@ -69,9 +106,10 @@ Deno.test({
     const files = phantomFiles(folder, 4);
     const config = {
       stimulus: {
-        transcript: (await resolveDataFile(ALICE_TEXTGRID)).path,
-        tr: ALICE_TIMING.tr,
-        runs: [{ volumes: ALICE_TIMING.volumes, discarded: ALICE_TIMING.discarded }],
+        // A reference file named by its registry path: resolved (and checked) at run time.
+        transcript: "data:alice/alice_stim_shared/DownTheRabbitHoleFinal_exp120_pad_1.TextGrid",
+        tr: 2,
+        runs: [{ volumes: 362, discarded: 10 }],
       },
       models: [{ name: "tiny", gguf: learned.modelPath, randomControl: false }],
       voxels: {
@@ -99,7 +137,8 @@ Deno.test({
       0,
     );
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
-    assert.equal(summary.kind, "analysis");
+    assert.equal(summary.schema, "brainorg.results/2");
+    assert.equal(summary.voxel.dataset, "user");
     assert.deepEqual(summary.models.map((m: { name: string }) => m.name), ["tiny"]);
     const links = summary.voxel.models[0].templates[0].links as {
       atom: number;
@@ -157,7 +196,7 @@ Deno.test("a model as GGUF (TypeScript forward) and as a converted Hugging Face 
     const { captureModelAtoms } = await import("@brainorg/core");
     const { readGgufLlama, writeHfLlama } = await import("@brainorg/models");
     await writeHfLlama(join(dir, "hf"), await readGgufLlama(gguf));
-    const stimulus = await aliceStimulus(data);
+    const { stimulus } = await demoStimulus(data);
     const [ts] = await captureModelAtoms(backend, stimulus, [{
       name: "a",
       gguf,
@@ -203,7 +242,7 @@ Deno.test("analyze --config with ROI tables: each subject's ROIs from the atoms,
       (await resolveDataFile(`alice/alice_data_shared/6mm/${id}-timecourses.txt`)).path;
     const config = {
       stimulus: {
-        transcript: (await resolveDataFile(ALICE_TEXTGRID)).path,
+        transcript: "data:alice/alice_stim_shared/DownTheRabbitHoleFinal_exp120_pad_1.TextGrid",
         tr: 2,
         runs: [{ volumes: 362, discarded: 10 }],
       },
@@ -239,7 +278,7 @@ Deno.test("analyze --config with ROI tables: each subject's ROIs from the atoms,
     );
     const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
     assert.equal(summary.voxel, undefined);
-    const roi = summary.roiEncoding;
+    const roi = summary.rois;
     assert.deepEqual(roi.subjects.map((s: { id: string; usable: boolean }) => [s.id, s.usable]), [
       ["s18", true],
       ["s22", true],
@@ -247,18 +286,73 @@ Deno.test("analyze --config with ROI tables: each subject's ROIs from the atoms,
     ]);
     assert.match(roi.subjects[2].reason, /constant/);
     const report = await Deno.readTextFile(join(out, "report.html"));
-    assert.match(report, /<h2>ROI encoding<\/h2>/);
+    assert.match(report, /<h2>Encoding of the ROIs<\/h2>/);
     assert.match(report, /Excluded: s33 \(/);
-    assert.equal(roi.group.length, 6);
-    assert.ok(roi.group.every((g: { subjects: number }) => g.subjects === 2));
+    assert.equal(roi.models.length, 6);
+    assert.ok(
+      roi.models.every((g: { subjects: number; variant: string }) =>
+        g.subjects === 2 && g.variant === "atoms"
+      ),
+    );
+    assert.equal(roi.baseline, undefined);
     const rows = (await Deno.readTextFile(join(out, "encoding", "models_roi.csv"))).trim().split(
       "\n",
     );
     assert.equal(rows.length, 1 + 2 * 6);
     for (const line of rows.slice(1)) {
-      const [, , , r, p] = line.split(",").map(Number);
+      const [, , , , r, p] = line.split(",").map(Number);
       assert.ok(r > -1 && r < 1 && p > 0 && p <= 1, line);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "analyze --config: --atoms, --seed and --permutations set the file's fields; provenance records every value used",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "brainorg-override-" });
+  try {
+    const study = await writeSmallStudy(dir);
+    const out = join(dir, "out");
+    const overrides = ["--atoms", "7", "--seed", "3", "--permutations", "5"];
+    const code = await main([
+      "analyze",
+      "--config",
+      study,
+      "--out",
+      out,
+      "--quiet",
+      "--offline",
+      "--backend",
+      "cpu",
+      "--cache-dir",
+      join(dir, "cache"),
+      ...overrides,
+    ]);
+    assert.equal(code, 0);
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    // The file says atoms 8 and permutations 9: the flags won, and the run used their values.
+    assert.deepEqual(summary.models.map((m: { atoms: number }) => m.atoms), [7, 7]);
+    assert.equal(summary.voxel.permutations, 5);
+    const atoms = (await Deno.readTextFile(join(out, "models", "m", "atoms.csv"))).split("\n")[0];
+    assert.equal(atoms.split(",").length, 1 + 7);
+    const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
+    const p = prov.parameters;
+    assert.deepEqual([p.atoms, p.seed, p.permutations, prov.seed], [7, 3, 5, 3]);
+    // Defaults the file left out are recorded as the values used.
+    assert.equal(p.targetDensity, 0.2);
+    assert.equal(p.nullMethod, "shift");
+    assert.deepEqual(
+      [p.voxels.voxelP, p.voxels.highPassSeconds, p.voxels.maps, p.voxels.maxBadVoxelShare],
+      [0.01, 128, "ridge", 0.1],
+    );
+    assert.equal(p.voxels.voxelP, summary.voxel.voxelP);
+    assert.deepEqual(p.stimulus.runs, [{ volumes: 120, discarded: 0, stimulusOffset: 0 }]);
+    assert.deepEqual(prov.command.slice(-overrides.length), overrides);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

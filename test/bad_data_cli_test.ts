@@ -150,10 +150,10 @@ Deno.test({
       true,
     ]);
     assert.deepEqual(
-      summary.roiEncoding.subjects.map((s: { usable: boolean }) => s.usable),
+      summary.rois.subjects.map((s: { usable: boolean }) => s.usable),
       [true, false, false],
     );
-    assert.match(summary.roiEncoding.subjects[2].reason, /regions R L differ from the first/);
+    assert.match(summary.rois.subjects[2].reason, /regions R L differ from the first/);
     const r = await readNifti(join(out, "voxels", "m", "subjects", "sub-01_r.nii.gz"));
     assert.ok(r.data.every(Number.isFinite), "maps hold no NaN where voxels were dropped");
     assert.equal(r.data[11], 0, "a dropped voxel is outside the maps");

@@ -20,11 +20,25 @@ export interface RouteContext {
   runs: Run[];
 }
 
-/** A route module. */
+/** A page's props: the request's context and what its `load` returned. */
+export interface PageProps<T = undefined> {
+  ctx: RouteContext;
+  data: T;
+}
+
+/** What a page's `load` hands its component: a `Response` it returns is sent as is instead. */
+export type LoadedData<L extends (ctx: RouteContext) => unknown> = Exclude<
+  Awaited<ReturnType<L>>,
+  Response
+>;
+
+/**
+ * A route module. Its page is typed by its own `load` (`PageProps<LoadedData<typeof load>>`);
+ * here, where any page may meet any data, the page takes `never`, which every page accepts.
+ */
 export interface RouteModule {
-  // deno-lint-ignore no-explicit-any
-  default?: (props: { ctx: RouteContext; data: any }) => VNode;
-  load?: (ctx: RouteContext) => Promise<unknown | Response>;
+  default?: (props: PageProps<never>) => VNode;
+  load?: (ctx: RouteContext) => Promise<unknown>;
   GET?: (ctx: RouteContext) => Promise<Response> | Response;
 }
 

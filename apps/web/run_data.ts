@@ -14,6 +14,7 @@ import type { RouteContext } from "./router.ts";
 import type { Run } from "./runs.ts";
 import { MAX_ATOMS } from "./summary.ts";
 import { isProblem, readCell, readCsv, readTable } from "./tables.ts";
+import { modelFiles, templateFiles, voxelFiles } from "@brainorg/core/results";
 
 /** The most layers, networks and volumes a table may index (far above any real run). */
 export const MAX_LAYERS = 1024, MAX_NETWORKS = 1024, MAX_VOLUMES = 100_000;
@@ -28,6 +29,23 @@ export function findRun(ctx: RouteContext): Run | Response {
     return page(`Run ${run.id} is ${run.status}`, run.problem ?? "", 422);
   }
   return run;
+}
+
+/** The label template drawn as outlines in the brain viewer (every voxel-level run writes it). */
+export const VIEWER_ATLAS = "Yeo-7";
+
+/**
+ * Where the viewer starts its colour threshold for a map of the run: a group
+ * t map at the run's own map threshold (`summary.voxel.threshold`), a mean r
+ * map at 0.1, a label map at 0.5 (every label), anything else (a subject's
+ * coefficient z) at |z| 2; the user can move it.
+ */
+export function viewerThreshold(run: Run, map: string): number {
+  const t = run.summary?.voxel?.threshold;
+  if (/group_t\.nii/.test(map) && typeof t === "number" && Number.isFinite(t) && t > 0) {
+    return Number(t.toFixed(1));
+  }
+  return map.includes("mean_r") ? 0.1 : map.includes("labels") ? 0.5 : 2;
 }
 
 /** One network-matching cell as read from `networks_<set>.csv`. */
@@ -66,8 +84,8 @@ export async function networkCells(
   set: string,
   problems: Problem[],
 ): Promise<Cell[]> {
-  const path = `voxels/${model}/networks_${set}.csv`;
-  return (await readTable(run, { path, columns: CELL, problems, required: true })).rows;
+  const table = voxelFiles(model).networks(set);
+  return (await readTable(run, { table, columns: CELL, problems, required: true })).rows;
 }
 
 /**
@@ -79,7 +97,7 @@ export async function atomCourses(
   model: string,
   problems: Problem[],
 ): Promise<number[][]> {
-  const path = `models/${model}/atoms.csv`;
+  const path = modelFiles(model).atoms;
   const csv = await readCsv(run, path);
   if (csv === null) return (problems.push({ file: path, message: "is missing" }), []);
   if (isProblem(csv)) return (problems.push(csv), []);
@@ -138,7 +156,7 @@ export async function layerCounts(
   problems: Problem[],
 ): Promise<{ positive: number[][]; negative: number[][] }> {
   const { rows } = await readTable(run, {
-    path: `models/${model}/subgroups.csv`,
+    table: modelFiles(model).subgroups,
     columns: SUBGROUP,
     problems,
     required: true,
@@ -164,7 +182,7 @@ export async function networkNames(
   problems: Problem[],
 ): Promise<Record<string, string>> {
   const { rows } = await readTable(run, {
-    path: `voxels/networks_${set}.csv`,
+    table: templateFiles(set).names,
     columns: NAMES,
     problems,
   });

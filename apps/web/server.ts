@@ -7,9 +7,9 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { h } from "preact";
+import { h, type VNode } from "preact";
 import { buildIslands } from "./islands.ts";
-import { loadRoutes, matchRoute, type RouteContext } from "./router.ts";
+import { loadRoutes, matchRoute, type PageProps, type RouteContext } from "./router.ts";
 import { loadRuns, type Run } from "./runs.ts";
 import { ErrorPage } from "./components/ErrorPage.tsx";
 import { htmlResponse } from "./render.ts";
@@ -57,7 +57,9 @@ export async function createHandler(folders: string[]): Promise<{
       if (mod.GET) return await mod.GET(ctx);
       const data = mod.load ? await mod.load(ctx) : undefined;
       if (data instanceof Response) return data;
-      return html(h(mod.default!, { ctx, data }));
+      // A module's page and its load are typed together (PageProps<LoadedData<typeof load>>).
+      const page = mod.default as (props: PageProps<unknown>) => VNode;
+      return html(h(page, { ctx, data }));
     } catch (err) {
       console.error(err);
       return html(

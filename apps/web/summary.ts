@@ -10,10 +10,11 @@
  * @module
  */
 
+import { RESULTS_SCHEMA } from "@brainorg/core/results";
 import { type Problem, shown } from "./problems.ts";
 
-/** Result schemas this dashboard reads. */
-export const SCHEMAS = ["brainorg.results/1"] as const;
+/** Result schemas this dashboard reads: the one this brainorg writes. */
+export const SCHEMAS = [RESULTS_SCHEMA] as const;
 
 /** The most atoms per model the dashboard draws (the paper learns 64; the demo 16). */
 export const MAX_ATOMS = 4096;
@@ -50,12 +51,10 @@ export interface VoxelModelView {
 /** What the pages show of a run's `summary.json`. */
 export interface SummaryView {
   schema: string;
-  /** `analysis` for the user's data (`--config`), `demo` for the Alice demo. */
-  kind: "demo" | "analysis";
   brainorg: string;
   backend: string;
   stimulus: { tr: number; transcript: string };
-  /** Subjects of the ROI part (demo). */
+  /** Subjects of the ROI level (0 without one). */
   roiSubjects: number;
   models: ModelView[];
   voxel?: {
@@ -198,7 +197,7 @@ function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
  *
  * @example
  * ```ts
- * const { summary, problems } = readSummary({ schema: "brainorg.results/1", models: [] }, "summary.json");
+ * const { summary, problems } = readSummary({ schema: "brainorg.results/2", models: [] }, "summary.json");
  * ```
  */
 export function readSummary(
@@ -236,26 +235,29 @@ export function readSummary(
     if (!Number.isNaN(tr)) f.bad("stimulus.tr", "a repetition time in seconds (0 to 1000)", tr);
     tr = NaN;
   }
+  const rois = f.object(s.rois, "rois", true);
+  const groups = rois ? f.array(rois.models, "rois.models") : [];
   const summary: SummaryView = {
     schema: s.schema as string,
-    kind: s.kind === "analysis" ? "analysis" : "demo",
     brainorg: f.string(s.brainorg, "brainorg"),
     backend: f.string((f.object(s.backend, "backend", true) ?? {}).name, "backend.name"),
     stimulus: { tr, transcript: f.string(stimulus.transcript, "stimulus.transcript") },
-    roiSubjects: s.subjects === undefined ? 0 : f.array(s.subjects, "subjects").length,
+    roiSubjects: rois ? f.array(rois.subjects, "rois.subjects").length : 0,
     models: f.array(s.models, "models").map((mv, i) => {
       const p = `models[${i}]`, m = f.object(mv, p) ?? {};
+      const name = f.name(m.name, `${p}.name`, `model ${i}`);
       return {
-        name: f.name(m.name, `${p}.name`, `model ${i}`),
+        name,
         atoms: f.count(m.atoms, `${p}.atoms`, MAX_ATOMS),
-        group: (m.group === undefined ? [] : f.array(m.group, `${p}.group`)).map((gv, j) => {
-          const q = `${p}.group[${j}]`, g = f.object(gv, q) ?? {};
-          return {
+        group: groups.flatMap((gv, j) => {
+          const q = `rois.models[${j}]`, g = f.object(gv, q) ?? {};
+          if (g.model !== name) return [];
+          return [{
             variant: f.string(g.variant, `${q}.variant`),
             roi: f.string(g.roi, `${q}.roi`),
             gainOverBaseline: f.number(g.gainOverBaseline, `${q}.gainOverBaseline`),
             tGain: f.number(g.tGain, `${q}.tGain`),
-          };
+          }];
         }),
       };
     }),

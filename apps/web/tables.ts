@@ -153,9 +153,15 @@ export function readCell(
 
 /** What {@linkcode readTable} reads, and where it reports. */
 export interface TableRequest<S extends TableSpec> {
-  /** Relative to the run's folder, e.g. `models/x/subgroups.csv`. */
-  path: string;
-  /** The columns the page uses (others are ignored); declare it once, as a constant. */
+  /**
+   * The table as `@brainorg/core/results` describes it (path relative to the
+   * run's folder, columns as written), e.g. `RESULT_FILES.modelsGroup`.
+   */
+  table: { readonly path: string; readonly columns: readonly string[] };
+  /**
+   * The columns the page uses (others are ignored), each a column the table
+   * has in the results schema; declare it once, as a constant.
+   */
   columns: S;
   /**
    * Where problems are added: a missing file when `required`, a missing
@@ -179,14 +185,19 @@ export interface TableRequest<S extends TableSpec> {
  * ```ts
  * const problems: Problem[] = [];
  * const ID = { id: { kind: "string" } } as const;
- * const { rows } = await readTable(run, { path: "qc/subjects.csv", columns: ID, problems });
+ * const { rows } = await readTable(run, { table: RESULT_FILES.roiSubjects, columns: ID, problems });
  * ```
  */
 export async function readTable<S extends TableSpec>(
   run: Run,
   request: TableRequest<S>,
 ): Promise<Table<S>> {
-  const { path, columns: spec, problems } = request;
+  const { table: { path, columns: written }, columns: spec, problems } = request;
+  // A page reading a column the writer never writes is the dashboard's bug, not the folder's.
+  const unknown = Object.keys(spec).filter((c) => !written.includes(c));
+  if (unknown.length) {
+    throw new Error(`${path} has no column ${unknown.join(", ")} in the results schema`);
+  }
   const csv = await readCsv(run, path);
   if (csv === null) {
     if (request.required) problems.push({ file: path, message: "is missing" });

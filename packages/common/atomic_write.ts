@@ -16,7 +16,7 @@
 
 import { dirname } from "node:path";
 import { OutputError } from "./errors.ts";
-import { faultPoint } from "./fault_points.ts";
+import { faultPoint } from "./_fault_points.ts";
 import { isFsError, isOccupied, syncDir, syncTree, writingWhat } from "./_fs.ts";
 import {
   type Held,
@@ -64,12 +64,37 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   }
 }
 
-/** Write UTF-8 text to `path` atomically (see {@linkcode writeFileAtomic}). */
+/**
+ * Write UTF-8 text to `path` atomically (see {@linkcode writeFileAtomic}).
+ *
+ * @param path destination file
+ * @param text the whole content
+ * @throws {OutputError} when the file system refuses (naming `path` and the OS error)
+ *
+ * @example
+ * ```ts
+ * import { writeTextFileAtomic } from "@brainorg/common";
+ * await writeTextFileAtomic("/tmp/brainorg-demo/report.md", "# Report\n");
+ * ```
+ */
 export function writeTextFileAtomic(path: string, text: string): Promise<void> {
   return writeFileAtomic(path, new TextEncoder().encode(text));
 }
 
-/** Write `value` as indented JSON (with a final newline) to `path` atomically. */
+/**
+ * Write `value` as indented JSON (with a final newline) to `path` atomically
+ * (see {@linkcode writeFileAtomic}).
+ *
+ * @param path destination file
+ * @param value anything `JSON.stringify` takes (NaN and ±Inf become `null`, as it writes them)
+ * @throws {OutputError} when the file system refuses (naming `path` and the OS error)
+ *
+ * @example
+ * ```ts
+ * import { writeJsonAtomic } from "@brainorg/common";
+ * await writeJsonAtomic("/tmp/brainorg-demo/summary.json", { subjects: 27, atoms: 16 });
+ * ```
+ */
 export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeTextFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }

@@ -17,7 +17,7 @@
 
 import { dirname, join, relative } from "node:path";
 import { OutputError } from "./errors.ts";
-import { faultPoint } from "./fault_points.ts";
+import { faultPoint } from "./_fault_points.ts";
 import { sha256, sha256File } from "./hash.ts";
 import { writeJsonAtomic } from "./atomic_write.ts";
 import { isFsError, isOccupied, syncDir, syncTree, writingWhat } from "./_fs.ts";
@@ -34,6 +34,7 @@ export const MANIFEST = "manifest.json";
 
 /** `manifest.json` of a cache entry: every other file, by its path relative to the entry. */
 export interface CacheEntryManifest {
+  /** The manifest's format and version. */
   schema: "brainorg.cache-entry/1";
   /** ISO 8601 time the entry was made. */
   created: string;
@@ -266,6 +267,17 @@ export async function checkCacheEntry(
  * @param name the file's path in the entry
  * @returns its bytes
  * @throws {Error} saying what is wrong: not listed, unreadable, wrong size or digest
+ *
+ * @example
+ * ```ts
+ * import { checkCacheEntry, readCacheEntryFile } from "@brainorg/common";
+ * const dir = "/tmp/brainorg-cache/x/abc";
+ * const found = await checkCacheEntry(dir);
+ * if (found.state === "whole") {
+ *   const bytes = await readCacheEntryFile(dir, found.manifest, "value.txt");
+ *   console.log(new TextDecoder().decode(bytes));
+ * }
+ * ```
  */
 export async function readCacheEntryFile(
   dir: string,

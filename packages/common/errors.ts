@@ -51,8 +51,11 @@ export class InputError extends Error {
   readonly found?: string;
 
   /**
+   * An error whose message adds the field, expected and found values and
+   * the file to `message`, in parentheses.
+   *
    * @param message what is wrong, in the user's words
-   * @param details where and how it is wrong
+   * @param details where and how it is wrong. Default: none.
    */
   constructor(message: string, details: InputErrorDetails = {}) {
     super(describe(message, details), { cause: details.cause });
@@ -70,6 +73,7 @@ export class InputError extends Error {
  *
  * @param path the file
  * @param err what the file system said
+ * @returns an {@linkcode InputError} naming the file, with `err` as its cause
  *
  * @example
  * ```ts
@@ -94,7 +98,20 @@ export function unreadableFile(path: string, err: unknown): InputError {
   );
 }
 
-/** A reference file that could be found nowhere brainorg looked. */
+/**
+ * A reference file that could be found nowhere brainorg looked.
+ *
+ * @example
+ * ```ts
+ * import { DataNotFoundError } from "@brainorg/common";
+ * const err = new DataNotFoundError(
+ *   "atlases/Yeo-7.csv",
+ *   ["--data-dir /data: no such file", "cache ~/.cache/brainorg: offline"],
+ *   "Run `deno task data fetch` with network access.",
+ * );
+ * console.log(err.message); // names the file, every place looked, and the hint
+ * ```
+ */
 export class DataNotFoundError extends Error {
   /** The registry name of the file. */
   readonly dataName: string;
@@ -102,6 +119,8 @@ export class DataNotFoundError extends Error {
   readonly searched: readonly string[];
 
   /**
+   * An error whose message lists every place looked, one per line, then the hint.
+   *
    * @param dataName registry name of the file
    * @param searched each place looked, in order, with why it did not serve
    * @param hint how a user can provide the file
@@ -117,12 +136,23 @@ export class DataNotFoundError extends Error {
   }
 }
 
-/** A file whose content does not have the SHA-256 digest it must have. */
+/**
+ * A file whose content does not have the SHA-256 digest it must have.
+ *
+ * @example
+ * ```ts
+ * import { ChecksumError } from "@brainorg/common";
+ * const err = new ChecksumError("/data/atlases/Yeo-7.csv", "9f86d0…", "e3b0c4…");
+ * console.log(err.path, err.message); // "checksum mismatch for /data/atlases/Yeo-7.csv: …"
+ * ```
+ */
 export class ChecksumError extends Error {
   /** The path of the file that failed the check. */
   readonly path: string;
 
   /**
+   * An error whose message gives both digests and says the file was not used.
+   *
    * @param path the file
    * @param expected its registered SHA-256 (hex)
    * @param found the SHA-256 of its actual content (hex)
@@ -154,6 +184,9 @@ export class OutputError extends Error {
   readonly path: string;
 
   /**
+   * An error whose message names what could not be written, where, and the
+   * operating system's reason.
+   *
    * @param what what `path` is, e.g. `"the results folder"`
    * @param path the folder or file
    * @param cause what the file system said (its message is repeated)

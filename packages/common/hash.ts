@@ -30,7 +30,18 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
-/** SHA-256 of bytes or a string (UTF-8), as lowercase hex. */
+/**
+ * SHA-256 of bytes or a string (UTF-8), as lowercase hex.
+ *
+ * @param data the bytes, or a string hashed as its UTF-8 encoding
+ * @returns 64 hex characters
+ *
+ * @example
+ * ```ts
+ * import { sha256 } from "@brainorg/common";
+ * const digest = sha256("abc"); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+ * ```
+ */
 export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }

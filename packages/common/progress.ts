@@ -51,6 +51,9 @@ function formatSeconds(s: number): string {
  * has passed (every 10 s when the total is unknown), so logs stay short and
  * quick work prints only its closing line.
  *
+ * @param options label, total, where and how to write (see {@linkcode ProgressOptions})
+ * @returns the report: `tick` as work is done, `done` at the end
+ *
  * @example
  * ```ts
  * import { createProgress } from "@brainorg/common";

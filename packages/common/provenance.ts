@@ -27,13 +27,17 @@ export interface ProvenanceInput {
 export interface Provenance {
   /** Version of this record's layout. */
   schema: "brainorg.provenance/1";
+  /** The tool and its version. */
   tool: { name: "brainorg"; version: string };
+  /** Deno, V8 and TypeScript versions, operating system and CPU architecture. */
   runtime: { deno: string; v8: string; typescript: string; os: string; arch: string };
   /** ISO 8601 time the record was made. */
   createdAt: string;
   /** The command line, when run from the CLI. */
   command?: string[];
+  /** Every input file, with its SHA-256 and size. */
   inputs: ProvenanceInput[];
+  /** The step's parameters, as given. */
   parameters: Record<string, unknown>;
   /** Seed of every random choice, when any was made. */
   seed?: number;
@@ -47,13 +51,21 @@ export interface ProvenanceOptions {
   inputs?: { role: string; path: string }[];
   /** Parameters of the step. Default: `{}`. */
   parameters?: Record<string, unknown>;
+  /** Seed of every random choice. Default: none (no random choice was made). */
   seed?: number;
+  /** The compute backend, e.g. a backend's `info`. Default: none (no kernels ran). */
   backend?: Record<string, unknown>;
+  /** The command line. Default: none (not run from the CLI). */
   command?: string[];
 }
 
 /**
  * Build a provenance record, hashing every input file.
+ *
+ * @param options inputs, parameters, seed, backend, command (see
+ *   {@linkcode ProvenanceOptions}). Default: none of them.
+ * @returns the record, stamped with the tool's and runtime's versions and the time
+ * @throws the file system's error when an input cannot be read
  *
  * @example
  * ```ts
@@ -81,7 +93,21 @@ export async function createProvenance(options: ProvenanceOptions = {}): Promise
   };
 }
 
-/** Write `record` as `provenance.json` in `dir`, atomically. Returns the path. */
+/**
+ * Write `record` as `provenance.json` in `dir`, atomically.
+ *
+ * @param dir the folder of the result it describes
+ * @param record from {@linkcode createProvenance}
+ * @returns the path written
+ * @throws {OutputError} when the file system refuses
+ *
+ * @example
+ * ```ts
+ * import { createProvenance, writeProvenance } from "@brainorg/common";
+ * const record = await createProvenance({ parameters: { atoms: 16 }, seed: 0 });
+ * console.log(await writeProvenance("/tmp/brainorg-demo", record)); // /tmp/brainorg-demo/provenance.json
+ * ```
+ */
 export async function writeProvenance(dir: string, record: Provenance): Promise<string> {
   const path = join(dir, "provenance.json");
   await writeJsonAtomic(path, record);

@@ -47,7 +47,19 @@ export function tempSibling(path: string, kind: "tmp" | "old" = "tmp"): string {
   return join(dir, `.${base}.${kind}-${Deno.pid}-${Date.now().toString(36)}-${rand}`);
 }
 
-/** What a temporary sibling's name says about it, or null for any other name. */
+/**
+ * What a temporary sibling's name says about it, or null for any other name.
+ *
+ * @param name a file or folder name (not a path)
+ * @returns the name it stands in for, `"tmp"` or `"old"`, the writer's pid
+ *   and its creation time (ms since the epoch); null for other names
+ *
+ * @example
+ * ```ts
+ * import { parseTempSibling } from "@brainorg/common";
+ * const info = parseTempSibling(".demo.tmp-4242-m3x1k2-9f8e7d"); // target "demo", pid 4242
+ * ```
+ */
 export function parseTempSibling(
   name: string,
 ): { target: string; kind: "tmp" | "old"; pid: number; time: number } | null {
@@ -58,7 +70,9 @@ export function parseTempSibling(
 
 /** A file or folder this process holds locked; `release` drops the lock. */
 export interface Held {
+  /** The file or folder held. */
   path: string;
+  /** Drop the lock (close the handle); call it once the path has its final name. */
   release: () => void;
 }
 
@@ -84,6 +98,18 @@ async function lockAsOwner(file: Deno.FsFile, path: string): Promise<boolean> {
  * @param target the folder that will be written
  * @returns the folder and the release of its lock (call it after the rename)
  * @throws the file system's error when the folder cannot be created
+ *
+ * @example
+ * ```ts
+ * import { makeTempDir } from "@brainorg/common";
+ * const tmp = await makeTempDir("/tmp/brainorg-results");
+ * try {
+ *   await Deno.writeTextFile(`${tmp.path}/summary.json`, "{}");
+ *   await Deno.rename(tmp.path, "/tmp/brainorg-results");
+ * } finally {
+ *   tmp.release();
+ * }
+ * ```
  */
 export async function makeTempDir(target: string): Promise<Held> {
   for (let attempt = 1;; attempt++) {
@@ -109,6 +135,15 @@ export async function makeTempDir(target: string): Promise<Held> {
  * @param target the file that will be written
  * @returns the file's path and its open handle
  * @throws the file system's error when the file cannot be created
+ *
+ * @example
+ * ```ts
+ * import { makeTempFile } from "@brainorg/common";
+ * const { path, file } = await makeTempFile("/tmp/brainorg-demo.bin");
+ * await file.write(new Uint8Array([1, 2, 3]));
+ * await Deno.rename(path, "/tmp/brainorg-demo.bin");
+ * file.close();
+ * ```
  */
 export async function makeTempFile(target: string): Promise<{ path: string; file: Deno.FsFile }> {
   for (let attempt = 1;; attempt++) {
@@ -227,7 +262,18 @@ async function exists(path: string): Promise<boolean> {
 
 const swept = new Set<string>();
 
-/** {@linkcode sweepStaleTemps} once per folder and process: later calls return at once. */
+/**
+ * {@linkcode sweepStaleTemps} once per folder and process: later calls return at once.
+ *
+ * @param dir the folder to look in
+ *
+ * @example
+ * ```ts
+ * import { sweepStaleTempsOnce } from "@brainorg/common";
+ * await sweepStaleTempsOnce("/tmp"); // sweeps
+ * await sweepStaleTempsOnce("/tmp"); // returns at once
+ * ```
+ */
 export async function sweepStaleTempsOnce(dir: string): Promise<void> {
   if (swept.has(dir)) return;
   swept.add(dir);

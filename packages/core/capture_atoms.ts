@@ -38,11 +38,17 @@ import { anTimeSeries, learnModelAtoms, type ModelAtoms } from "./model_atoms.ts
 
 /** One model's atoms on a story. */
 export interface CapturedModel {
+  /** The model's name as in the analysis; controls end in `-random`. */
   name: string;
+  /** Where the model came from, in words (file, folder, engine, redrawn weights' seed). */
   source: string;
+  /** Transformer blocks, one recorded tensor each. */
   layers: number;
+  /** ANs recorded, over all layers. */
   ans: number;
+  /** ANs dropped because their time series on the TR grid is constant. */
   deadAns: number;
+  /** The atoms learned from the kept ANs. */
   atoms: ModelAtoms;
   /** Per atom, its sub-group's AN count per layer (K × layers). */
   layerCounts: number[][];
@@ -52,6 +58,7 @@ export interface CapturedModel {
 
 /** Options of {@linkcode captureModelAtoms}. */
 export interface CaptureAtomsOptions {
+  /** Where cached activations and downloaded models live, and whether downloads are allowed. */
   data?: ResolveOptions;
   /** Atoms per model. Default: 16. */
   atoms?: number;
@@ -59,7 +66,9 @@ export interface CaptureAtomsOptions {
   targetDensity?: number;
   /** The sparsity penalty itself (scikit-learn's scaling), instead of calibrating it. */
   alpha?: number;
+  /** Seed of dictionary learning and of the random-weights controls (`seed + 1`). Default: 0. */
   seed?: number;
+  /** Lines of the run's narrative (e.g. activations read from the cache). Default: none. */
   log?: (line: string) => void;
   /** No progress bars. Default: true. */
   quiet?: boolean;
@@ -71,7 +80,9 @@ export interface CaptureAtomsOptions {
  * `engine: "onnx"`), or a folder in the Hugging Face layout.
  */
 export interface ModelSpec {
+  /** The model's name in the results (its control gets `-random` appended). */
   name: string;
+  /** A GGUF Llama file. */
   gguf?: string;
   /** A folder, or `hf:owner/name[@revision]` fetched from the Hub into the cache once. */
   hf?: string;

@@ -1,37 +1,78 @@
 /**
- * The brainorg pipeline: stimulus → activations → time series → atoms →
- * maps → networks → report: the Alice stimulus and ROI analysis, model
- * atoms, voxel-wise encoding with permutation nulls, group maps, network
- * matching, organization metrics, the phantom, and the built-in demo.
+ * The brainorg pipeline, in data-flow order: stimulus → activations → time
+ * series → atoms → encoding (ROIs, voxels) → networks → organization →
+ * report, run by one function on an analysis file ({@linkcode runAnalysis});
+ * the built-in demo is such a file ({@linkcode runDemo}). Also the
+ * statistics, the phantom, the options' schema and the results' schema.
  *
  * @example
  * ```ts
  * import { runDemo } from "@brainorg/core";
  * const summary = await runDemo({ outDir: "/tmp/brainorg-demo", quiet: true });
- * console.log(summary.subjects.filter((s) => !s.usable));
+ * console.log(summary.rois?.subjects.filter((s) => !s.usable));
  * ```
  *
  * @module
  */
 
-export * from "./alice.ts";
-export * from "./csv.ts";
+export * from "./analysis_config.ts";
+export * from "./options.ts";
+export * from "./options_docs.ts";
+export * as schema from "./options_schema.ts";
+export * from "./pipeline.ts";
 export * from "./demo.ts";
-export * from "./stats.ts";
-export * from "./roi_encoding.ts";
-export * from "./model_atoms.ts";
-export * from "./report.ts";
-export * from "./alice_atoms.ts";
+export * from "./stimulus.ts";
 export * from "./capture_atoms.ts";
+export * from "./model_atoms.ts";
+export * from "./rois.ts";
+export * from "./roi_encoding.ts";
+export * from "./voxel_data.ts";
+export * from "./voxels.ts";
 export * from "./clean.ts";
 export * from "./voxel_encoding.ts";
+export * from "./voxel_analysis.ts";
+export * from "./templates.ts";
 export * from "./networks.ts";
 export * from "./organization.ts";
 export * from "./phantom.ts";
 export * from "./phantom_files.ts";
-export * from "./voxel_analysis.ts";
-export * from "./demo_voxels.ts";
-export * from "./analysis_config.ts";
-export * from "./run_analysis.ts";
-export * from "./stimulus_files.ts";
-export * from "./roi_analysis.ts";
+export * from "./stats.ts";
+export * from "./results.ts";
+export * from "./results_writer.ts";
+export * from "./report.ts";
+export * from "./csv.ts";
+
+// Types from the other packages that core's API takes or returns.
+export type { Provenance, ProvenanceInput } from "@brainorg/common";
+export type { LocationOptions, ResolveOptions } from "@brainorg/datasets";
+export type {
+  Backend,
+  BackendInfo,
+  GemmOptions,
+  LassoBatch,
+  LassoBatchResult,
+  Matrix,
+  MatrixView,
+} from "@brainorg/kernels";
+export type { UnitKind } from "@brainorg/models";
+export type {
+  Affine,
+  BrainMask,
+  DroppedVoxel,
+  Grid,
+  NetworkTemplate,
+  Transcript,
+  VoxelSubjectVerdict,
+  WordDesign,
+  WordEvent,
+} from "@brainorg/neuro";
+export type {
+  Cursor,
+  Infer,
+  ObjectSpec,
+  ObjectValue,
+  Presence,
+  Renamed,
+  Simplify,
+  Spec,
+} from "./options_schema.ts";

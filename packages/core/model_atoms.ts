@@ -45,7 +45,9 @@ export interface ModelAtoms {
   atoms: Matrix;
   /** Codes (K × kept ANs). */
   codes: Matrix;
+  /** The sparsity penalty α used (calibrated to the target density, or as given). */
   alpha: number;
+  /** Share of the final codes that are non-zero, in [0, 1]. */
   density: number;
   /** Reconstruction R² of each layer's ANs: 1 − ||X − DC||² / ||X||². */
   layerR2: number[];

@@ -15,10 +15,13 @@ import { benjaminiHochberg, normalUpper, permutationPValue } from "./stats.ts";
 
 /** A network as a set of mask voxels. */
 export interface NetworkSet {
+  /** The template's label value (label atlases) or 1-based map index (continuous maps). */
   index: number;
+  /** The network's name, as in the template. */
   name: string;
   /** 1 where the voxel belongs to the network (V). */
   member: Uint8Array;
+  /** Voxels in the network. */
   voxels: number;
 }
 
@@ -47,10 +50,13 @@ export function networkSets(
 
 /** One atom × sign × network comparison. */
 export interface NetworkMatch {
+  /** The atom's index (0-based column of the atoms). */
   atom: number;
   /** +1: the atom's positive (activated) part; −1: its negative part. */
   sign: 1 | -1;
+  /** The network's position in the template set (0-based). */
   network: number;
+  /** The network's name. */
   networkName: string;
   /** Voxels in the atom's thresholded part. */
   voxels: number;
@@ -66,6 +72,7 @@ export interface NetworkMatch {
   q: number;
   /** Family-wise p over all atoms, signs and networks (maximum statistic). */
   pFWE: number;
+  /** Whether the atom's part is linked to the network: Dice > 0, p ≤ α and q ≤ α. */
   linked: boolean;
 }
 
@@ -111,6 +118,8 @@ export class NetworkMatcher {
   readonly #nullDice: Float64Array[] = [];
 
   /**
+   * A matcher with no null recorded yet.
+   *
    * @param networks the template sets
    * @param threshold |statistic| a voxel must exceed to be in an atom's map
    */

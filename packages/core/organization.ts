@@ -28,17 +28,29 @@ import { pearson } from "./stats.ts";
 
 /** The organization metrics of one model (see the module documentation). */
 export interface OrganizationMetrics {
+  /** The model's atoms (K). */
   atoms: number;
+  /** Atoms with at least one link. */
   linkedAtoms: number;
+  /** Linked atom × sign × network cells. */
   links: number;
+  /** Networks in the template set. */
   networks: number;
+  /** Networks with at least one linked atom. */
   networksEngaged: number;
+  /** Shannon entropy (bits) of the share of links per network. */
   assignmentEntropy: number;
+  /** `assignmentEntropy` / log₂(networks), in [0, 1]: 1 when links spread evenly over all. */
   normalizedEntropy: number;
+  /** Mean normalized entropy of linked atoms' sub-groups over layers, in [0, 1]; NaN: 1 layer. */
   layerSpread: number;
+  /** How alike the atoms linked to one network are, over networks with two or more. */
   consistency: {
+    /** Mean sign-corrected pairwise r of the linked atoms' time courses (NaN: no such network). */
     timeCourse: number;
+    /** Mean pairwise Dice of the linked atoms' thresholded map parts (NaN: no such network). */
     mapOverlap: number;
+    /** Per network with two or more linked atoms: its name, atom count and the two means. */
     perNetwork: { network: string; atoms: number; timeCourse: number; mapOverlap: number }[];
   };
 }

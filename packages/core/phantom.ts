@@ -12,9 +12,11 @@ import { median, zscoreColumns } from "./stats.ts";
 
 /** One planted link: an atom drives a network with a sign. */
 export interface PlantedLink {
+  /** The driving atom's index (0-based column of the atoms). */
   atom: number;
   /** Index into the networks given to the generator. */
   network: number;
+  /** +1: the atom activates the network; −1: it deactivates it. */
   sign: 1 | -1;
 }
 
@@ -33,26 +35,39 @@ export interface PhantomOptions {
   fwhmVoxels?: number;
   /** Subject-to-subject SD of each link's amplitude (relative). Default: 0.2. */
   subjectVariation?: number;
+  /** Seed of the weights, their variation and the noise. Default: 0. */
   seed?: number;
 }
 
 /** What was planted, as written to `truth.json`. */
 export interface PhantomTruth {
+  /** The version of this record's shape. */
   schema: "brainorg.phantom/1";
+  /** The planted links, with the atom's (`atomN`) and the network's names. */
   links: (PlantedLink & { atomName: string; networkName: string })[];
+  /** Atoms that drive no network (0-based). */
   undrivenAtoms: number[];
+  /** The networks given, in order: template index, name and voxels in the network. */
   networks: { index: number; name: string; voxels: number }[];
+  /** Subjects generated. */
   subjects: number;
+  /** Volumes per subject (the atoms' time points). */
   volumes: number;
+  /** Voxels of the mask. */
   voxels: number;
+  /** The target median true R² over driven voxels. */
   r2: number;
   /** Noise scale chosen per subject to reach `r2`. */
   noiseScale: number[];
   /** Median true R² over driven voxels, per subject (≈ r2). */
   medianR2: number[];
+  /** Smoothness of weights and noise: FWHM in voxels. */
   fwhmVoxels: number;
+  /** Subject-to-subject SD of each link's amplitude (relative). */
   subjectVariation: number;
+  /** The noise model, in words: its components and their shares of the variance. */
   noise: string;
+  /** The generator's seed. */
   seed: number;
 }
 
@@ -297,10 +312,15 @@ export async function generatePhantom(
 
 /** How well network matching found the planted links. */
 export interface Recovery {
+  /** Found links (atom, network, sign) that were planted. */
   truePositives: number;
+  /** Found links that were not planted. */
   falsePositives: number;
+  /** Planted links not found. */
   falseNegatives: number;
+  /** True positives / found links (1 when nothing was found). */
   precision: number;
+  /** True positives / planted links (1 when nothing was planted). */
   recall: number;
   /** Undriven atoms that got a network anyway. */
   undrivenLinked: number[];

@@ -15,81 +15,19 @@ import {
   writeJsonAtomic,
   writeTextFileAtomic,
 } from "@brainorg/common";
-import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import type { ResolveOptions } from "@brainorg/datasets";
 import type { Backend, Matrix } from "@brainorg/kernels";
-import {
-  type BrainMask,
-  continuousNetworks,
-  labelNetworks,
-  maskFromImage,
-  type NetworkTemplate,
-  parseLabelNames,
-  readNifti,
-  unmask,
-  writeNifti,
-} from "@brainorg/neuro";
+import { type NetworkTemplate, unmask, writeNifti } from "@brainorg/neuro";
+import { brainMask, type NetworkChoice, templateNetworks } from "./templates.ts";
 import { networkSets } from "./networks.ts";
 import { generatePhantom, type PhantomOptions, type PhantomTruth } from "./phantom.ts";
 
-/** Template sets a phantom (or an analysis) can use as networks. */
-export type NetworkChoice = "yeo7" | "yeo17" | "giles";
-
 /** Where a phantom lives and which networks drive it. */
 export interface PhantomSpace {
+  /** Voxel size of the MNI152 grid, in mm. */
   resolution: 2 | 4;
+  /** The template set whose networks the atoms drive. */
   networks: NetworkChoice;
-}
-
-const MASKS = {
-  4: "atlases/MNI152NLin6_res-4x4x4_T1w_descr-brainmask.nii.gz",
-  2: "atlases/MNI152NLin6_res-2x2x2_T1w_descr-brainmask.nii.gz",
-} as const;
-
-/** The analysis mask at a resolution (the MNI152 brain mask). */
-export async function brainMask(
-  resolution: 2 | 4,
-  data: ResolveOptions = {},
-): Promise<{ mask: BrainMask; path: string }> {
-  const file = await resolveDataFile(MASKS[resolution], data);
-  return { mask: maskFromImage(await readNifti(file.path), file.path), path: file.path };
-}
-
-/**
- * A template set on the mask: Yeo-7 (4 mm file at 4 mm, else 2 mm), Yeo-17
- * (2 mm), or the 39 Giles ICA maps (8 mm, trilinear).
- */
-export async function templateNetworks(
-  choice: NetworkChoice,
-  mask: BrainMask,
-  resolution: 2 | 4,
-  data: ResolveOptions = {},
-): Promise<{ name: string; kind: "labels" | "continuous"; networks: NetworkTemplate[] }> {
-  if (choice === "giles") {
-    const f = await resolveDataFile(
-      "atlases/atlas-Giles_nparc-39_space-MNI_res-8x8x8.nii.gz",
-      data,
-    );
-    return {
-      name: "Giles-39",
-      kind: "continuous",
-      networks: continuousNetworks(await readNifti(f.path), mask, [], f.path),
-    };
-  }
-  const path = choice === "yeo7"
-    ? `atlases/Yeo-7_space-MNI152NLin6_res-${resolution}x${resolution}x${resolution}.nii.gz`
-    : "atlases/Yeo-17_space-MNI152NLin6_res-2x2x2.nii.gz";
-  const f = await resolveDataFile(path, data);
-  const names = choice === "yeo7"
-    ? parseLabelNames(
-      await Deno.readTextFile((await resolveDataFile("atlases/Yeo-7.csv", data)).path),
-      "Yeo-7.csv",
-    )
-    : new Map<number, string>();
-  return {
-    name: choice === "yeo7" ? "Yeo-7" : "Yeo-17",
-    kind: "labels",
-    networks: labelNetworks(await readNifti(f.path), mask, names, f.path),
-  };
 }
 
 /** Atoms as a CSV: `volume,atom0,atom1,…`. */
@@ -105,10 +43,15 @@ export function atomsCsv(atoms: Matrix): string {
 
 /** The files of a phantom folder. */
 export interface PhantomFiles {
+  /** `mask.nii.gz`: the brain mask (uint8). */
   mask: string;
+  /** `truth.json`: what was planted ({@linkcode WrittenPhantomTruth}). */
   truth: string;
+  /** `networks.nii.gz`: the ground-truth networks as labels (1-based, in the truth's order). */
   networks: string;
+  /** `atoms.csv`: the planted atoms' time courses ({@linkcode atomsCsv}). */
   atoms: string;
+  /** Each subject's id (`sub-01`, …) and 4-D BOLD file (`sub-01_bold.nii`). */
   subjects: { id: string; path: string }[];
 }
 

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createCpuBackend, type Matrix, rng } from "@brainorg/kernels";
 import { readNifti, sampleHrf, volumeCount } from "@brainorg/neuro";
-import { brainMask, phantomFiles, templateNetworks, writePhantom } from "./phantom_files.ts";
+import { phantomFiles, writePhantom } from "./phantom_files.ts";
 import { generatePhantom, scoreRecovery } from "./phantom.ts";
-import { analyzeVoxels, loadVoxelData } from "./voxel_analysis.ts";
+import { brainMask, templateNetworks } from "./templates.ts";
+import { analyzeVoxels } from "./voxel_analysis.ts";
+import { loadVoxelSubjects } from "./voxel_data.ts";
 
 /** K story-like atoms: sparse event trains convolved with the SPM HRF (T × K). */
 function syntheticAtoms(T: number, K: number, seed: number): Matrix {
@@ -40,27 +42,39 @@ Deno.test("the pipeline recovers the links planted in a phantom on Yeo-7, and no
     assert.equal(img.tr, 2);
 
     const { mask } = await brainMask(4);
-    const subjects = await loadVoxelData(backend, { mask, subjects: files.subjects, tr: 2 }, 240);
+    const { subjects } = await loadVoxelSubjects(backend, {
+      file: "phantom",
+      mask: files.mask,
+      subjects: files.subjects.map((s) => ({ id: s.id, bold: s.path })),
+      discarded: 0,
+      maxBadVoxelShare: 0.1,
+      highPassSeconds: 128,
+    }, { volumes: 240, tr: 2, log: () => {} });
     const yeo = await templateNetworks("yeo7", mask, 4);
     const cacheDir = join(dir, "cache");
+    const logged: string[] = [];
     const run = () =>
       analyzeVoxels(
         backend,
         subjects,
         [{ name: "synthetic", atoms, layerCounts: Array.from({ length: 10 }, () => [1]) }],
         [yeo],
-        { permutations: 30, tr: 2, seed: 1, cacheDir },
+        { permutations: 30, tr: 2, seed: 1, cacheDir, log: (l) => logged.push(l) },
       );
     const [result] = await run();
-    // A second run reads the finished model from the cache: the same maps and links.
+    assert.deepEqual(logged, []);
+    // A second run reads the finished model from the cache (observed): the same maps and links,
+    // non-finite values included.
     const [again] = await run();
-    assert.deepEqual(again.templates, JSON.parse(JSON.stringify(result.templates)));
+    assert.deepEqual(logged, ["synthetic: voxel results read from the cache"]);
+    assert.deepEqual(again.templates, result.templates);
     assert.deepEqual(again.group.t.data, result.group.t.data);
     assert.deepEqual(again.subjects[2].q, result.subjects[2].q);
     const [entry] = [...Deno.readDirSync(join(cacheDir, "voxels"))];
     // A damaged cache entry is recomputed, not trusted.
     await Deno.writeFile(join(cacheDir, "voxels", entry.name, "group_t.f32"), new Uint8Array(8));
     const [recomputed] = await run();
+    assert.equal(logged.length, 1, "a damaged entry must not be read");
     assert.deepEqual(recomputed.group.t.data, result.group.t.data);
     const found = result.templates[0].matches.filter((m) => m.linked);
     const rec = scoreRecovery(truth.links, found, truth.undrivenAtoms);

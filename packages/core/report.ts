@@ -5,11 +5,10 @@
  * @module
  */
 
-import type { DemoSummary } from "./demo.ts";
-import type { AnalysisSummary } from "./run_analysis.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import type { Recovery } from "./phantom.ts";
+import type { ResultsSummary } from "./results.ts";
 
 function esc(v: unknown): string {
   return String(v).replace(
@@ -78,84 +77,121 @@ th{background:#f3f3f3}td.n{text-align:right}figure{margin:1em 0}
 `;
 
 /**
- * Render the demo's report.
+ * Render the report of a results folder.
  *
  * @param summary what `summary.json` holds
  * @param createdAt when the results were made (from the provenance)
+ * @returns a whole HTML page, every value from the results escaped
  */
-export function renderReport(summary: DemoSummary, createdAt: string): string {
-  const rois = summary.baselineEncoding.group.map((g) => g.roi);
-  const combined = (name: string) =>
-    summary.models.find((m) => m.name === name)?.group.filter((g) =>
-      g.variant === "atoms+baseline"
-    ) ?? [];
-  const colors = ["#1f77b4", "#d62728", "#7f7f7f"];
-  const series = [
-    {
-      name: "baseline (word rate + sound power)",
-      color: "#bbbbbb",
-      values: summary.baselineEncoding.group.map((g) => g.meanR),
-    },
-    ...summary.models.map((m, i) => ({
-      name: `${m.name}: atoms + baseline`,
-      color: colors[i % colors.length],
-      values: rois.map((roi) => combined(m.name).find((g) => g.roi === roi)?.meanR ?? NaN),
-    })),
-  ];
-  const steps = table(
-    ["step", "status", "what"],
-    summary.steps.map((s) => [s.step, s.status, s.what]),
+export function renderReport(summary: ResultsSummary, createdAt: string): string {
+  const st = summary.stimulus;
+  const models = table(
+    ["model", "ANs", "dead", "atoms", "α", "code density", "reconstruction R² by layer"],
+    summary.models.map((m) => [
+      m.name,
+      String(m.ans),
+      String(m.deadAns),
+      String(m.atoms),
+      m.alpha,
+      m.codeDensity,
+      m.layerR2.map((r, l) => `L${l} ${num(r, 2)}`).join(", "),
+    ]),
   );
-  const excluded = summary.subjects.filter((s) => !s.usable);
-  const models = summary.models.map((m) => `
-    <h3>${esc(m.name)}</h3>
-    <p>${m.ans} ANs (${m.deadAns} constant, dropped), ${m.atoms} atoms, α = ${
-    num(m.alpha)
-  }, code density ${num(m.codeDensity, 2)}.
-    Reconstruction R² by layer: ${m.layerR2.map((r, l) => `L${l} ${num(r, 2)}`).join(", ")}.</p>
-    ${
-    table(
-      ["variant", "ROI", "mean r", "t", "subjects q ≤ 0.05", "gain over baseline", "paired t"],
-      m.group.map((
-        g,
-      ) => [g.variant, g.roi, g.meanR, g.t, String(g.significant), g.gainOverBaseline, g.tGain]),
-    )
-  }`).join("");
+  const check = st.check
+    ? `<p>Word rate against ${esc(st.check.name)}: r ≥ ${
+      num(st.check.minR)
+    } in all ${st.check.subjects.length} subjects.</p>`
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>brainorg report</title>
 <style>${STYLE}</style></head><body>
 <h1>brainorg results</h1>
 <p>brainorg ${esc(summary.brainorg)}, ${esc(createdAt)}; backend ${esc(summary.backend.name)} (${
     esc(summary.backend.implementation)
-  }).
-Status: ${esc(summary.status)}. Browse everything with <code>deno task web</code>.</p>
-<h2>Steps</h2>${steps}
-<h2>Stimulus and data</h2>
-<p>${summary.stimulus.words} words (${summary.stimulus.dropped} silences dropped) on ${summary.stimulus.volumes} volumes,
-TR ${summary.stimulus.tr} s, ${summary.stimulus.discarded} volumes discarded. Word rate against the authors' regressor:
-r ≥ ${
-    num(Math.min(...summary.wordRateCheck.map((w) => w.r)))
-  } in all ${summary.wordRateCheck.length} subjects.</p>
-<p>Excluded: ${
-    excluded.length ? excluded.map((s) => `${esc(s.id)} (${esc(s.reason)})`).join("; ") : "none"
-  }.</p>
-<h2>Encoding of the ROIs</h2>
-${bars(rois, series, "mean held-out r across subjects")}
-<h3>Baseline: word rate + sound power</h3>
-${
-    table(
-      ["ROI", "subjects", "mean r", "t (Fisher z)", "subjects q ≤ 0.05"],
-      summary.baselineEncoding.group.map((
-        g,
-      ) => [g.roi, String(g.subjects), g.meanR, g.t, String(g.significant)]),
-    )
-  }
+  }). Browse everything with <code>deno task web</code>.</p>
+<h2>Steps</h2>${table(["step", "what the run saw"], summary.steps.map((s) => [s.step, s.detail]))}
+<h2>Stimulus</h2>
+<p>${esc(st.transcript)}: ${st.words} words (${st.dropped} dropped) on ${st.volumes} volumes, TR ${
+    num(st.tr, 2)
+  } s.</p>
+${check}
 <h2>Models</h2>${models}
+${roiSection(summary)}
 ${voxelSection(summary)}
 <p>Files: <code>summary.json</code>, <code>encoding/*.csv</code>, <code>models/*/atoms.csv</code>,
 <code>voxels/*/</code> (NIfTI maps, network tables), <code>provenance.json</code>.</p>
 </body></html>
 `;
+}
+
+/** The ROI level: the baseline, each model (with it), the gains. */
+function roiSection(summary: ResultsSummary): string {
+  const roi = summary.rois;
+  if (!roi) return "";
+  const colors = ["#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"];
+  const shown = roi.baseline ? "atoms+baseline" : "atoms";
+  const names = [...new Set(roi.models.map((g) => g.model))];
+  const series = [
+    ...(roi.baseline
+      ? [{
+        name: `baseline (${roi.baseline.regressors.join(" + ")})`,
+        color: "#bbbbbb",
+        values: roi.rois.map((r) => roi.baseline!.group.find((g) => g.roi === r)?.meanR ?? NaN),
+      }]
+      : []),
+    ...names.map((name, i) => ({
+      name: `${name}: ${shown}`,
+      color: colors[i % colors.length],
+      values: roi.rois.map((r) =>
+        roi.models.find((g) => g.model === name && g.variant === shown && g.roi === r)?.meanR ??
+          NaN
+      ),
+    })),
+  ];
+  const excluded = roi.subjects.filter((s) => !s.usable);
+  return `<h2>Encoding of the ROIs</h2>
+<p>Held-out r within ${roi.folds} contiguous folds, p from ${roi.permutations} circular shifts,
+FDR within each regressor set over all usable subjects × ROIs. Excluded: ${
+    excluded.length ? excluded.map((s) => `${esc(s.id)} (${esc(s.reason)})`).join("; ") : "none"
+  }.</p>
+${bars(roi.rois, series, "mean held-out r across subjects")}
+${
+    roi.baseline
+      ? `<h3>Baseline: ${esc(roi.baseline.regressors.join(" + "))}</h3>${
+        table(
+          ["ROI", "subjects", "mean r", "t (Fisher z)", "subjects q ≤ 0.05"],
+          roi.baseline.group.map((
+            g,
+          ) => [g.roi, String(g.subjects), g.meanR, g.t, String(g.significant)]),
+        )
+      }`
+      : ""
+  }
+<h3>Models</h3>
+${
+    table(
+      [
+        "model",
+        "variant",
+        "ROI",
+        "mean r",
+        "t",
+        "subjects q ≤ 0.05",
+        "gain over baseline",
+        "paired t",
+      ],
+      roi.models.map((g) => [
+        g.model,
+        g.variant,
+        g.roi,
+        g.meanR,
+        g.t,
+        String(g.significant),
+        g.gainOverBaseline,
+        g.tGain,
+      ]),
+    )
+  }`;
 }
 
 /** The phantom's voxel level: links found, metrics, recovery. */
@@ -201,88 +237,27 @@ ${
   }).join("");
 }
 
-/** The phantom's voxel level: links found, metrics, recovery. */
-function voxelSection(summary: DemoSummary): string {
+/** The voxel level: the data (and a phantom's planted links), links found, metrics, recovery. */
+function voxelSection(summary: ResultsSummary): string {
   const v = summary.voxel;
-  if (!v) return "<h2>Voxel level</h2><p>Skipped (--no-phantom).</p>";
-  const planted = v.phantom.links.map((l) =>
-    `atom ${l.atom} ${l.sign > 0 ? "+" : "−"} → ${esc(l.networkName)}`
-  ).join("; ");
-  return `<h2>Voxel level: a phantom with planted links</h2>
-<p>${v.phantom.subjects} subjects, ${v.phantom.voxels} voxels (MNI 4 mm), median true R² ${
-    num(v.phantom.r2, 2)
-  } in driven voxels; noise: ${esc(v.phantom.noise)}.
-Planted: ${planted}. Atom maps: group t over subjects, |t| &gt; ${
-    num(v.threshold, 2)
-  } (voxel p &lt; ${v.voxelP});
-links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} circularly shifted surrogates.</p>
-${modelLinks(v.models)}`;
-}
-
-/** The static report of an analysis of the user's own data (`analyze --config`). */
-export function renderAnalysisReport(summary: AnalysisSummary, createdAt: string): string {
-  const models = table(
-    ["model", "ANs", "dead", "atoms", "code density", "reconstruction R² by layer"],
-    summary.models.map((m) => [
-      m.name,
-      String(m.ans),
-      String(m.deadAns),
-      String(m.atoms),
-      m.codeDensity,
-      m.layerR2.map((r, l) => `L${l} ${num(r, 2)}`).join(", "),
-    ]),
-  );
-  const roi = summary.roiEncoding;
-  const roiSection = roi
-    ? `<h2>ROI encoding</h2>
-${
-      bars(
-        roi.rois,
-        summary.models.map((m, i) => ({
-          name: m.name,
-          color: ["#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"][i % 4],
-          values: roi.rois.map((r) =>
-            roi.group.find((g) => g.model === m.name && g.roi === r)?.meanR ?? NaN
-          ),
-        })),
-        "mean held-out r across subjects",
-      )
-    }
-${
-      table(
-        ["model", "ROI", "subjects", "mean r", "t", "subjects q ≤ 0.05"],
-        roi.group.map((
-          g,
-        ) => [g.model, g.roi, String(g.subjects), g.meanR, g.t, String(g.significant)]),
-      )
-    }
-<p>Excluded: ${
-      roi.subjects.filter((s) => !s.usable).map((s) => `${esc(s.id)} (${esc(s.reason)})`).join(
+  if (!v) return "";
+  const ph = v.phantom;
+  const data = ph
+    ? `A phantom: ${ph.subjects} subjects, ${ph.voxels} voxels (MNI ${ph.resolutionMm} mm), ${
+      esc(ph.model)
+    }'s atoms planted on ${esc(ph.networks)}, median true R² ${
+      num(ph.r2, 2)
+    } in driven voxels; noise: ${esc(ph.noise)}. Planted: ${
+      ph.links.map((l) => `atom ${l.atom} ${l.sign > 0 ? "+" : "−"} → ${esc(l.networkName)}`).join(
         "; ",
-      ) || "none"
-    }.</p>`
-    : "";
-  const v = summary.voxel;
-  const voxel = v
-    ? `<h2>Voxel level</h2>
-<p>${v.subjects} subjects, ${v.voxels} voxels. Atom maps: group t, |t| &gt; ${
-      num(v.threshold, 2)
-    } (voxel p &lt; ${v.voxelP});
-links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} surrogates.</p>
-${modelLinks(v.models)}`
-    : "";
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>brainorg report</title>
-<style>${STYLE}</style></head><body>
-<h1>brainorg results</h1>
-<p>brainorg ${esc(summary.brainorg)}, ${esc(createdAt)}; backend ${esc(summary.backend.name)}.
-Stimulus: ${
-    esc(summary.stimulus.transcript)
-  }, ${summary.stimulus.words} words on ${summary.stimulus.volumes} volumes (TR ${summary.stimulus.tr} s).
-Browse everything with <code>deno task web</code>.</p>
-<h2>Models</h2>${models}
-${roiSection}
-${voxel}
-</body></html>
-`;
+      )
+    }.`
+    : `${v.subjects} subjects, ${v.voxels} voxels${
+      v.qc ? ` (${v.qc.droppedVoxels} of ${v.qc.maskVoxels} dropped for all)` : ""
+    }.`;
+  return `<h2>Voxel level${ph ? ": a phantom with planted links" : ""}</h2>
+<p>${data} Atom maps: group t over subjects, |t| &gt; ${num(v.threshold, 2)} (voxel p &lt; ${
+    num(v.voxelP, 3)
+  }); links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} surrogates.</p>
+${modelLinks(v.models)}`;
 }

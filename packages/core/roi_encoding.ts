@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { RoiGroupScore, RoiScore } from "./results.ts";
 import {
   type Backend,
   type Matrix,
@@ -100,27 +101,6 @@ export async function encodeTargets(
     ? permutationPValues(r, { rows: P, cols: R, data: fit.r.subarray(R) })
     : new Float64Array(R).fill(NaN);
   return { r, p, alpha: fit.alpha.slice(0, R) };
-}
-
-/** One subject × ROI encoding result. */
-export interface RoiScore {
-  subject: string;
-  roi: string;
-  r: number;
-  p: number;
-  q: number;
-  alpha: number;
-}
-
-/** Across usable subjects, per ROI. */
-export interface RoiGroupScore {
-  roi: string;
-  subjects: number;
-  meanR: number;
-  /** One-sample t of Fisher-z r over subjects. */
-  t: number;
-  /** Subjects with q ≤ 0.05 (FDR over all subject × ROI tests). */
-  significant: number;
 }
 
 /** One subject's rows of a fit, q left for the FDR over all tests. */

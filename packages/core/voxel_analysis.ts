@@ -8,50 +8,23 @@
  */
 
 import { join } from "node:path";
-import { BRAINORG_VERSION, InputError, writeTextFileAtomic } from "@brainorg/common";
+import { BRAINORG_VERSION } from "@brainorg/common";
 import type { Backend, Matrix } from "@brainorg/kernels";
 import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
-import {
-  applyMask,
-  type BrainMask,
-  type NetworkTemplate,
-  readNifti,
-  resampleToGrid,
-  unmask,
-  volumeCount,
-  writeNifti,
-} from "@brainorg/neuro";
+import { type BrainMask, readNifti, resampleToGrid, unmask, writeNifti } from "@brainorg/neuro";
 import { cleanSeries } from "./clean.ts";
-import { toCsv } from "./csv.ts";
-import { type NetworkMatch, NetworkMatcher, networkSets } from "./networks.ts";
-import { type OrganizationMetrics, organizationMetrics } from "./organization.ts";
+import { NetworkMatcher, networkSets } from "./networks.ts";
+import { organizationMetrics } from "./organization.ts";
 import { median, studentTQuantileUpper } from "./stats.ts";
-import { encodeVoxels, type GroupMaps, type SubjectMaps } from "./voxel_encoding.ts";
+import { encodeVoxels, type ModelVoxelResult } from "./voxel_encoding.ts";
+import type { TemplateSet } from "./templates.ts";
 import { cacheKey, loadVoxelResult, saveVoxelResult } from "./voxel_cache.ts";
-
-/** Subjects' voxel data on one mask. */
-export interface VoxelDataset {
-  mask: BrainMask;
-  subjects: { id: string; path: string }[];
-  /** Repetition time (s). */
-  tr: number;
-  /** Volumes to drop at the start of every subject's series. Default: 0. */
-  discarded?: number;
-  /** High-pass cutoff (s). Default: 128. */
-  highPassSeconds?: number;
-  /** Volumes of each run (kept volumes, runs end to end in every file). Default: one run. */
-  runs?: number[];
-}
-
-/** A set of network templates on the mask. */
-export interface TemplateSet {
-  name: string;
-  kind: "labels" | "continuous";
-  networks: NetworkTemplate[];
-}
+import { RESULT_FILES, templateFiles, voxelFiles } from "./results.ts";
+import { writeTable } from "./results_writer.ts";
 
 /** A model's atoms and where its sub-groups sit. */
 export interface AtomSource {
+  /** The model's name in the results. */
   name: string;
   /** (T × K) atom time courses on the TR grid, T = the subjects' kept volumes. */
   atoms: Matrix;
@@ -61,13 +34,17 @@ export interface AtomSource {
 
 /** Options of {@linkcode analyzeVoxels}. */
 export interface VoxelAnalysisOptions {
+  /** Surrogates of the atoms in the null. Default: 100. */
   permutations?: number;
+  /** Seed of the surrogates. Default: 0. */
   seed?: number;
+  /** Contiguous cross-validation folds. Default: 5. */
   folds?: number;
   /** One-sided voxel p (per sign) that puts a voxel in an atom's map. Default: 0.01. */
   voxelP?: number;
   /** Level of the network links (per-cell p and FDR q). Default: 0.05. */
   alpha?: number;
+  /** Ridge penalty of the coefficient maps, or `"cv"` for each voxel's CV-chosen α. Default: 1. */
   mapAlpha?: number | "cv";
   /** Coefficient maps by ridge (default) or LASSO with α per voxel by CV. */
   maps?: "ridge" | "lasso";
@@ -87,55 +64,8 @@ export interface VoxelAnalysisOptions {
   cacheDir?: string;
   /** Lines of the run's narrative. */
   log?: (line: string) => void;
+  /** Progress of each model's fits and null, labelled with the model's name. */
   onProgress?: (label: string, done: number, total: number) => void;
-}
-
-/** One model's voxel results. */
-export interface ModelVoxelResult {
-  model: string;
-  subjects: SubjectMaps[];
-  group: GroupMaps;
-  /** |t| threshold of the atoms' maps. */
-  threshold: number;
-  /** Per template set: every atom × sign × network cell, and the metrics. */
-  templates: { name: string; matches: NetworkMatch[]; metrics: OrganizationMetrics }[];
-}
-
-/**
- * Read, mask and clean every subject (T × V each).
- * @throws {InputError} naming the file whose grid or length is wrong
- */
-export async function loadVoxelData(
-  backend: Backend,
-  dataset: VoxelDataset,
-  volumes: number,
-): Promise<{ id: string; data: Matrix }[]> {
-  const out = [];
-  const drop = dataset.discarded ?? 0;
-  for (const s of dataset.subjects) {
-    const img = await readNifti(s.path);
-    const T = volumeCount(img) - drop;
-    if (T !== volumes) {
-      throw new InputError("the series does not match the stimulus", {
-        file: s.path,
-        field: "dim[4] (volumes)",
-        expected: `${volumes + drop} volumes (${volumes} after dropping ${drop})`,
-        found: String(volumeCount(img)),
-      });
-    }
-    const V = dataset.mask.indices.length;
-    const all = applyMask(img, dataset.mask, s.path);
-    const data = { rows: T, cols: V, data: all.subarray(drop * V) };
-    out.push({
-      id: s.id,
-      data: await cleanSeries(backend, data, {
-        tr: dataset.tr,
-        highPassSeconds: dataset.highPassSeconds ?? 128,
-        ...(dataset.runs ? { runs: dataset.runs } : {}),
-      }),
-    });
-  }
-  return out;
 }
 
 /**
@@ -259,60 +189,40 @@ export function subjectSummaries(
   }));
 }
 
-/** Write a model's maps and tables under `dir` (e.g. `<results>/voxels/<model>`). */
+/** Write a model's maps and tables into the results folder `dir`, where `results.ts` puts them. */
 export async function writeVoxelResults(
   dir: string,
   mask: BrainMask,
   result: ModelVoxelResult,
 ): Promise<void> {
-  const map = (name: string, values: ArrayLike<number>, description: string, intent?: number) =>
-    writeNifti(join(dir, name), { ...unmask(values, mask), description }, {
+  const files = voxelFiles(result.model);
+  const map = (path: string, values: ArrayLike<number>, description: string, intent?: number) =>
+    writeNifti(join(dir, path), { ...unmask(values, mask), description }, {
       ...(intent ? { intent: { code: intent } } : {}),
     });
   const g = result.group;
-  await map("group_t.nii.gz", g.t.data, `${result.model}: one-sample t per atom`, 3);
-  await map("group_mean_r.nii.gz", g.meanR, `${result.model}: mean held-out r`);
+  await map(files.groupT, g.t.data, `${result.model}: one-sample t per atom`, 3);
+  await map(files.groupMeanR, g.meanR, `${result.model}: mean held-out r`);
   await map(
-    "group_r_neglog10q.nii.gz",
+    files.groupNegLog10Q,
     Float32Array.from(g.qR, (q) => -Math.log10(q)),
     `${result.model}: -log10 FDR q of mean r`,
   );
-  await map("atom_labels.nii.gz", linkLabelMap(result), `${result.model}: linked atom + 1`, 1002);
+  await map(files.atomLabels, linkLabelMap(result), `${result.model}: linked atom + 1`, 1002);
   for (const s of result.subjects) {
-    await map(join("subjects", `${s.id}_r.nii.gz`), s.r, `${s.id}: held-out r`);
-    await map(join("subjects", `${s.id}_r2.nii.gz`), s.r2, `${s.id}: CV R2`);
-    await map(join("subjects", `${s.id}_z.nii.gz`), s.z.data, `${s.id}: coefficient z`, 5);
+    await map(files.subjectMap(s.id, "r"), s.r, `${s.id}: held-out r`);
+    await map(files.subjectMap(s.id, "r2"), s.r2, `${s.id}: CV R2`);
+    await map(files.subjectMap(s.id, "z"), s.z.data, `${s.id}: coefficient z`, 5);
   }
-  await writeTextFileAtomic(
-    join(dir, "subjects.csv"),
-    toCsv(["subject", "medianR", "medianR2", "voxelsQ05"], subjectSummaries(result)),
-  );
+  await writeTable(dir, { ...files.subjects, rows: subjectSummaries(result) });
   for (const t of result.templates) {
-    await writeTextFileAtomic(
-      join(dir, `networks_${t.name}.csv`),
-      toCsv(
-        [
-          "atom",
-          "sign",
-          "network",
-          "networkName",
-          "voxels",
-          "dice",
-          "overlap",
-          "p",
-          "z",
-          "q",
-          "pFWE",
-          "linked",
-        ],
-        t.matches,
-      ),
-    );
+    await writeTable(dir, { ...files.networks(t.name), rows: t.matches });
   }
 }
 
 /**
- * What the dashboard's brain viewer draws under and around the maps: the
+ * What the dashboard's brain viewer draws under and around the maps, written into the
+ * results folder `dir`: the
  * MNI T1 resampled onto the analysis grid, and each label template as a
  * label image with its names.
  */
@@ -327,20 +237,21 @@ export async function writeTemplateFiles(
     interpolation: "linear",
     sourceName: t1.path,
   });
-  await writeNifti(join(dir, "anatomy.nii.gz"), {
+  await writeNifti(join(dir, RESULT_FILES.anatomy), {
     ...anatomy,
     description: "MNI152 T1 on the analysis grid",
   });
   for (const t of templates.filter((t) => t.kind === "labels")) {
     const labels = new Float32Array(mask.indices.length);
     for (const n of t.networks) n.values.forEach((v, i) => v > 0 && (labels[i] = n.index));
-    await writeNifti(join(dir, `networks_${t.name}.nii.gz`), {
+    const files = templateFiles(t.name);
+    await writeNifti(join(dir, files.labels), {
       ...unmask(labels, mask),
       description: `${t.name} on the analysis grid`,
     }, { datatype: "int16", intent: { code: 1002 } });
-    await writeTextFileAtomic(
-      join(dir, `networks_${t.name}.csv`),
-      toCsv(["index", "name"], t.networks.map((n) => ({ index: n.index, name: n.name }))),
-    );
+    await writeTable(dir, {
+      ...files.names,
+      rows: t.networks.map((n) => ({ index: n.index, name: n.name })),
+    });
   }
 }

@@ -17,12 +17,40 @@ import {
   readCacheEntryFile,
   writeCacheEntry,
   writeFileAtomic,
-  writeJsonAtomic,
+  writeTextFileAtomic,
 } from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
-import type { ModelVoxelResult } from "./voxel_analysis.ts";
+import type { ModelVoxelResult } from "./voxel_encoding.ts";
 
-const SCHEMA = "brainorg.voxel-result/1";
+const SCHEMA = "brainorg.voxel-result/2";
+
+/**
+ * JSON turns NaN and ±Inf into null, which would make a cached run differ
+ * from a fresh one (a metric of a model with no links is NaN); they are
+ * written as `{"nonFinite": "NaN"}` and read back as numbers.
+ */
+const keepNonFinite = (_key: string, v: unknown): unknown =>
+  typeof v === "number" && !Number.isFinite(v) ? { nonFinite: String(v) } : v;
+const NON_FINITE: Record<string, number> = {
+  "NaN": NaN,
+  "Infinity": Infinity,
+  "-Infinity": -Infinity,
+};
+const readNonFinite = (_key: string, v: unknown): unknown =>
+  isObject(v) && Object.keys(v).length === 1 && typeof v.nonFinite === "string" &&
+    v.nonFinite in NON_FINITE
+    ? NON_FINITE[v.nonFinite]
+    : v;
+
+/** `result.json` as written: non-finite numbers kept (see {@linkcode keepNonFinite}). */
+export function resultJson(value: unknown): string {
+  return JSON.stringify(value, keepNonFinite, 2) + "\n";
+}
+
+/** `result.json` as read: the inverse of {@linkcode resultJson}. */
+export function parseResultJson(text: string): unknown {
+  return JSON.parse(text, readNonFinite);
+}
 
 /** SHA-256 over JSON-able parts and typed arrays, in order. */
 export function cacheKey(parts: (string | ArrayBufferView)[]): string {
@@ -75,14 +103,17 @@ export async function saveVoxelResult(dir: string, r: ModelVoxelResult): Promise
         new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
       );
     }
-    await writeJsonAtomic(join(tmp, "result.json"), {
-      schema: SCHEMA,
-      model: r.model,
-      threshold: r.threshold,
-      templates: r.templates,
-      group: { subjects: r.group.subjects, K: r.group.t.rows, V: r.group.t.cols },
-      subjects: r.subjects.map((s) => ({ id: s.id })),
-    });
+    await writeTextFileAtomic(
+      join(tmp, "result.json"),
+      resultJson({
+        schema: SCHEMA,
+        model: r.model,
+        threshold: r.threshold,
+        templates: r.templates,
+        group: { subjects: r.group.subjects, K: r.group.t.rows, V: r.group.t.cols },
+        subjects: r.subjects.map((s) => ({ id: s.id })),
+      }),
+    );
   });
 }
 
@@ -114,7 +145,7 @@ export async function loadVoxelResult(
     const text = new TextDecoder().decode(
       await readCacheEntryFile(dir, entry.manifest, "result.json"),
     );
-    return await readResult(dir, entry.manifest, JSON.parse(text));
+    return await readResult(dir, entry.manifest, parseResultJson(text));
   } catch (err) {
     damaged(dir, (err as Error).message, options);
     return null;

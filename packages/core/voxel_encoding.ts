@@ -23,6 +23,8 @@ import {
   RidgeRefits,
   surrogates,
 } from "@brainorg/kernels";
+import type { NetworkMatch } from "./networks.ts";
+import type { OrganizationMetrics } from "./organization.ts";
 import {
   benjaminiHochberg,
   isConstant,
@@ -41,6 +43,7 @@ export interface VoxelEncodingOptions {
   permutations?: number;
   /** `"shift"` (circular, default) or `"phase"` (phase-randomized). */
   method?: "shift" | "phase";
+  /** Seed of the surrogates. Default: 0. */
   seed?: number;
   /**
    * Penalty of the coefficient maps, or `"cv"` for each voxel's CV-chosen α.
@@ -64,14 +67,17 @@ export interface VoxelEncodingOptions {
 
 /** One subject's maps, each over the mask's V voxels. */
 export interface SubjectMaps {
+  /** The subject's id. */
   id: string;
   /** Held-out r (fold-averaged through Fisher's z). */
   r: Float32Array;
   /** Cross-validated R² at the chosen α. */
   r2: Float32Array;
+  /** Ridge α chosen per voxel by cross-validation. */
   alpha: Float64Array;
-  /** One-sided permutation p of r, and its FDR q over voxels. */
+  /** One-sided permutation p of r. */
   p: Float64Array;
+  /** Benjamini–Hochberg q of `p` over the subject's voxels. */
   q: Float64Array;
   /** Coefficients refit on all volumes: (K × V). */
   weights: Matrix;
@@ -81,6 +87,7 @@ export interface SubjectMaps {
 
 /** Maps across subjects. */
 export interface GroupMaps {
+  /** Subjects the maps are over. */
   subjects: number;
   /** One-sample t over subjects' coefficients (`oneSampleT`'s rules): (K × V), df = subjects − 1. */
   t: Matrix;
@@ -88,9 +95,24 @@ export interface GroupMaps {
   p: Float64Array;
   /** Mean held-out r over subjects (V). */
   meanR: Float32Array;
-  /** Permutation p of mean r (V), and its FDR q. */
+  /** One-sided permutation p of mean r (V). */
   pR: Float64Array;
+  /** Benjamini–Hochberg q of `pR` over voxels (V). */
   qR: Float64Array;
+}
+
+/** One model's voxel results. */
+export interface ModelVoxelResult {
+  /** The model's name. */
+  model: string;
+  /** Every usable subject's maps, in the data's order. */
+  subjects: SubjectMaps[];
+  /** The maps across subjects. */
+  group: GroupMaps;
+  /** |t| threshold of the atoms' maps. */
+  threshold: number;
+  /** Per template set: every atom × sign × network cell, and the metrics. */
+  templates: { name: string; matches: NetworkMatch[]; metrics: OrganizationMetrics }[];
 }
 
 /** Receives each surrogate's group t map (K × V), e.g. network matching's null. */

@@ -26,6 +26,7 @@ export interface LocationOptions {
 
 /** One folder to look in, and why it is on the list. */
 export interface DataLocation {
+  /** `--data-dir`, `BRAINORG_DATA`, `shared/data` beside the checkout, or the user cache. */
   kind: "data-dir" | "env" | "shared" | "cache";
   /** How the user would recognise it, e.g. `BRAINORG_DATA=/data`. */
   label: string;
@@ -35,7 +36,18 @@ export interface DataLocation {
 
 const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The environment reader used when none is given; permission-safe. */
+/**
+ * The environment reader used when none is given; permission-safe.
+ *
+ * @param name the variable
+ * @returns its value; undefined when unset or when env access is not permitted
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "@brainorg/datasets";
+ * const offline = readEnv("BRAINORG_OFFLINE") === "1";
+ * ```
+ */
 export function readEnv(name: string): string | undefined {
   try {
     return Deno.env.get(name);
@@ -44,7 +56,20 @@ export function readEnv(name: string): string | undefined {
   }
 }
 
-/** The per-user cache folder for `options` (see {@linkcode LocationOptions.cacheDir}). */
+/**
+ * The per-user cache folder for `options` (see {@linkcode LocationOptions.cacheDir}).
+ *
+ * @param options `cacheDir` and `env` are read. Default: the environment's.
+ * @returns `options.cacheDir`, else `$BRAINORG_CACHE`, else
+ *   `$XDG_CACHE_HOME/brainorg`, else `$HOME/.cache/brainorg`
+ *
+ * @example
+ * ```ts
+ * import { cacheDirFor } from "@brainorg/datasets";
+ * const dir = cacheDirFor({ env: (n) => ({ HOME: "/home/ada" } as Record<string, string>)[n] });
+ * // "/home/ada/.cache/brainorg"
+ * ```
+ */
 export function cacheDirFor(options: LocationOptions = {}): string {
   const env = options.env ?? readEnv;
   if (options.cacheDir) return options.cacheDir;
@@ -55,7 +80,19 @@ export function cacheDirFor(options: LocationOptions = {}): string {
   return join(env("HOME") ?? ".", ".cache", "brainorg");
 }
 
-/** The folders to look in, in order of precedence. */
+/**
+ * The folders to look in, in order of precedence.
+ *
+ * @param options the data folder, the environment, the checkout's root, the cache
+ *   (see {@linkcode LocationOptions}). Default: the environment's.
+ * @returns all four locations, in order; `dir` is undefined for those not configured
+ *
+ * @example
+ * ```ts
+ * import { dataLocations } from "@brainorg/datasets";
+ * for (const l of dataLocations({ dataDir: "/data" })) console.log(l.label, l.dir ?? "(not set)");
+ * ```
+ */
 export function dataLocations(options: LocationOptions = {}): DataLocation[] {
   const env = options.env ?? readEnv;
   const root = options.projectRoot ?? DEFAULT_ROOT;

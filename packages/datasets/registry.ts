@@ -12,8 +12,11 @@ import registryJson from "./registry.json" with { type: "json" };
 export interface Collection {
   /** Short id, e.g. `"alice"`. */
   id: string;
+  /** What the collection is, in a line. */
   title: string;
+  /** Its licence, as an SPDX identifier, e.g. `"CC-BY-4.0"`. */
   license: string;
+  /** The publication(s) to cite when using it. */
   citation: string;
   /** Where a person can read about and obtain it. */
   homepage: string;
@@ -118,7 +121,15 @@ export const REGISTRY_COLLECTIONS: readonly Collection[] = COLLECTIONS;
  * Look up a registered file by its path.
  *
  * @param name registry path, e.g. `"atlases/Yeo-7.csv"`
+ * @returns its entry: SHA-256, size, collection and download URLs
  * @throws {RangeError} naming close matches when `name` is not registered
+ *
+ * @example
+ * ```ts
+ * import { registryEntry } from "@brainorg/datasets";
+ * const e = registryEntry("models/stories260K.gguf");
+ * console.log(e.bytes, e.sha256, e.collection.license); // …, …, "MIT"
+ * ```
  */
 export function registryEntry(name: string): RegistryEntry {
   const entry = REGISTRY.find((e) => e.path === name);

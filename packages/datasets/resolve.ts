@@ -26,6 +26,7 @@ export interface ResolveOptions extends LocationOptions {
 
 /** A reference file found and verified. */
 export interface ResolvedFile {
+  /** The file's registry entry. */
   entry: RegistryEntry;
   /** Absolute or caller-relative path of the verified file. */
   path: string;
@@ -143,7 +144,21 @@ export async function resolveDataFile(
 
 /**
  * Resolve every registered file whose path starts with `prefix`, e.g. all of
- * `"alice/"`. Returns them in registry order.
+ * `"alice/"` (see {@linkcode resolveDataFile}), one after another.
+ *
+ * @param prefix the start of the registry paths
+ * @param options where to look, whether to download (see {@linkcode ResolveOptions}). Default: all defaults.
+ * @returns the files found and verified, in registry order
+ * @throws {RangeError} when no registered file starts with `prefix`
+ * @throws {DataNotFoundError} for the first file found nowhere (see {@linkcode resolveDataFile})
+ * @throws {ChecksumError} for the first file whose download has the wrong digest
+ *
+ * @example
+ * ```ts
+ * import { resolveDataFiles } from "@brainorg/datasets";
+ * const alice = await resolveDataFiles("alice/", { download: false });
+ * console.log(alice.map((f) => f.path));
+ * ```
  */
 export async function resolveDataFiles(
   prefix: string,

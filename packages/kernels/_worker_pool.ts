@@ -11,6 +11,16 @@
 
 import type { WorkerReply, WorkerTask } from "./kernels_worker.ts";
 
+/**
+ * The cores the runtime reports (`navigator.hardwareConcurrency`); 1 where
+ * there is no `navigator` (Node before 21) or it does not say.
+ */
+export function cores(): number {
+  // Typed structurally: a worker's global has a WorkerNavigator, not a Navigator.
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
+}
+
 /** Idle time after which the workers stop. */
 const IDLE_MS = 1000;
 

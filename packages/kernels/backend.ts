@@ -38,6 +38,7 @@ export interface GemmOptions {
  * checked for NaN/Inf by the solvers on entry, not by every primitive call.
  */
 export interface Backend {
+  /** What the backend is and runs on (see {@linkcode BackendInfo}). */
   readonly info: BackendInfo;
 
   /**
@@ -83,6 +84,18 @@ export interface Backend {
   stackedR2(pred: MatrixView, y: MatrixView): Promise<Matrix>;
 
   /**
+   * R² of stacked products against the same targets: `stackedR2(a · b, y)`,
+   * without handing the products back (ridge CV scores every α of a fold
+   * this way). A backend may keep the products where it computes them.
+   *
+   * @param a (S·n × k): S blocks of n rows
+   * @param b (k × p)
+   * @param y (n × p)
+   * @returns (S × p), row-major
+   */
+  productR2(a: MatrixView, b: MatrixView, y: MatrixView): Promise<Matrix>;
+
+  /**
    * Coordinate descent for many LASSO / elastic-net targets sharing one Gram
    * matrix, along a warm-started penalty path (see {@linkcode LassoBatch}).
    */
@@ -92,7 +105,22 @@ export interface Backend {
   dispose(): void;
 }
 
-/** Dimensions of C = op(A) · op(B), checked. */
+/**
+ * Dimensions of C = op(A) · op(B), checked: what every backend's
+ * {@linkcode Backend.gemm} validates first.
+ *
+ * @param a (m × k), or (k × m) with `options.transA`
+ * @param b (k × n), or (n × k) with `options.transB`
+ * @param options the transposes (see {@linkcode GemmOptions}); `out` is ignored. Default: none.
+ * @returns `m`, `n` and the shared inner dimension `k`
+ * @throws {RangeError} when op(A)'s columns differ from op(B)'s rows
+ *
+ * @example
+ * ```ts
+ * import { gemmShape, matrix } from "@brainorg/kernels";
+ * const { m, n, k } = gemmShape(matrix(5, 3), matrix(4, 3), { transB: true }); // 5, 4, 3
+ * ```
+ */
 export function gemmShape(
   a: MatrixView,
   b: MatrixView,

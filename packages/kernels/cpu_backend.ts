@@ -2,7 +2,7 @@
  * The CPU backend: products through the fastest library that passes its
  * self-check (OpenBLAS through FFI where the system has it, MLAS through
  * onnxruntime-node, which arrives with the npm packages; see
- * {@linkcode loadProducts}), else plain TypeScript; reductions in
+ * `gemm_libraries.ts`), else plain TypeScript; reductions in
  * TypeScript; LASSO / elastic net in WebAssembly on worker threads
  * ({@linkcode LassoPool}).
  *
@@ -10,15 +10,13 @@
  */
 
 import type { Backend } from "./backend.ts";
-import {
-  columnCorrelationReference,
-  columnStatsReference,
-  stackedR2Reference,
-} from "./cpu_reference.ts";
-import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
+import { columnCorrelationReference, columnStatsReference } from "./cpu_reference.ts";
+import { type MatrixView, validateMatrix } from "./matrix.ts";
 import { loadProducts, type ProductsChoice, productsFromEnv } from "./gemm_libraries.ts";
 import { LassoPool } from "./lasso_cd_parallel.ts";
 import { keepFreedMemory } from "./_memory.ts";
+import { productR2Wasm, stackedR2Wasm } from "./stacked_r2_wasm.ts";
+import { cores } from "./_worker_pool.ts";
 
 /**
  * Per-column Pearson r, the reference's sums taken in row order so the
@@ -56,77 +54,6 @@ function columnCorrelationDense(a: MatrixView, b: MatrixView): Float32Array {
   );
 }
 
-/**
- * R² of stacked predictions over dense rows: the same sums as
- * {@linkcode stackedR2Reference} in row order, so the inner loops run over
- * contiguous columns.
- */
-function stackedR2Dense(predView: MatrixView, yView: MatrixView): Matrix {
-  const n = yView.rows, p = yView.cols;
-  if (predView.cols !== p || predView.rows % n !== 0) return stackedR2Reference(predView, yView);
-  const S = predView.rows / n;
-  const pd = predView.data, ps = predView.rowStride ?? p, po = predView.offset ?? 0;
-  const yd = yView.data, ys = yView.rowStride ?? p, yo = yView.offset ?? 0;
-  const mean = new Float64Array(p), sst = new Float64Array(p);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j] += yd[yo + i * ys + j];
-  for (let j = 0; j < p; j++) mean[j] /= n;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < p; j++) {
-      const d = yd[yo + i * ys + j] - mean[j];
-      sst[j] += d * d;
-    }
-  }
-  const out = new Float32Array(S * p);
-  const finish = (
-    s: number,
-    j: number,
-    sse: number,
-  ) => (out[s * p + j] = sst[j] > 0 ? 1 - sse / sst[j] : (sse === 0 ? 1 : 0));
-  for (let s = 0; s < S; s++) {
-    // Eight columns at a time in locals: V8 keeps them in registers, which
-    // is worth about a third of the time of this, the solver's hottest loop.
-    let j = 0;
-    for (; j + 8 <= p; j += 8) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-      for (let i = 0, pr = po + s * n * ps + j, yr = yo + j; i < n; i++, pr += ps, yr += ys) {
-        let e = yd[yr] - pd[pr];
-        a0 += e * e;
-        e = yd[yr + 1] - pd[pr + 1];
-        a1 += e * e;
-        e = yd[yr + 2] - pd[pr + 2];
-        a2 += e * e;
-        e = yd[yr + 3] - pd[pr + 3];
-        a3 += e * e;
-        e = yd[yr + 4] - pd[pr + 4];
-        a4 += e * e;
-        e = yd[yr + 5] - pd[pr + 5];
-        a5 += e * e;
-        e = yd[yr + 6] - pd[pr + 6];
-        a6 += e * e;
-        e = yd[yr + 7] - pd[pr + 7];
-        a7 += e * e;
-      }
-      finish(s, j, a0);
-      finish(s, j + 1, a1);
-      finish(s, j + 2, a2);
-      finish(s, j + 3, a3);
-      finish(s, j + 4, a4);
-      finish(s, j + 5, a5);
-      finish(s, j + 6, a6);
-      finish(s, j + 7, a7);
-    }
-    for (; j < p; j++) {
-      let a = 0;
-      for (let i = 0; i < n; i++) {
-        const e = yd[yo + i * ys + j] - pd[po + (s * n + i) * ps + j];
-        a += e * e;
-      }
-      finish(s, j, a);
-    }
-  }
-  return { rows: S, cols: p, data: out };
-}
-
 /** Options of {@linkcode createCpuBackend}. */
 export interface CpuBackendOptions {
   /**
@@ -162,11 +89,17 @@ function threadsFromEnv(): number | undefined {
 /**
  * Create the CPU backend.
  *
+ * @param options where products come from and how many threads (see
+ *   {@linkcode CpuBackendOptions}). Default: all defaults.
+ * @returns the backend; `dispose()` stops its worker threads and releases the library
+ * @throws {Error} when `blas` names a library that cannot be used
+ * @throws {RangeError} for a bad `BRAINORG_BLAS` or `BRAINORG_THREADS`
+ *
  * @example
  * ```ts
  * import { createCpuBackend } from "@brainorg/kernels";
  * const cpu = await createCpuBackend();
- * console.log(cpu.info.implementation); // e.g. "cpu: mlas (onnxruntime-node 1.30.0)"
+ * console.log(cpu.info.implementation); // e.g. "mlas (onnxruntime-node 1.30.0)"
  * cpu.dispose();
  * ```
  */
@@ -174,12 +107,17 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   keepFreedMemory();
   const threads = Math.max(
     1,
-    Math.floor(options.threads ?? threadsFromEnv() ?? navigator.hardwareConcurrency ?? 1),
+    Math.floor(options.threads ?? threadsFromEnv() ?? cores()),
   );
   // An explicit choice wins; "auto" leaves room for BRAINORG_BLAS (so `off`
   // can force the npm-only path everywhere, tests included).
   const asked = options.blas && options.blas !== "auto" ? options.blas : undefined;
   const products = await loadProducts(asked ?? productsFromEnv() ?? "auto", threads);
+  const gemm: Backend["gemm"] = (a, b, o) => {
+    validateMatrix("a", a, false);
+    validateMatrix("b", b, false);
+    return products.gemm(a, b, o);
+  };
   const pool = new LassoPool(threads);
   return {
     // Where each call costs little (BLAS through FFI, the reference), column
@@ -196,14 +134,11 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
         lasso: `WebAssembly SIMD, ${threads} thread${threads > 1 ? "s" : ""}`,
       },
     },
-    gemm: (a, b, o) => {
-      validateMatrix("a", a, false);
-      validateMatrix("b", b, false);
-      return products.gemm(a, b, o);
-    },
+    gemm,
     columnStats: (x) => Promise.resolve(columnStatsReference(x)),
     columnCorrelation: (a, b) => Promise.resolve(columnCorrelationDense(a, b)),
-    stackedR2: (p, y) => Promise.resolve(stackedR2Dense(p, y)),
+    stackedR2: (p, y) => Promise.resolve(stackedR2Wasm(p, y)),
+    productR2: (a, b, y) => productR2Wasm(gemm, a, b, y),
     lassoCD: (batch) => pool.solve(batch),
     dispose: () => {
       pool.close();

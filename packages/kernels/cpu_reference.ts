@@ -25,7 +25,23 @@ function packOp(v: MatrixView, trans: boolean): Float32Array {
   return out;
 }
 
-/** C = op(A) · op(B) (see {@linkcode Backend.gemm}). */
+/**
+ * C = op(A) · op(B) (see {@linkcode Backend.gemm}), each element summed in
+ * float64 and rounded once to float32.
+ *
+ * @param a (m × k), or (k × m) with `options.transA`
+ * @param b (k × n), or (n × k) with `options.transB`
+ * @param options transposes and an output buffer (see {@linkcode GemmOptions}). Default: none.
+ * @returns C, (m × n) row-major (a view of `options.out` when given)
+ * @throws {RangeError} when the inner dimensions differ or `out` is too short
+ *
+ * @example
+ * ```ts
+ * import { gemmReference, matrix } from "@brainorg/kernels";
+ * const a = matrix(2, 2, [1, 2, 3, 4]);
+ * const c = gemmReference(a, a, { transA: true }); // AᵀA: data [10, 14, 14, 20]
+ * ```
+ */
 export function gemmReference(a: MatrixView, b: MatrixView, options: GemmOptions = {}): Matrix {
   const { m, n, k } = gemmShape(a, b, options);
   const A = packOp(a, !!options.transA), B = packOp(b, !!options.transB);
@@ -47,7 +63,19 @@ export function gemmReference(a: MatrixView, b: MatrixView, options: GemmOptions
   return { rows: m, cols: n, data: C };
 }
 
-/** Per-column mean and population standard deviation. */
+/**
+ * Per-column mean and population standard deviation (ddof = 0), as
+ * {@linkcode Backend.columnStats}.
+ *
+ * @param x (n × p)
+ * @returns `mean` and `std`, each of length p
+ *
+ * @example
+ * ```ts
+ * import { columnStatsReference, matrix } from "@brainorg/kernels";
+ * const { mean, std } = columnStatsReference(matrix(2, 2, [1, 10, 3, 10])); // [2, 10], [1, 0]
+ * ```
+ */
 export function columnStatsReference(x: MatrixView): { mean: Float32Array; std: Float32Array } {
   const get = at(x);
   const mean = new Float32Array(x.cols), std = new Float32Array(x.cols);
@@ -63,7 +91,22 @@ export function columnStatsReference(x: MatrixView): { mean: Float32Array; std: 
   return { mean, std };
 }
 
-/** Per-column Pearson r of two same-shape matrices (0 for a constant column). */
+/**
+ * Per-column Pearson r of two same-shape matrices, as
+ * {@linkcode Backend.columnCorrelation}.
+ *
+ * @param a (n × p)
+ * @param b (n × p)
+ * @returns r, length p (0 where either column is constant)
+ * @throws {RangeError} when the shapes differ
+ *
+ * @example
+ * ```ts
+ * import { columnCorrelationReference, matrix } from "@brainorg/kernels";
+ * const a = matrix(3, 1, [1, 2, 3]), b = matrix(3, 1, [2, 4, 7]);
+ * const [r] = columnCorrelationReference(a, b); // ≈ 0.993
+ * ```
+ */
 export function columnCorrelationReference(a: MatrixView, b: MatrixView): Float32Array {
   if (a.rows !== b.rows || a.cols !== b.cols) {
     throw new RangeError(
@@ -92,7 +135,23 @@ export function columnCorrelationReference(a: MatrixView, b: MatrixView): Float3
   return out;
 }
 
-/** R² of stacked predictions (see {@linkcode Backend.stackedR2}). */
+/**
+ * R² of S stacked predictions of the same targets, as
+ * {@linkcode Backend.stackedR2}.
+ *
+ * @param pred (S·n × p): S blocks of n rows
+ * @param y (n × p)
+ * @returns (S × p), row-major: block s's R² of target j at `s · p + j`
+ * @throws {RangeError} when `pred` is not S blocks of y's shape
+ *
+ * @example
+ * ```ts
+ * import { matrix, stackedR2Reference } from "@brainorg/kernels";
+ * const y = matrix(3, 1, [1, 2, 3]);
+ * const pred = matrix(6, 1, [1, 2, 3, 2, 2, 2]); // a perfect fit, then the mean
+ * const r2 = stackedR2Reference(pred, y); // data [1, 0]
+ * ```
+ */
 export function stackedR2Reference(pred: MatrixView, y: MatrixView): Matrix {
   const n = y.rows, p = y.cols;
   if (pred.cols !== p || pred.rows % n !== 0) {

@@ -7,7 +7,21 @@
 
 import type { MatrixView } from "./matrix.ts";
 
-/** Contiguous k-fold boundaries over n samples, sizes differing by at most one (as scikit-learn's KFold). */
+/**
+ * Contiguous k-fold boundaries over n samples, sizes differing by at most
+ * one, the larger first (as scikit-learn's unshuffled KFold).
+ *
+ * @param n samples
+ * @param k folds, an integer from 2 to n
+ * @returns k `[start, end)` row ranges that tile 0 … n − 1 in order
+ * @throws {RangeError} for k out of range
+ *
+ * @example
+ * ```ts
+ * import { contiguousFolds } from "@brainorg/kernels";
+ * const folds = contiguousFolds(11, 3); // [[0, 4], [4, 8], [8, 11]]
+ * ```
+ */
 export function contiguousFolds(n: number, k: number): [number, number][] {
   if (!Number.isInteger(k) || k < 2 || k > n) {
     throw new RangeError(
@@ -24,7 +38,21 @@ export function contiguousFolds(n: number, k: number): [number, number][] {
   return out;
 }
 
-/** `count` values log-spaced from 10^lo to 10^hi. */
+/**
+ * `count` values log-spaced from 10^lo to 10^hi, both included (numpy's
+ * `logspace`): the usual grid of penalties.
+ *
+ * @param lo exponent of the first value
+ * @param hi exponent of the last value
+ * @param count how many values (1: just 10^lo)
+ * @returns the values, ascending when lo < hi
+ *
+ * @example
+ * ```ts
+ * import { logspace } from "@brainorg/kernels";
+ * const alphas = logspace(-2, 4, 7); // [0.01, 0.1, 1, 10, 100, 1000, 10000]
+ * ```
+ */
 export function logspace(lo: number, hi: number, count: number): number[] {
   return Array.from(
     { length: count },

@@ -183,6 +183,7 @@ function toMatrix(d: Float64Array, T: number, K: number): Matrix {
  *
  * @param backend runs the products and the sparse coding
  * @param signals X, (T × N): one signal per column (e.g. one AN's time series)
+ * @param options atoms, α or target density, passes, batch size, seed (see {@linkcode DictionaryOptions}). Default: all defaults.
  * @returns the dictionary (T × K, unit-norm atoms), codes (K × N), α, objectives
  * @throws {RangeError} for empty inputs or options out of range
  *
@@ -371,7 +372,27 @@ function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-/** Objective of a dictionary and codes on signals (for comparisons): (1/N) Σ ½||x − Dc||² + α||c||₁. */
+/**
+ * Objective of a dictionary and codes on signals, for comparing
+ * dictionaries: (1/N) Σ_n ½||x_n − D c_n||² + α||c_n||₁.
+ *
+ * @param backend computes Dᵀx
+ * @param dictionary D, (T × K)
+ * @param codes C, (K × N)
+ * @param signals X, (T × N)
+ * @param alpha the L1 penalty α
+ * @returns the objective per signal
+ *
+ * @example
+ * ```ts
+ * import { createCpuBackend, dictionaryObjective, learnDictionary } from "@brainorg/kernels";
+ * const cpu = await createCpuBackend();
+ * const x = { rows: 50, cols: 400, data: Float32Array.from({ length: 20000 }, Math.random) };
+ * const { dictionary, codes } = await learnDictionary(cpu, x, { atoms: 8, alpha: 0.5, passes: 3 });
+ * console.log(await dictionaryObjective(cpu, dictionary, codes, x, 0.5));
+ * cpu.dispose();
+ * ```
+ */
 export async function dictionaryObjective(
   backend: Backend,
   dictionary: Matrix,

@@ -29,12 +29,15 @@ export type ProductsChoice = "auto" | "off" | "openblas" | "mlas" | "typescript"
 
 /** The products in use and how they were chosen. */
 export interface CpuProducts {
+  /** The library: `"openblas"`, `"mlas"` or `"typescript"` (the reference). */
   name: "openblas" | "mlas" | "typescript";
   /** For reports: `"openblas (SkylakeX)"`, `"mlas (onnxruntime-node 1.30.0)"`, `"typescript"`. */
   implementation: string;
   /** Library, threads, why this one, the probe's GFLOP/s per library. */
   details: Record<string, unknown>;
+  /** C = op(A) · op(B), as {@linkcode Backend.gemm} (shapes checked by the caller). */
   gemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Promise<Matrix>;
+  /** Release the library (its threads, its session); the products are unusable afterwards. */
   close(): void;
 }
 

@@ -70,6 +70,7 @@ export interface LassoCVResult {
   cvScores: Matrix;
   /** Out-of-fold predictions at each target's α, (n × V), when requested. */
   predictions?: Matrix;
+  /** Fold boundaries: held-out rows `[start, end)`. */
   folds: [number, number][];
   /** Coordinate-descent sweeps (and active-set steps) summed over all fits, per target (V). */
   sweeps: Uint32Array;
@@ -81,6 +82,7 @@ export interface LassoCVResult {
  * @param backend runs the products and the coordinate descent
  * @param x regressors (n × p), row-major
  * @param y targets (n × V), row-major
+ * @param options penalty path, folds, scoring, solver settings (see {@linkcode LassoCVOptions}). Default: all defaults.
  * @returns weights (p × V), intercept, α per target, CV curves (nα × V), predictions (n × V)
  * @throws {RangeError} for mismatched or empty inputs, or options out of range
  * @throws {TypeError} for NaN/Inf in `x` or `y`
@@ -349,22 +351,44 @@ export async function lassoCV(
 
 /**
  * One LASSO / elastic-net fit per target at a given α (scikit-learn's
- * `Lasso` / `ElasticNet` objective), on the shared Gram matrix.
+ * `Lasso` / `ElasticNet` objective), on the shared Gram matrix:
+ * `w* = argmin_w 1/(2n) ||y − Xw − b||² + α·ρ ||w||₁ + α(1 − ρ)/2 ||w||²`,
+ * ρ = `l1Ratio`.
  *
- * @param x (n × p), y (n × V)
- * @returns weights (p × V) and intercept (V)
+ * @param backend computes the products and the coordinate descent
+ * @param x regressors (n × p), row-major
+ * @param y targets (n × V), row-major
+ * @param options the penalty (required) and the solver's settings
+ * @returns weights (p × V), intercept (V) and the sweeps run per target (V)
+ * @throws {RangeError} for mismatched shapes, a negative α, or a per-target α list not of length V
+ * @throws {TypeError} for NaN/Inf in `x` or `y`
+ *
+ * @example
+ * ```ts
+ * import { createCpuBackend, lassoFit } from "@brainorg/kernels";
+ * const cpu = await createCpuBackend();
+ * const x = { rows: 50, cols: 4, data: Float32Array.from({ length: 200 }, Math.random) };
+ * const y = { rows: 50, cols: 3, data: Float32Array.from({ length: 150 }, Math.random) };
+ * const { weights, intercept } = await lassoFit(cpu, x, y, { alpha: [0.01, 0.05, 0.1] });
+ * cpu.dispose();
+ * ```
  */
 export async function lassoFit(
   backend: Backend,
   x: MatrixView,
   y: MatrixView,
   options: {
-    /** One penalty for all targets, or one per target (V). */
+    /** One penalty for all targets, or one per target (V); each ≥ 0. Required. */
     alpha: number | ArrayLike<number>;
+    /** Mix of the L1 and L2 penalties (ρ), 1 = LASSO. Default: 1. */
     l1Ratio?: number;
+    /** Constrain weights to be ≥ 0. Default: false. */
     positive?: boolean;
+    /** Fit an intercept (center x and y). Default: true. */
     fitIntercept?: boolean;
+    /** Relative tolerance of the coordinate descent. Default: 1e-4. */
     tol?: number;
+    /** Most sweeps per target. Default: 1000. */
     maxIter?: number;
   },
 ): Promise<{ weights: Matrix; intercept: Float32Array; sweeps: Uint32Array }> {

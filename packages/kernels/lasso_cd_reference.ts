@@ -18,6 +18,26 @@ import type { LassoBatch, LassoBatchResult } from "./lasso_batch.ts";
  * given only `G = XᵀX`, `q_v = Xᵀy_v` and `yy_v = y_vᵀy_v`. Sweeps stop when
  * the largest update is below `tol` relative to the largest weight and the
  * duality gap is below `tol · yy_v`.
+ *
+ * @param batch the shared Gram matrix, per-target sums and the path (see {@linkcode LassoBatch})
+ * @returns per target: weights (p × V), held-out squared errors (nα × V)
+ *   when `heldOut` is given, the path's weights when `keepPath` is set, the
+ *   objective and the sweeps run (see {@linkcode LassoBatchResult})
+ *
+ * @example
+ * ```ts
+ * import { lassoCDReference } from "@brainorg/kernels";
+ * // One target, two orthonormal regressors: XᵀX = I, Xᵀy = [3, 0.5], yᵀy = 10.
+ * const { weights } = lassoCDReference({
+ *   p: 2,
+ *   gram: [1, 0, 0, 1],
+ *   q: Float32Array.of(3, 0.5),
+ *   yy: Float32Array.of(10),
+ *   scale: Float32Array.of(1),
+ *   path: Float64Array.of(1), // l1 = 1: soft thresholding
+ * });
+ * // weights: [2, 0]
+ * ```
  */
 export function lassoCDReference(batch: LassoBatch): LassoBatchResult {
   const { p, gram, q, yy, scale, path, l1Ratio = 1, positive = false, tol = 1e-4, maxIter = 1000 } =

@@ -84,8 +84,15 @@ export function eigh(
  *
  * @param a (n × n) row-major, SPD
  * @param b (n × m) row-major
- * @returns X, (n × m) row-major
- * @throws {RangeError} when A is not positive definite
+ * @param n the order of A
+ * @returns X, (n × m) row-major, float64
+ * @throws {RangeError} when A is not positive definite, or the lengths do not fit n
+ *
+ * @example
+ * ```ts
+ * import { choleskySolve } from "@brainorg/kernels";
+ * const x = choleskySolve([4, 2, 2, 3], [2, 1], 2); // [0.5, 0]
+ * ```
  */
 export function choleskySolve(a: ArrayLike<number>, b: ArrayLike<number>, n: number): Float64Array {
   const m = b.length / n;
@@ -128,7 +135,17 @@ export function choleskySolve(a: ArrayLike<number>, b: ArrayLike<number>, n: num
  * eigendecomposition of XᵀX (float64).
  *
  * @param x (n × p) row-major, n ≥ p
- * @returns `s` (p, descending), `v` (p × p), `u` (n × p; columns with s ≈ 0 are 0)
+ * @param n rows of X
+ * @param p columns of X
+ * @returns `s` (p, descending), `v` (p × p, column j pairs with `s[j]`),
+ *   `u` (n × p; columns with s ≈ 0 are 0); all row-major float64
+ * @throws {RangeError} when `x` does not hold n × p values
+ *
+ * @example
+ * ```ts
+ * import { svdTallSkinny } from "@brainorg/kernels";
+ * const { s } = svdTallSkinny([3, 0, 0, 4, 0, 0], 3, 2); // [4, 3]
+ * ```
  */
 export function svdTallSkinny(
   x: ArrayLike<number>,
@@ -154,7 +171,20 @@ export function svdTallSkinny(
   return { u, s, v: vectors };
 }
 
-/** XᵀX in float64, (p × p). */
+/**
+ * XᵀX accumulated in float64.
+ *
+ * @param x (n × p) row-major
+ * @param n rows of X
+ * @param p columns of X
+ * @returns XᵀX, (p × p) row-major, symmetric
+ *
+ * @example
+ * ```ts
+ * import { gram64 } from "@brainorg/kernels";
+ * const g = gram64([1, 2, 3, 4], 2, 2); // [10, 14, 14, 20]
+ * ```
+ */
 export function gram64(x: ArrayLike<number>, n: number, p: number): Float64Array {
   const g = new Float64Array(p * p);
   for (let i = 0; i < n; i++) {

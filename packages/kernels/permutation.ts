@@ -33,7 +33,22 @@ export interface PermutationOptions {
   runs?: number[];
 }
 
-/** Every run (row block) of x rotated within itself by `shift`. */
+/**
+ * Every run (row block) of x rotated within itself by `shift`, as
+ * {@linkcode circularShift} rotates one: no sample crosses into another run.
+ *
+ * @param x regressors (n × p), the runs' samples end to end
+ * @param shift rows to rotate by, in each run (negative: the other way)
+ * @param runs samples per run, in order (summing to n)
+ * @returns the rotated regressors (n × p), a new matrix
+ *
+ * @example
+ * ```ts
+ * import { circularShiftRuns, matrix } from "@brainorg/kernels";
+ * const x = matrix(7, 1, [0, 1, 2, 3, 10, 11, 12]);
+ * const s = circularShiftRuns(x, 1, [4, 3]); // data [3, 0, 1, 2, 12, 10, 11]
+ * ```
+ */
 export function circularShiftRuns(x: Matrix, shift: number, runs: number[]): Matrix {
   const out = new Float32Array(x.data.length);
   let start = 0;
@@ -49,7 +64,21 @@ export function circularShiftRuns(x: Matrix, shift: number, runs: number[]): Mat
   return { rows: x.rows, cols: x.cols, data: out };
 }
 
-/** Rows of x rotated by `shift`: row i of the result is row (i − shift) mod n of x. */
+/**
+ * Rows of x rotated by `shift`: row i of the result is row (i − shift) mod n
+ * of x, so each regressor keeps its autocorrelation and all keep their
+ * alignment with each other.
+ *
+ * @param x regressors (n × p)
+ * @param shift rows to rotate by (any integer; negative rotates the other way)
+ * @returns the rotated regressors (n × p), a new matrix
+ *
+ * @example
+ * ```ts
+ * import { circularShift, matrix } from "@brainorg/kernels";
+ * const s = circularShift(matrix(4, 1, [1, 2, 3, 4]), 1); // data [4, 1, 2, 3]
+ * ```
+ */
 export function circularShift(x: Matrix, shift: number): Matrix {
   const n = x.rows, p = x.cols, s = ((shift % n) + n) % n;
   const out = new Float32Array(n * p);
@@ -62,6 +91,18 @@ export function circularShift(x: Matrix, shift: number): Matrix {
  * A phase-randomised surrogate: each column's Fourier amplitudes are kept
  * and the same random phase is added to every column at each frequency, so
  * auto- and cross-correlations are preserved (Prichard & Theiler 1994).
+ * A direct O(n²·p) transform: meant for series of a few thousand samples.
+ *
+ * @param x regressors (n × p)
+ * @param rand uniform numbers in [0, 1), e.g. {@linkcode rng}(seed)
+ * @returns the surrogate (n × p), a new matrix
+ *
+ * @example
+ * ```ts
+ * import { matrix, phaseRandomize, rng } from "@brainorg/kernels";
+ * const x = matrix(64, 2, Float32Array.from({ length: 128 }, (_, i) => Math.sin(i / 5)));
+ * const surrogate = phaseRandomize(x, rng(7)); // same power spectrum, new phases
+ * ```
  */
 export function phaseRandomize(x: Matrix, rand: () => number): Matrix {
   const n = x.rows, p = x.cols, half = Math.floor(n / 2);
@@ -101,7 +142,9 @@ export function phaseRandomize(x: Matrix, rand: () => number): Matrix {
 
 /** A surrogate of the regressors and the shift that made it (0 for phase surrogates). */
 export interface Surrogate {
+  /** The surrogate regressors (n × p). */
   x: Matrix;
+  /** The circular shift in samples; 0 for a phase surrogate. */
   shift: number;
 }
 
@@ -110,7 +153,19 @@ export interface Surrogate {
  * order (the same seed gives the same surrogates).
  *
  * @param x regressors (n × p)
+ * @param options count, method, seed, smallest shift, runs (see {@linkcode PermutationOptions})
+ * @returns a generator of `options.permutations` surrogates
  * @throws {RangeError} for runs that do not add up to n, or no room for a shift
+ * @throws {TypeError} for NaN/Inf in `x`
+ *
+ * @example
+ * ```ts
+ * import { matrix, surrogates } from "@brainorg/kernels";
+ * const x = matrix(100, 2, Float32Array.from({ length: 200 }, Math.random));
+ * for (const { x: shifted, shift } of surrogates(x, { permutations: 3, seed: 1 })) {
+ *   console.log(shift, shifted.rows); // three shifts from 10 to 90
+ * }
+ * ```
  */
 export function* surrogates(x: Matrix, options: PermutationOptions = {}): Generator<Surrogate> {
   validateMatrix("x", x);
@@ -143,7 +198,23 @@ export function* surrogates(x: Matrix, options: PermutationOptions = {}): Genera
  *
  * @param x regressors (n × p)
  * @param score the model's per-target score for given regressors (length V)
+ * @param options count, method, seed, smallest shift, runs (see {@linkcode PermutationOptions})
  * @returns `null` (permutations × V) and the shift of each surrogate (0 for phase surrogates)
+ * @throws {RangeError} as {@linkcode surrogates}
+ *
+ * @example
+ * ```ts
+ * import { createCpuBackend, type Matrix, matrix, permutationNull } from "@brainorg/kernels";
+ * import { permutationPValues, ridgeFixedAlpha } from "@brainorg/kernels";
+ * const cpu = await createCpuBackend();
+ * const x = matrix(100, 2, Float32Array.from({ length: 200 }, Math.random));
+ * const y = matrix(100, 5, Float32Array.from({ length: 500 }, Math.random));
+ * const alphas = new Float64Array(5).fill(10);
+ * const score = async (xs: Matrix) => (await ridgeFixedAlpha(cpu, xs, y, alphas)).r;
+ * const { null: nullScores } = await permutationNull(x, score, { permutations: 20 });
+ * const p = permutationPValues(await score(x), nullScores); // (5), each ≥ 1/21
+ * cpu.dispose();
+ * ```
  */
 export async function permutationNull(
   x: Matrix,
@@ -171,24 +242,47 @@ export async function permutationNull(
  * surrogate's scores, then read one-sided p-values as
  * {@linkcode permutationPValues} gives them. Memory: one count per target,
  * whatever the number of surrogates.
+ *
+ * @example
+ * ```ts
+ * import { ExceedanceCounter } from "@brainorg/kernels";
+ * const counter = new ExceedanceCounter([0.5, 0.1]);
+ * counter.add([0.6, 0.0]); // surrogate 1: target 0 exceeded
+ * counter.add([0.2, 0.05]); // surrogate 2: neither
+ * const p = counter.pValues(2); // [2/3, 1/3]
+ * ```
  */
 export class ExceedanceCounter {
   readonly #observed: Float32Array;
   readonly #counts: Uint32Array;
 
-  /** @param observed per-target scores (V) */
+  /**
+   * Start counting against the observed scores (copied).
+   *
+   * @param observed per-target scores (V)
+   */
   constructor(observed: ArrayLike<number>) {
     this.#observed = Float32Array.from(observed);
     this.#counts = new Uint32Array(observed.length);
   }
 
-  /** Count one surrogate's scores for targets v0 … v0 + scores.length − 1. */
+  /**
+   * Count one surrogate's scores for targets v0 … v0 + scores.length − 1.
+   *
+   * @param scores the surrogate's scores of a block of targets
+   * @param v0 the block's first target. Default: 0.
+   */
   add(scores: ArrayLike<number>, v0 = 0): void {
     const obs = this.#observed, counts = this.#counts;
     for (let i = 0; i < scores.length; i++) if (scores[i] >= obs[v0 + i]) counts[v0 + i]++;
   }
 
-  /** (1 + #{null ≥ observed}) / (1 + permutations), per target. */
+  /**
+   * One-sided p-values from the counts so far.
+   *
+   * @param permutations the surrogates counted (each target's count of `add` calls)
+   * @returns (1 + #{null ≥ observed}) / (1 + permutations), per target (V)
+   */
   pValues(permutations: number): Float64Array {
     return Float64Array.from(this.#counts, (c) => (1 + c) / (1 + permutations));
   }
@@ -200,6 +294,15 @@ export class ExceedanceCounter {
  *
  * @param observed per-target scores (V)
  * @param nullScores (permutations × V)
+ * @returns p-values (V), in (0, 1]
+ * @throws {RangeError} when the null's targets differ from the observed ones
+ *
+ * @example
+ * ```ts
+ * import { matrix, permutationPValues } from "@brainorg/kernels";
+ * const nullScores = matrix(3, 2, [0.6, 0.0, 0.2, 0.05, 0.1, 0.0]);
+ * const p = permutationPValues([0.5, 0.1], nullScores); // [0.5, 0.25]
+ * ```
  */
 export function permutationPValues(observed: ArrayLike<number>, nullScores: Matrix): Float64Array {
   const V = observed.length, P = nullScores.rows;
@@ -218,6 +321,15 @@ export function permutationPValues(observed: ArrayLike<number>, nullScores: Matr
 /**
  * Benjamini–Hochberg adjusted p-values (q-values): reject where q ≤ the
  * chosen false discovery rate.
+ *
+ * @param p p-values (m), in any order
+ * @returns q-values (m), in the same order
+ *
+ * @example
+ * ```ts
+ * import { fdrBH } from "@brainorg/kernels";
+ * const q = fdrBH([0.01, 0.04, 0.03, 0.2]); // [0.04, 0.0533, 0.0533, 0.2]
+ * ```
  */
 export function fdrBH(p: ArrayLike<number>): Float64Array {
   const m = p.length;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createCpuBackend } from "./cpu_backend.ts";
+import type { Backend } from "./backend.ts";
 import {
   circularShift,
   fdrBH,
@@ -10,6 +10,7 @@ import {
 import { ridgeCV } from "./ridge.ts";
 import { gemmReference } from "./cpu_reference.ts";
 import { normal, rng } from "./_testing.ts";
+import { BACKEND_KINDS, ignoreBackend, withBackend } from "./_test_backends.ts";
 import type { Matrix } from "./matrix.ts";
 
 /** Autocorrelated regressors, like HRF-convolved features: AR(1) with φ = 0.8. */
@@ -22,50 +23,69 @@ function arRegressors(n: number, p: number, seed: number): Matrix {
   return { rows: n, cols: p, data: x };
 }
 
-async function cvScore(x: Matrix, y: Matrix): Promise<Float32Array> {
-  const cpu = await createCpuBackend();
-  const fit = await ridgeCV(cpu, x, y, { alphas: [1, 100, 10_000], returnPredictions: false });
+async function cvScore(backend: Backend, x: Matrix, y: Matrix): Promise<Float32Array> {
+  const fit = await ridgeCV(backend, x, y, { alphas: [1, 100, 10_000], returnPredictions: false });
   // Each target's mean held-out R² at its chosen α.
   return Float32Array.from(fit.alphaIndex, (a, v) => fit.cvScores.data[a * y.cols + v]);
 }
 
-Deno.test("permutation p-values are uniform under the null and small for planted effects", async () => {
-  const n = 200, p = 3, V = 400;
-  const x = arRegressors(n, p, 1);
-  const y: Matrix = { rows: n, cols: V, data: normal(rng(2), n * V) };
-  // The first 40 targets carry a real effect.
-  const mix = gemmReference(x, {
-    rows: p,
-    cols: V,
-    data: Float32Array.from({ length: p * V }, (_, i) => (i % V) < 40 ? 0.8 : 0),
+// Each surrogate is one ridgeCV, whose every call waits for the device: on
+// WebGPU fewer surrogates, and more planted targets so that their smallest
+// p-value, 1/(permutations + 1), still survives the FDR.
+const NULL_SIZES = {
+  typescript: { permutations: 399, planted: 40 },
+  cpu: { permutations: 399, planted: 40 },
+  webgpu: { permutations: 59, planted: 160 },
+};
+
+for (const kind of BACKEND_KINDS) {
+  Deno.test({
+    name: `permutation p-values (${kind}) are uniform under the null and small for planted effects`,
+    ignore: await ignoreBackend(kind),
+    fn: () =>
+      withBackend(kind, async (backend) => {
+        const n = 200, p = 3, V = 400, { permutations, planted } = NULL_SIZES[kind];
+        const x = arRegressors(n, p, 1);
+        const y: Matrix = { rows: n, cols: V, data: normal(rng(2), n * V) };
+        // The first `planted` targets carry a real effect.
+        const mix = gemmReference(x, {
+          rows: p,
+          cols: V,
+          data: Float32Array.from({ length: p * V }, (_, i) => (i % V) < planted ? 0.8 : 0),
+        });
+        for (let i = 0; i < n * V; i++) y.data[i] += mix.data[i];
+        const observed = await cvScore(backend, x, y);
+        const { null: nul, shifts } = await permutationNull(x, (s) => cvScore(backend, s, y), {
+          permutations,
+          seed: 5,
+        });
+        assert.equal(nul.rows, permutations);
+        assert.ok(shifts.every((s) => s >= 20 && s <= 180));
+        const pv = permutationPValues(observed, nul);
+        for (let v = 0; v < planted; v++) {
+          assert.equal(pv[v], 1 / (permutations + 1), `planted target ${v}: p = ${pv[v]}`);
+        }
+        const nullP = Array.from(pv.subarray(planted)).sort((a, b) => a - b);
+        // Kolmogorov–Smirnov distance to the discrete uniform on {1/(P + 1), …, 1}.
+        let ks = 0;
+        nullP.forEach((q, i) =>
+          ks = Math.max(ks, Math.abs((i + 1) / nullP.length - q), Math.abs(i / nullP.length - q))
+        );
+        assert.ok(ks < 0.1, `KS distance ${ks.toFixed(3)} from uniform`);
+        const below05 = nullP.filter((q) => q <= 0.05).length / nullP.length;
+        assert.ok(
+          below05 > 0.01 && below05 < 0.1,
+          `${(below05 * 100).toFixed(1)}% of null targets at p ≤ 0.05`,
+        );
+        const q = fdrBH(pv);
+        assert.ok(Array.from(q.subarray(0, planted)).every((v) => v <= 0.05));
+        assert.ok(
+          Array.from(q.subarray(planted)).filter((v) => v <= 0.05).length <=
+            0.05 * nullP.length + 5,
+        );
+      }),
   });
-  for (let i = 0; i < n * V; i++) y.data[i] += mix.data[i];
-  const observed = await cvScore(x, y);
-  const { null: nul, shifts } = await permutationNull(x, (s) => cvScore(s, y), {
-    permutations: 399,
-    seed: 5,
-  });
-  assert.equal(nul.rows, 399);
-  assert.ok(shifts.every((s) => s >= 20 && s <= 180));
-  const pv = permutationPValues(observed, nul);
-  for (let v = 0; v < 40; v++) assert.equal(pv[v], 1 / 400, `planted target ${v}: p = ${pv[v]}`);
-  const nullP = Array.from(pv.subarray(40)).sort((a, b) => a - b);
-  // Kolmogorov–Smirnov distance to the discrete uniform on {1/400, …, 1}.
-  let ks = 0;
-  nullP.forEach((
-    q,
-    i,
-  ) => (ks = Math.max(ks, Math.abs((i + 1) / nullP.length - q), Math.abs(i / nullP.length - q))));
-  assert.ok(ks < 0.1, `KS distance ${ks.toFixed(3)} from uniform`);
-  const below05 = nullP.filter((q) => q <= 0.05).length / nullP.length;
-  assert.ok(
-    below05 > 0.01 && below05 < 0.1,
-    `${(below05 * 100).toFixed(1)}% of null targets at p ≤ 0.05`,
-  );
-  const q = fdrBH(pv);
-  assert.ok(Array.from(q.subarray(0, 40)).every((v) => v <= 0.05));
-  assert.ok(Array.from(q.subarray(40)).filter((v) => v <= 0.05).length <= 0.05 * 360 + 5);
-});
+}
 
 Deno.test("Benjamini–Hochberg q-values match a hand computation", () => {
   const q = fdrBH([0.01, 0.04, 0.03, 0.2]);

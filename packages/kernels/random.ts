@@ -5,7 +5,20 @@
  * @module
  */
 
-/** A seeded generator of uniform numbers in [0, 1) (mulberry32). */
+/**
+ * A seeded generator of uniform numbers in [0, 1) (mulberry32): the same
+ * seed gives the same sequence on every platform.
+ *
+ * @param seed any number; only its low 32 bits matter
+ * @returns a function that returns the next number each call
+ *
+ * @example
+ * ```ts
+ * import { rng } from "@brainorg/kernels";
+ * const rand = rng(42);
+ * const u = [rand(), rand(), rand()]; // the same three numbers for seed 42, every time
+ * ```
+ */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -5,6 +5,13 @@
  * Gram matrix serves every α and every target, and all α are scored with
  * one product.
  *
+ * What a batch of V targets costs (n samples, p regressors, nα penalties,
+ * float32): XᵀY once on all rows (2npV flops) and on each fold's held-out
+ * rows (2npV over the folds), every α's held-out predictions from the
+ * training XᵀY (2·nα·n·(p + 1)·V, the bulk), scored in place (3·nα·n·V),
+ * and the refit (4p²V); Y is read about three times. The CPU backend scores
+ * each block of predictions in WebAssembly where its product wrote them.
+ *
  * Objective, per target y and penalty α:
  * `w*, b* = argmin_{w,b} ||y − X w − b||² + α ||w||²` (b only with an intercept).
  *
@@ -14,7 +21,7 @@
 import type { Backend } from "./backend.ts";
 import { designOn, transposed } from "./ridge_design.ts";
 import { contiguousFolds, foldIndicator, getter, logspace } from "./cross_validation.ts";
-import { columnBlock, type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
+import { columnBlock, type Matrix, type MatrixView, rowBlock, validateMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode ridgeCV}. */
 export interface RidgeCVOptions {
@@ -24,7 +31,7 @@ export interface RidgeCVOptions {
   folds?: number;
   /** Fit an intercept (center X and y on the training rows). Default: true. */
   fitIntercept?: boolean;
-  /** Targets per batch; bounds memory. Default: as many as keep a batch's predictions under 64 MiB. */
+  /** Targets per batch; bounds memory (about 6·(p + 1) floats per target). Default: 8,192. */
   targetBatch?: number;
   /** Keep out-of-fold predictions (n × V). Default: true. */
   returnPredictions?: boolean;
@@ -57,12 +64,13 @@ export interface RidgeCVResult {
 /**
  * Ridge regression with per-target α chosen by k-fold cross-validation.
  *
- * For each batch of targets and each fold: XᵀY on the training rows, its
- * rotation into the eigenbasis of the training Gram matrix, then the
- * held-out predictions of every α in one product, scored by R². The α with
- * the best mean R² (the first one on ties, as GridSearchCV) is chosen per
- * target, out-of-fold predictions are formed at it, and the weights are
- * refit on all samples.
+ * For each batch of targets: XᵀY on all rows; for each fold, the training
+ * rows' XᵀY as that minus the held-out rows' product (less the training
+ * mean's share), then the held-out predictions of every α in one product
+ * with the stacked maps (X_val − x̄) V (S² + α)⁻¹ Vᵀ, scored by R² where
+ * they are computed. The α with the best mean R² (the first one on ties, as
+ * GridSearchCV) is chosen per target, out-of-fold predictions are formed at
+ * it, and the weights are refit on all samples from the same XᵀY.
  *
  * @param backend computes the products and scores
  * @param x regressors (n × p), row-major, e.g. the atoms' time courses
@@ -105,30 +113,42 @@ export async function ridgeCV(
   const folds = contiguousFolds(n, options.folds ?? 5);
   const nA = alphaGrid.length;
   const maxVal = Math.max(...folds.map(([s, e]) => e - s));
-  const batch = options.targetBatch ??
-    Math.max(1, Math.min(V, Math.floor((64 * 2 ** 20) / (4 * nA * maxVal))));
+  // Small enough that a batch's per-fold buffers stay near the cache.
+  const batch = Math.max(1, Math.min(V, options.targetBatch ?? 8192));
   const keepPred = options.returnPredictions ?? true;
 
   const designs = folds.map(([s, e]) => designOn(x, (r) => r < s || r >= e, intercept));
   const full = designOn(x, () => true, intercept);
   const getX = getter(x);
   // Held-out rows of X, centered by the training mean and rotated into the
-  // eigenbasis (then scaled per α: the left factor of every α's
-  // predictions), with a column of ones that adds the training mean of y.
+  // eigenbasis (the left factor of the out-of-fold predictions), and, for
+  // scoring, every α's map from the training XᵀY to the held-out
+  // predictions, (X_val − x̄) V (S² + α)⁻¹ Vᵀ, stacked; each with a column of
+  // ones that adds the training mean of y.
   const p1 = p + 1;
   const heldOut = folds.map(([s, e], f) => {
     const d = designs[f], nv = e - s;
     const rotated = new Float32Array(nv * p1);
     const stacked = new Float32Array(nA * nv * p1);
+    const row = new Float64Array(p), scaledRow = new Float64Array(p);
     for (let i = 0; i < nv; i++) {
       for (let j = 0; j < p; j++) {
         let acc = 0;
         for (let k = 0; k < p; k++) acc += (getX(s + i, k) - d.mean[k]) * d.vectors[k * p + j];
+        row[j] = acc;
         rotated[i * p1 + j] = acc;
-        alphaGrid.forEach((alpha, a) => (stacked[(a * nv + i) * p1 + j] = acc / (d.s2[j] + alpha)));
       }
       rotated[i * p1 + p] = 1;
-      for (let a = 0; a < nA; a++) stacked[(a * nv + i) * p1 + p] = 1;
+      alphaGrid.forEach((alpha, a) => {
+        const out = (a * nv + i) * p1;
+        for (let j = 0; j < p; j++) scaledRow[j] = row[j] / (d.s2[j] + alpha);
+        for (let k = 0; k < p; k++) {
+          let acc = 0;
+          for (let j = 0, at = k * p; j < p; j++, at++) acc += scaledRow[j] * d.vectors[at];
+          stacked[out + k] = acc;
+        }
+        stacked[out + p] = 1;
+      });
     }
     return {
       rotated: { rows: nv, cols: p1, data: rotated },
@@ -143,55 +163,90 @@ export async function ridgeCV(
   const alphaIndex = new Uint16Array(V);
   const cvScores = new Float32Array(nA * V);
   const predictions = keepPred ? new Float32Array(n * V) : undefined;
-  const yStride = y.rowStride ?? y.cols, yOff = y.offset ?? 0;
   const block = Math.min(batch, backend.preferredColumnBlock ?? batch);
-  const predBuffer = new Float32Array(nA * maxVal * block);
+  const F = folds.length;
+
+  // One product with the whole (globally centered) design per batch serves
+  // every fold: a fold's training XᵀY is it minus the held-out rows' product,
+  // less the training mean's share; the refit on all samples reuses it.
+  const xc = { rows: n, cols: p, data: full.masked };
+  // Each fold's training mean of the globally centered design (zeros without intercept).
+  const shifts = designs.map((d) => d.mean.map((m, j) => m - full.mean[j]));
+  const rotations = designs.map((d) => transposed(d.vectors, p));
+  const fullRotation = transposed(full.vectors, p);
+  const fullVectors = { rows: p, cols: p, data: Float32Array.from(full.vectors) };
   const meanRow = { rows: 1, cols: p, data: Float32Array.from(full.mean) };
+  // Buffers reused by every batch: on this kind of machine a fresh page costs
+  // more than the arithmetic done on it.
+  const buf = {
+    foldSums: new Float32Array(F * batch),
+    xtyAll: new Float32Array(p * batch),
+    xtyHeld: new Float32Array(p * batch),
+    xtyTrain: folds.map(() => new Float32Array(p1 * batch)),
+    z: new Float32Array(p1 * batch),
+    scaled: new Float32Array(p1 * batch),
+    heldPred: new Float32Array(maxVal * batch),
+    w: new Float32Array(p * batch),
+    shift: new Float32Array(batch),
+  };
+  const total = new Float64Array(batch), trainSum = new Float64Array(batch);
+  const score = new Float64Array(nA * batch), best = new Uint16Array(batch);
+  const inv = new Float64Array(nA);
+  const view = (data: Float32Array, rows: number, cols: number): Matrix => ({
+    rows,
+    cols,
+    data: data.subarray(0, rows * cols),
+  });
 
   for (let v0 = 0; v0 < V; v0 += batch) {
     const vb = Math.min(batch, V - v0);
     const yb = columnBlock(y, v0, vb);
-    const foldSums = await backend.gemm({ rows: folds.length, cols: n, data: foldRows }, yb);
-    const total = new Float64Array(vb);
-    for (let f = 0; f < folds.length; f++) {
+    const foldSums = await backend.gemm({ rows: F, cols: n, data: foldRows }, yb, {
+      out: buf.foldSums,
+    });
+    total.fill(0);
+    for (let f = 0; f < F; f++) {
       for (let c = 0; c < vb; c++) total[c] += foldSums.data[f * vb + c];
     }
+    const xtyAll = await backend.gemm(xc, yb, { transA: true, out: buf.xtyAll });
 
-    const score = new Float64Array(nA * vb);
-    const perFold: { z: Matrix; yMean: Float32Array }[] = [];
-    for (let f = 0; f < folds.length; f++) {
-      const [s, e] = folds[f], nv = e - s, d = designs[f];
-      // z rotated into the eigenbasis, plus a last row: the training mean of y.
-      const z1 = new Float32Array(p1 * vb);
-      const xty = await backend.gemm({ rows: n, cols: p, data: d.masked }, yb, { transA: true });
-      await backend.gemm(transposed(d.vectors, p), xty, { out: z1 });
-      const yMean = z1.subarray(p * vb);
-      if (intercept) {
-        for (let c = 0; c < vb; c++) yMean[c] = (total[c] - foldSums.data[f * vb + c]) / (n - nv);
+    score.fill(0);
+    for (let f = 0; f < F; f++) {
+      const [s, e] = folds[f], nv = e - s;
+      const xtyHeld = await backend.gemm(rowBlock(xc, s, nv), rowBlock(yb, s, nv), {
+        transA: true,
+        out: buf.xtyHeld,
+      });
+      for (let c = 0; c < vb; c++) trainSum[c] = total[c] - foldSums.data[f * vb + c];
+      // Σ (x − x̄_train) y over the training rows, plus a last row: the
+      // training mean of y (kept per fold for the out-of-fold predictions).
+      const xty = buf.xtyTrain[f], all = xtyAll.data, held = xtyHeld.data, shift = shifts[f];
+      for (let j = 0; j < p; j++) {
+        const row = j * vb, sj = shift[j];
+        if (sj === 0) { for (let c = row; c < row + vb; c++) xty[c] = all[c] - held[c]; }
+        else {for (let c = 0; c < vb; c++) {
+            xty[row + c] = all[row + c] - held[row + c] - sj * trainSum[c];
+          }}
       }
-      const z = { rows: p1, cols: vb, data: z1 };
+      const yMean = xty.subarray(p * vb, p1 * vb);
+      if (intercept) { for (let c = 0; c < vb; c++) yMean[c] = trainSum[c] / (n - nv); }
+      else yMean.fill(0);
+      const train = view(xty, p1, vb);
       // Every α's held-out predictions, scored in column blocks that stay in cache.
       for (let c0 = 0; c0 < vb; c0 += block) {
         const nc = Math.min(block, vb - c0);
-        const pred = await backend.gemm(heldOut[f].stacked, columnBlock(z, c0, nc), {
-          out: predBuffer,
-        });
-        const yVal = {
-          rows: nv,
-          cols: nc,
-          data: y.data,
-          rowStride: yStride,
-          offset: yOff + s * yStride + v0 + c0,
-        };
-        const r2 = await backend.stackedR2(pred, yVal);
+        const r2 = await backend.productR2(
+          heldOut[f].stacked,
+          columnBlock(train, c0, nc),
+          rowBlock(columnBlock(yb, c0, nc), s, nv),
+        );
         for (let a = 0; a < nA; a++) {
-          for (let c = 0; c < nc; c++) score[a * vb + c0 + c] += r2.data[a * nc + c] / folds.length;
+          const row = a * vb + c0;
+          for (let c = 0; c < nc; c++) score[row + c] += r2.data[a * nc + c] / F;
         }
       }
-      perFold.push({ z, yMean });
     }
 
-    const best = new Uint16Array(vb);
     for (let c = 0; c < vb; c++) {
       let bi = 0;
       for (let a = 1; a < nA; a++) if (score[a * vb + c] > score[bi * vb + c]) bi = a;
@@ -200,40 +255,45 @@ export async function ridgeCV(
       alphas[v0 + c] = alphaGrid[bi];
     }
     for (let a = 0; a < nA; a++) {
-      for (let c = 0; c < vb; c++) cvScores[a * V + v0 + c] = score[a * vb + c];
+      cvScores.set(
+        Float32Array.from(score.subarray(a * vb, (a + 1) * vb)),
+        a * V + v0,
+      );
     }
     // The first p rows of z scaled by 1 / (s²_j + α) at each target's own α;
-    // a last row, when given, is copied.
-    const scaled = (z: Matrix, s2: Float64Array, lastRow?: Float32Array): Matrix => {
-      const rows = lastRow ? p1 : p;
-      const out = new Float32Array(rows * vb);
-      const inv = new Float64Array(nA);
+    // the last row (the training mean of y), when asked, copied.
+    const scaled = (z: Float32Array, s2: Float64Array, withMean: boolean): Matrix => {
+      const rows = withMean ? p1 : p, out = buf.scaled;
       for (let j = 0; j < p; j++) {
         for (let a = 0; a < nA; a++) inv[a] = 1 / (s2[j] + alphaGrid[a]);
         const row = j * vb;
-        for (let c = 0; c < vb; c++) out[row + c] = z.data[row + c] * inv[best[c]];
+        for (let c = 0; c < vb; c++) out[row + c] = z[row + c] * inv[best[c]];
       }
-      if (lastRow) out.set(lastRow, p * vb);
-      return { rows, cols: vb, data: out };
+      if (withMean) out.set(z.subarray(p * vb, p1 * vb), p * vb);
+      return view(out, rows, vb);
     };
 
     if (predictions) {
-      for (let f = 0; f < folds.length; f++) {
-        const [s] = folds[f], { z, yMean } = perFold[f];
-        const pr = await backend.gemm(heldOut[f].rotated, scaled(z, designs[f].s2, yMean));
+      for (let f = 0; f < F; f++) {
+        const [s] = folds[f];
+        // z: the training XᵀY rotated into the fold's eigenbasis; its last row, ȳ_train, as is.
+        const xty = buf.xtyTrain[f];
+        await backend.gemm(rotations[f], view(xty, p, vb), { out: buf.z });
+        buf.z.set(xty.subarray(p * vb, p1 * vb), p * vb);
+        const pr = await backend.gemm(heldOut[f].rotated, scaled(buf.z, designs[f].s2, true), {
+          out: buf.heldPred,
+        });
         for (let i = 0; i < pr.rows; i++) {
           predictions.set(pr.data.subarray(i * vb, (i + 1) * vb), (s + i) * V + v0);
         }
       }
     }
 
-    const xty = await backend.gemm({ rows: n, cols: p, data: full.masked }, yb, { transA: true });
-    const z = await backend.gemm(transposed(full.vectors, p), xty);
-    const vecs = { rows: p, cols: p, data: Float32Array.from(full.vectors) };
-    const w = await backend.gemm(vecs, scaled(z, full.s2));
+    const z = await backend.gemm(fullRotation, view(xtyAll.data, p, vb), { out: buf.z });
+    const w = await backend.gemm(fullVectors, scaled(z.data, full.s2, false), { out: buf.w });
     for (let j = 0; j < p; j++) weights.set(w.data.subarray(j * vb, (j + 1) * vb), j * V + v0);
     if (intercept) {
-      const shift = await backend.gemm(meanRow, w);
+      const shift = await backend.gemm(meanRow, w, { out: buf.shift });
       for (let c = 0; c < vb; c++) interceptOut[v0 + c] = total[c] / n - shift.data[c];
     }
     options.onProgress?.(v0 + vb, V);

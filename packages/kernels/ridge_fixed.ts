@@ -45,6 +45,7 @@ export interface RidgeFixedResult {
    * through Fisher's z (V); empty without folds.
    */
   r: Float32Array;
+  /** Fold boundaries: held-out rows `[start, end)`; empty without folds. */
   folds: [number, number][];
 }
 
@@ -122,11 +123,27 @@ function heldOutScale(y: MatrixView, s: number, e: number, sums: Float32Array): 
  * predictions give at the same α; an intercept does not change r within a
  * fold).
  *
- * @param x regressors (n × p)
- * @param y targets (n × V)
+ * Objective per target v, on each fold's training rows for r and on all rows
+ * for the weights: `w* = argmin_w ||y_v − X w − b||² + α_v ||w||²`.
+ *
+ * @param backend computes the products
+ * @param x regressors (n × p), row-major
+ * @param y targets (n × V), row-major
  * @param alphas penalty per target (V), positive
- * @returns weights (p × V), intercept (V), held-out r (V)
+ * @param options folds, intercept, batching, weight penalties (see {@linkcode RidgeFixedOptions})
+ * @returns weights (p × V), intercept (V), held-out r (V), the folds
  * @throws {RangeError} for mismatched shapes or a non-positive α
+ * @throws {TypeError} for NaN/Inf in `x` or `y` (unless `checkFinite` is false)
+ *
+ * @example
+ * ```ts
+ * import { createCpuBackend, ridgeFixedAlpha } from "@brainorg/kernels";
+ * const backend = await createCpuBackend();
+ * const x = { rows: 100, cols: 3, data: Float32Array.from({ length: 300 }, Math.random) };
+ * const y = { rows: 100, cols: 2, data: Float32Array.from({ length: 200 }, Math.random) };
+ * const { r, weights } = await ridgeFixedAlpha(backend, x, y, [1, 10], { folds: 5 });
+ * backend.dispose();
+ * ```
  */
 export async function ridgeFixedAlpha(
   backend: Backend,

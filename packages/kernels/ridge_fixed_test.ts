@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { haveWebGpu } from "../../test/webgpu.ts";
 import { createCpuBackend } from "./cpu_backend.ts";
-import { createBackend } from "./select_backend.ts";
 import { ridgeCV } from "./ridge.ts";
 import { ridgeFixedAlpha } from "./ridge_fixed.ts";
-import { scaledError } from "./_testing.ts";
-import { normal, randomMatrix, rng } from "./_testing.ts";
+import { normal, randomMatrix, rng, scaledError } from "./_testing.ts";
+import { BACKEND_KINDS, ignoreBackend, withBackend } from "./_test_backends.ts";
 import type { Matrix } from "./matrix.ts";
 
 function planted(n: number, p: number, v: number, seed: number): { x: Matrix; y: Matrix } {
@@ -43,26 +41,24 @@ function foldR(pred: Matrix, y: Matrix, folds: [number, number][]): Float64Array
   return z.map((v) => Math.tanh(v / folds.length));
 }
 
-for (const kind of ["cpu", "webgpu"] as const) {
+for (const kind of BACKEND_KINDS) {
   Deno.test({
     name: `ridgeFixedAlpha (${kind}) at ridgeCV's chosen α gives ridgeCV's weights and held-out r`,
-    ignore: kind === "webgpu" && !(await haveWebGpu()),
-  }, async () => {
-    const backend = kind === "cpu"
-      ? await createCpuBackend()
-      : await createBackend({ backend: "webgpu" });
-    try {
-      const { x, y } = planted(97, 7, 301, 3);
-      const cv = await ridgeCV(backend, x, y, { folds: 4 });
-      const fixed = await ridgeFixedAlpha(backend, x, y, cv.alphas, { folds: 4, targetBatch: 128 });
-      assert.ok(new Set(cv.alphas).size > 2, "the test needs targets with different α");
-      assert.ok(scaledError(fixed.weights.data, cv.weights.data) < 1e-4);
-      assert.ok(scaledError(fixed.intercept, cv.intercept) < 1e-4);
-      const r = foldR(cv.predictions!, y, cv.folds);
-      assert.ok(scaledError(fixed.r, r) < 1e-4, `r differs by ${scaledError(fixed.r, r)}`);
-    } finally {
-      backend.dispose();
-    }
+    ignore: await ignoreBackend(kind),
+    fn: () =>
+      withBackend(kind, async (backend) => {
+        const { x, y } = planted(97, 7, 301, 3);
+        const cv = await ridgeCV(backend, x, y, { folds: 4 });
+        const fixed = await ridgeFixedAlpha(backend, x, y, cv.alphas, {
+          folds: 4,
+          targetBatch: 128,
+        });
+        assert.ok(new Set(cv.alphas).size > 2, "the test needs targets with different α");
+        assert.ok(scaledError(fixed.weights.data, cv.weights.data) < 1e-4);
+        assert.ok(scaledError(fixed.intercept, cv.intercept) < 1e-4);
+        const r = foldR(cv.predictions!, y, cv.folds);
+        assert.ok(scaledError(fixed.r, r) < 1e-4, `r differs by ${scaledError(fixed.r, r)}`);
+      }),
   });
 }
 

@@ -24,7 +24,7 @@ import { centeredDesign } from "./cross_validation.ts";
 import type { Matrix, MatrixView } from "./matrix.ts";
 import { designOn } from "./ridge_design.ts";
 import { refitRecordSize, type RefitShare, refitShareWasm } from "./ridge_null_wasm.ts";
-import { WorkerPool } from "./_worker_pool.ts";
+import { cores, WorkerPool } from "./_worker_pool.ts";
 
 /** Options of {@linkcode RidgeRefits}. */
 export interface RidgeRefitOptions {
@@ -60,6 +60,7 @@ export interface RefitDesigns {
 
 /** One subject's targets, prepared by {@linkcode RidgeRefits.subject}. */
 export interface RefitSubject {
+  /** The targets as given: (n × V). */
   y: MatrixView;
   /** Σ y over each fold's rows: (F × V). */
   foldSum: Float32Array;
@@ -79,7 +80,18 @@ export interface RefitResult {
   weights: Float32Array;
 }
 
-/** Designs per batch that fill a large product: about 512 stacked columns. */
+/**
+ * Designs per batch that fill a large product: about 512 stacked columns.
+ *
+ * @param K regressors per design
+ * @returns designs per {@linkcode RidgeRefits.designs} batch, at least 1
+ *
+ * @example
+ * ```ts
+ * import { refitBatchSize } from "@brainorg/kernels";
+ * const B = refitBatchSize(16); // 32 surrogates of a 16-atom design per batch
+ * ```
+ */
 export function refitBatchSize(K: number): number {
   return Math.max(1, Math.round(512 / K));
 }
@@ -120,8 +132,12 @@ export class RidgeRefits {
   #yBlock = new Float32Array(0);
 
   /**
+   * Check the folds and penalties and set up the pool of worker threads.
+   *
+   * @param backend computes the stacked products
    * @param n samples (rows of every design and target)
    * @param K regressors (columns of every design)
+   * @param options folds, penalties, intercept, threads (see {@linkcode RidgeRefitOptions})
    * @throws {RangeError} for folds that do not tile 0 … n − 1, or a non-positive α
    */
   constructor(backend: Backend, n: number, K: number, options: RidgeRefitOptions) {
@@ -158,7 +174,7 @@ export class RidgeRefits {
     const backendThreads = backend.info.details.threads;
     const threads = Math.floor(
       options.threads ??
-        (typeof backendThreads === "number" ? backendThreads : navigator.hardwareConcurrency ?? 1),
+        (typeof backendThreads === "number" ? backendThreads : cores()),
     );
     this.#pool = new WorkerPool(Math.max(1, threads));
   }

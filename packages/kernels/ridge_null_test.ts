@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { haveWebGpu } from "../../test/webgpu.ts";
 import { createCpuBackend } from "./cpu_backend.ts";
 import { contiguousFolds } from "./cross_validation.ts";
-import { createBackend } from "./select_backend.ts";
 import { ridgeFixedAlpha } from "./ridge_fixed.ts";
 import { circularShift } from "./permutation.ts";
 import { RidgeRefits, upperFactor } from "./ridge_null.ts";
 import { normal, randomMatrix, rng, scaledError } from "./_testing.ts";
+import { BACKEND_KINDS, ignoreBackend, withBackend } from "./_test_backends.ts";
 import type { Matrix } from "./matrix.ts";
 
 /** Targets driven by a few of the regressors, with noise, and a constant target. */
@@ -20,16 +19,12 @@ function targets(x: Matrix, V: number, seed: number): Matrix {
   return { rows: n, cols: V, data: y };
 }
 
-for (const kind of ["cpu", "typescript", "webgpu"] as const) {
+for (const kind of BACKEND_KINDS) {
   Deno.test({
-    name:
-      `RidgeRefits (${kind} products) gives ridgeFixedAlpha's held-out r and weights for every design`,
-    ignore: kind === "webgpu" && !(await haveWebGpu()),
-  }, async () => {
-    const backend = kind === "webgpu"
-      ? await createBackend({ backend: "webgpu" })
-      : await createCpuBackend({ blas: kind === "typescript" ? "typescript" : "auto" });
-    try {
+    name: `RidgeRefits (${kind}) gives ridgeFixedAlpha's held-out r and weights for every design`,
+    ignore: await ignoreBackend(kind),
+  }, () =>
+    withBackend(kind, async (backend) => {
       const n = 121, K = 6, V = 203, folds = contiguousFolds(n, 5);
       const x = randomMatrix(n, K, 1), y = targets(x, V, 2);
       const alphas = [0.1, 3, 100, 1e4], weightAlphas = [1, 50];
@@ -72,10 +67,7 @@ for (const kind of ["cpu", "typescript", "webgpu"] as const) {
         assert.equal(r[3], 0, "a constant target has r = 0");
         assert.ok(Math.max(...r) > 0.3, "driven targets are predicted");
       }
-    } finally {
-      backend.dispose();
-    }
-  });
+    }));
 }
 
 Deno.test("RidgeRefits rejects folds that do not tile the samples and α indices out of range", async () => {
@@ -120,24 +112,26 @@ Deno.test("upperFactor: RᵀR = C for a rank-deficient Gram matrix, R upper tria
   assert.ok(worst < 1e-9, `RᵀR differs from C by ${worst}`);
 });
 
-Deno.test("RidgeRefits with more regressors than a fold has samples matches ridgeFixedAlpha", async () => {
-  const backend = await createCpuBackend({ blas: "typescript" });
-  try {
-    const n = 60, K = 20, V = 37, folds = contiguousFolds(n, 5);
-    const x = randomMatrix(n, K, 5), y = targets(x, V, 6), alphas = [0.5, 20];
-    const alphaIndex = Int32Array.from({ length: V }, (_, v) => (v >> 1) % 2);
-    const refits = new RidgeRefits(backend, n, K, { folds, alphas, threads: 1 });
-    const got = await refits.refit(
-      refits.designs([x]),
-      refits.subject(y, alphaIndex, alphaIndex),
-      0,
-      V,
-    );
-    const per = Float64Array.from(alphaIndex, (i) => alphas[i]);
-    const want = await ridgeFixedAlpha(backend, x, y, per, { folds });
-    assert.ok(scaledError(got.r, want.r) < 1e-4, `r differs by ${scaledError(got.r, want.r)}`);
-    assert.ok(scaledError(got.weights, want.weights.data) < 1e-4);
-  } finally {
-    backend.dispose();
-  }
-});
+for (const kind of BACKEND_KINDS) {
+  Deno.test({
+    name:
+      `RidgeRefits (${kind}) with more regressors than a fold has samples matches ridgeFixedAlpha`,
+    ignore: await ignoreBackend(kind),
+  }, () =>
+    withBackend(kind, async (backend) => {
+      const n = 60, K = 20, V = 37, folds = contiguousFolds(n, 5);
+      const x = randomMatrix(n, K, 5), y = targets(x, V, 6), alphas = [0.5, 20];
+      const alphaIndex = Int32Array.from({ length: V }, (_, v) => (v >> 1) % 2);
+      const refits = new RidgeRefits(backend, n, K, { folds, alphas, threads: 1 });
+      const got = await refits.refit(
+        refits.designs([x]),
+        refits.subject(y, alphaIndex, alphaIndex),
+        0,
+        V,
+      );
+      const per = Float64Array.from(alphaIndex, (i) => alphas[i]);
+      const want = await ridgeFixedAlpha(backend, x, y, per, { folds });
+      assert.ok(scaledError(got.r, want.r) < 1e-4, `r differs by ${scaledError(got.r, want.r)}`);
+      assert.ok(scaledError(got.weights, want.weights.data) < 1e-4);
+    }));
+}

@@ -31,7 +31,22 @@ export interface BackendChoice extends WebGpuBackendOptions {
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|microsoft basic render/i;
 
-/** Whether a backend's adapter is a software rasteriser running on the CPU. */
+/**
+ * Whether a backend's adapter is a software rasteriser running on the CPU
+ * (llvmpipe, lavapipe, SwiftShader, softpipe, Microsoft Basic Render), from
+ * its description.
+ *
+ * @param backend any backend
+ * @returns true for a WebGPU backend on a software adapter; false otherwise (the CPU backend too)
+ *
+ * @example
+ * ```ts
+ * import { createBackend, isSoftwareAdapter } from "@brainorg/kernels";
+ * const backend = await createBackend({ backend: "webgpu" });
+ * if (isSoftwareAdapter(backend)) console.log("WebGPU runs on the CPU here: slower than the CPU backend");
+ * backend.dispose();
+ * ```
+ */
 export function isSoftwareAdapter(backend: Backend): boolean {
   return backend.info.name === "webgpu" &&
     SOFTWARE_ADAPTER.test(`${backend.info.implementation} ${JSON.stringify(backend.info.details)}`);
@@ -45,6 +60,11 @@ export function isSoftwareAdapter(backend: Backend): boolean {
  * `info.details.webgpuSelfCheck` holds its report. An explicit `"webgpu"`
  * request on an adapter that fails the self-check throws
  * `WebGpuSelfCheckError`.
+ *
+ * @param options which backend, and the options of each (see {@linkcode BackendChoice}). Default: `"auto"`.
+ * @returns the backend, with `info.details.choice` set
+ * @throws {RangeError} for an unknown `backend`
+ * @throws {Error} for an explicit `"webgpu"` without an adapter, or `"cpu"` with an unusable library
  *
  * @example
  * ```ts

@@ -42,11 +42,13 @@ export interface SparseCodes {
 }
 
 /**
- * Sparse-code every signal on a dictionary.
+ * Sparse-code every signal on a dictionary:
+ * `c* = argmin_c ½ ||x − D c||² + α ||c||₁` per signal x (see the module doc).
  *
  * @param backend runs the product Dᵀ X and the coordinate descent
  * @param dictionary D, (T × K): atoms in columns
  * @param signals X, (T × N): signals in columns
+ * @param options α, positivity, warm start, solver settings (see {@linkcode SparseEncodeOptions})
  * @returns codes (K × N), the objective and the code density
  *
  * @example

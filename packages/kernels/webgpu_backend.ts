@@ -78,7 +78,12 @@ const VERDICTS = new WeakMap<GPUDevice, Map<string, Promise<SelfCheckReport>>>()
  * Create the WebGPU backend; its kernels are checked on the device first
  * (see {@linkcode WebGpuBackendOptions.selfCheck}).
  *
+ * @param options a device to use, the adapter preference, binding size,
+ *   self-check, kernels (see {@linkcode WebGpuBackendOptions}). Default: all defaults.
+ * @returns the backend; `dispose()` destroys the device when brainorg created it
+ * @throws {Error} when WebGPU is missing or no adapter exists (see {@linkcode acquireDevice})
  * @throws {WebGpuSelfCheckError} when a kernel gives wrong results on the adapter
+ *
  * @example
  * ```ts
  * import { createWebGpuBackend } from "@brainorg/kernels";
@@ -167,6 +172,9 @@ export async function createWebGpuBackend(
     stackedR2: (pred: MatrixView, y: MatrixView) =>
       stackedR2OnDevice(ctx, kernels, pred, y, columnLimits),
   };
+  // The products come back to the host between the two kernels (one readback per call).
+  const productR2 = async (a: MatrixView, b: MatrixView, y: MatrixView) =>
+    primitives.stackedR2(await gemm(a, b), y);
   const implementation = gpu.adapter.description ||
     [gpu.adapter.vendor, gpu.adapter.architecture].filter(Boolean).join(" ") ||
     "WebGPU adapter";
@@ -183,6 +191,7 @@ export async function createWebGpuBackend(
       },
     },
     ...primitives,
+    productR2,
     lassoCD: (batch) => lassoCD(batch),
     selfCheck() {
       let perDevice = VERDICTS.get(gpu.device);

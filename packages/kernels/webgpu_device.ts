@@ -14,6 +14,7 @@ export interface AcquireOptions {
 
 /** A device and what it is. */
 export interface AcquiredDevice {
+  /** The device, with the adapter's largest storage-binding and buffer limits when brainorg created it. */
   device: GPUDevice;
   /** Adapter description (vendor, architecture, device, description), when known. */
   adapter: Record<string, string>;
@@ -27,8 +28,20 @@ export interface AcquiredDevice {
  * Acquire a GPUDevice with the adapter's largest storage-binding and buffer
  * limits.
  *
+ * @param options a device of the caller's to use instead, or the adapter
+ *   preference (see {@linkcode AcquireOptions}). Default: none.
+ * @returns the device, its adapter's description, whether brainorg owns it,
+ *   and the reason it was lost once it is
  * @throws {Error} when WebGPU is missing from the runtime or no adapter exists,
  *   saying how to get one or to use the CPU backend
+ *
+ * @example
+ * ```ts
+ * import { acquireDevice } from "@brainorg/kernels";
+ * const { device, adapter, owned } = await acquireDevice();
+ * console.log(adapter.description, device.limits.maxStorageBufferBindingSize);
+ * if (owned) device.destroy();
+ * ```
  */
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
   if (options.device) {

@@ -11,6 +11,7 @@ import { WGSL } from "./wgsl_sources.ts";
 
 /** A kernel, independent of any device. */
 export interface KernelSpec<Shape> {
+  /** The kernel's name: the label of its GPU objects and the first part of its cache key. */
   name: string;
   /** `@workgroup_size` of the shader's entry point (x, y). */
   workgroupSize: [number, number];
@@ -29,7 +30,16 @@ const KEYS = new WeakMap<KernelSpec<unknown>, string>();
 /**
  * Cache key of a kernel: its name, workgroup size, constants and a hash of
  * its source (so a replaced kernel never reuses another's pipeline), never
- * assembled by hand elsewhere.
+ * assembled by hand elsewhere. Computed once per spec object.
+ *
+ * @param spec the kernel
+ * @returns `name|WxH|constant=value…|fnv1a-of-source`
+ *
+ * @example
+ * ```ts
+ * import { cacheKey, gemmKernel } from "@brainorg/kernels";
+ * console.log(cacheKey(gemmKernel)); // "gemm|8x8|…" then the source's hash
+ * ```
  */
 export function cacheKey(spec: KernelSpec<unknown>): string {
   let key = KEYS.get(spec);
@@ -75,8 +85,11 @@ export const GEMM_MAX_K: number = 4 * Math.floor(GALLIVM_LOOP_LIMIT / 2);
 
 /** Shape of one GEMM dispatch, on packed operands (M, N multiples of 64; K of 4). */
 export interface GemmShape {
+  /** Rows of A and C, padded. */
   M: number;
+  /** Columns of B and C, padded. */
   N: number;
+  /** Columns of A and rows of B, padded. */
   K: number;
 }
 
@@ -144,12 +157,19 @@ export const stackedR2Kernel: KernelSpec<{ n: number; p: number; S: number }> = 
 
 /** Shape and settings of one LASSO coordinate-descent dispatch (see shaders/lasso_cd.wgsl). */
 export interface LassoCDShape {
+  /** Regressors. */
   p: number;
+  /** Targets, one invocation each. */
   V: number;
+  /** Penalties on the path. */
   nA: number;
+  /** {@linkcode LASSO_FLAGS} or'ed together. */
   flags: number;
+  /** Mix of the L1 and L2 penalties, 1 = LASSO. */
   l1Ratio: number;
+  /** Relative tolerance (updates, and duality gap ÷ yᵀy). */
   tol: number;
+  /** Most sweeps per penalty. */
   maxIter: number;
   /** Kernel steps per dispatch, at most and by default {@linkcode lassoSteps}(p). */
   steps?: number;
@@ -161,6 +181,15 @@ export interface LassoCDShape {
  * Steps of shaders/lasso_cd.wgsl per dispatch for p regressors: a vector of
  * invocations then loops at most p + steps·(3p + 4) times, within half of
  * {@linkcode GALLIVM_LOOP_LIMIT}.
+ *
+ * @param p regressors
+ * @returns kernel steps per dispatch, at least 1
+ *
+ * @example
+ * ```ts
+ * import { lassoSteps } from "@brainorg/kernels";
+ * const steps = lassoSteps(16); // 629: 16 + 629 · 52 = 32,724 ≤ 65,535 / 2
+ * ```
  */
 export function lassoSteps(p: number): number {
   return Math.max(1, Math.floor((GALLIVM_LOOP_LIMIT / 2 - p) / (3 * p + 4)));
@@ -201,11 +230,17 @@ export const lassoCDKernel: KernelSpec<LassoCDShape> = {
 
 /** The kernels a WebGPU backend runs, by role. */
 export interface KernelSet {
+  /** Products with 64 × 64 tiles: {@linkcode gemmKernel}. */
   gemm: KernelSpec<GemmShape>;
+  /** Products with 128 × 128 tiles, for big ones: {@linkcode gemmLargeKernel}. */
   gemmLarge: KernelSpec<GemmShape>;
+  /** Per-column mean and std: {@linkcode columnStatsKernel}. */
   columnStats: KernelSpec<{ rows: number; cols: number }>;
+  /** Per-column sums for Pearson r: {@linkcode columnCorrelationKernel}. */
   columnCorrelation: KernelSpec<{ rows: number; cols: number }>;
+  /** Sums for the R² of stacked predictions: {@linkcode stackedR2Kernel}. */
   stackedR2: KernelSpec<{ n: number; p: number; S: number }>;
+  /** LASSO coordinate descent, one invocation per target: {@linkcode lassoCDKernel}. */
   lassoCD: KernelSpec<LassoCDShape>;
 }
 

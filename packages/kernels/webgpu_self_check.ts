@@ -59,11 +59,26 @@ export interface SelfCheckTarget
   lassoCD(batch: LassoBatch, steps?: number): Promise<LassoBatchResult>;
 }
 
-/** An adapter refused by the self-check; `report` says which kernels failed and how. */
+/**
+ * An adapter refused by the self-check; `report` says which kernels failed and how.
+ *
+ * @example
+ * ```ts
+ * import { createWebGpuBackend, WebGpuSelfCheckError } from "@brainorg/kernels";
+ * try {
+ *   (await createWebGpuBackend()).dispose();
+ * } catch (err) {
+ *   if (err instanceof WebGpuSelfCheckError) console.log(err.report.failures);
+ *   else throw err;
+ * }
+ * ```
+ */
 export class WebGpuSelfCheckError extends Error {
   /**
+   * An error whose message names the adapter and every failed kernel.
+   *
    * @param adapter the adapter's description
-   * @param report the failed check
+   * @param report the failed check, kept as {@linkcode WebGpuSelfCheckError.report}
    */
   constructor(adapter: string, readonly report: SelfCheckReport) {
     super(
@@ -77,6 +92,16 @@ export class WebGpuSelfCheckError extends Error {
 /**
  * The failures in one line, `kernel: error; kernel: error`, each error cut to
  * its first two lines (a compiler's diagnostic follows them).
+ *
+ * @param failures from a {@linkcode SelfCheckReport}
+ * @returns one line for a message or a log; empty for no failures
+ *
+ * @example
+ * ```ts
+ * import { describeFailures } from "@brainorg/kernels";
+ * const line = describeFailures([{ kernel: "gemm", error: "max error 0.5 at 17\n(details)" }]);
+ * // "gemm: max error 0.5 at 17 (details)"
+ * ```
  */
 export function describeFailures(failures: SelfCheckFailure[]): string {
   const short = (e: string) =>

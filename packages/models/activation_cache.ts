@@ -36,14 +36,21 @@ export interface ActivationKey {
 
 /** `meta.json` of a cached capture. */
 export interface ActivationMeta {
+  /** The format and its version. */
   schema: "brainorg.activations/1";
+  /** The key's model. */
   model: string;
+  /** SHA-256 of the key's words, one per line. */
   wordsSha256: string;
+  /** The key's capture settings. */
   options: Record<string, unknown>;
+  /** Words (rows of each layer's file). */
   words: number;
+  /** Layers, one file each. */
   layers: number;
   /** Units per layer. */
   unitsPerLayer: number;
+  /** ISO 8601 time the entry was made. */
   created: string;
 }
 
@@ -70,9 +77,28 @@ function keyHash(key: ActivationKey): { id: string; wordsSha256: string } {
  * at once both compute; the entry of the first to finish is kept.
  *
  * @param dir cache folder (e.g. `~/.cache/brainorg/activations`)
+ * @param key the model, the words and the capture settings
+ * @param layers layers of the model (the entry stores one file per layer)
  * @param compute runs the model when the cache misses
+ * @param options where warnings about unusable entries go (see {@linkcode ActivationCacheOptions})
  * @returns the activations and whether they came from the cache
  * @throws {OutputError} when the entry cannot be written (a read-only or full cache)
+ *
+ * @example
+ * ```ts
+ * import { cachedCapture, captureWords, createTokenizer, readGgufLlama } from "@brainorg/models";
+ * import { sha256File } from "@brainorg/common";
+ * const model = await readGgufLlama("stories260K.gguf");
+ * const words = ["Once", "upon", "a", "time"];
+ * const key = { model: await sha256File("stories260K.gguf"), words, options: { context: 64 } };
+ * const { activations, cached } = await cachedCapture(
+ *   "/tmp/brainorg-cache/activations",
+ *   key,
+ *   model.config.layers,
+ *   () => captureWords(model, createTokenizer(model.vocab), words),
+ * );
+ * console.log(cached); // false the first time, true after
+ * ```
  */
 export async function cachedCapture(
   dir: string,
@@ -234,7 +260,23 @@ export type RowSink = (rows: Float32Array, count: number, units: number) => Prom
  * per-layer files as they come (in a temporary folder, renamed into place
  * when complete); the result is then read back from the cache.
  *
+ * @param dir cache folder (e.g. `~/.cache/brainorg/activations`)
+ * @param key the model, the words and the capture settings
+ * @param layers layers of the model (the entry stores one file per layer)
  * @param run feeds every word's row to the sink, in order; returns each word's tokens
+ * @param options where warnings about unusable entries go (see {@linkcode ActivationCacheOptions})
+ * @returns the activations (read back from the entry) and whether they were cached already
+ * @throws {OutputError} when the entry cannot be written (a read-only or full cache)
+ *
+ * @example
+ * ```ts
+ * import { cachedCaptureStream } from "@brainorg/models";
+ * const key = { model: "toy", words: ["a", "b"], options: {} };
+ * const { activations } = await cachedCaptureStream("/tmp/brainorg-cache/activations", key, 1, async (sink) => {
+ *   await sink(Float32Array.of(1, 2, 3, 4), 2, 2); // two words × two units
+ *   return { tokens: [[1], [2]] };
+ * });
+ * ```
  */
 export async function cachedCaptureStream(
   dir: string,

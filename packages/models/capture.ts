@@ -30,6 +30,7 @@ export interface CaptureOptions {
 export interface WordActivations {
   /** (words × ANs), row-major; column `layer * dim + unit`. */
   data: Float32Array;
+  /** Words (rows). */
   words: number;
   /** ANs: layers × dim. */
   units: number;
@@ -53,6 +54,11 @@ export interface CaptureWindows {
  * Tokenize the words and cut the story into windows, checking that every
  * window fits the model's context.
  *
+ * @param model the model whose context bounds a window
+ * @param tokenizer the model's tokenizer
+ * @param words the story's words in order
+ * @param context words of left context per window
+ * @returns each word's tokens and each window's first word
  * @throws {InputError} naming the model file and the words of a window
  *   that needs more tokens than the context holds
  */
@@ -87,6 +93,11 @@ export function captureWindows(
  * (words × layers·dim) responses, written into `data` (word w's row at
  * (w − firstWord)·units).
  *
+ * @param model the model
+ * @param windows from {@linkcode captureWindows}
+ * @param range the windows to record, and the word at row 0 of `data`. Default `firstWord`: 0.
+ * @param aggregate how a word's tokens become one row
+ * @param data the rows to write (zeros on entry for `"mean"`)
  * @param onWindow called after each window with the words it recorded
  */
 export function runWindows(
@@ -150,8 +161,21 @@ function finished(model: LlamaModel, windows: CaptureWindows, data: Float32Array
  * Each word is tokenized with its leading space (SentencePiece's "▁"), as
  * it appears in running text; the first word of each window follows BOS.
  *
+ * @param model the model to read with
+ * @param tokenizer its tokenizer (see {@linkcode createTokenizer})
  * @param words the transcript's words in order
+ * @param options left context, aggregation, progress (see {@linkcode CaptureOptions}). Default: 64 words, mean.
  * @returns (words × layers·dim) responses and their (layer, unit) index
+ * @throws {InputError} when a window needs more tokens than the model's
+ *   context, or a unit is not finite on the story
+ *
+ * @example
+ * ```ts
+ * import { captureWords, createTokenizer, readGgufLlama } from "@brainorg/models";
+ * const model = await readGgufLlama("stories260K.gguf");
+ * const acts = captureWords(model, createTokenizer(model.vocab), ["Once", "upon", "a", "time"]);
+ * console.log(acts.words, acts.units); // 4 words × (layers · dim) ANs
+ * ```
  */
 export function captureWords(
   model: LlamaModel,
@@ -176,9 +200,23 @@ export function captureWords(
 /**
  * {@linkcode captureWords} with the windows shared out among worker
  * threads (each window is read on its own, so the result is the same, bit
- * for bit); in the calling thread where workers cannot start.
+ * for bit); in the calling thread when one thread (or one window) is all there is.
  *
- * @param threads worker threads (default: the number of cores)
+ * @param model the model to read with
+ * @param tokenizer its tokenizer
+ * @param words the transcript's words in order
+ * @param options as {@linkcode captureWords}'s, and `threads`: worker threads. Default: the number of cores.
+ * @returns the same as {@linkcode captureWords}
+ * @throws {InputError} as {@linkcode captureWords}
+ * @throws {Error} when a worker fails
+ *
+ * @example
+ * ```ts
+ * import { captureWordsParallel, createTokenizer, readGgufLlama } from "@brainorg/models";
+ * const model = await readGgufLlama("stories260K.gguf");
+ * const words = (await Deno.readTextFile("story.txt")).split(/\s+/).filter(Boolean);
+ * const acts = await captureWordsParallel(model, createTokenizer(model.vocab), words, { threads: 2 });
+ * ```
  */
 export async function captureWordsParallel(
   model: LlamaModel,
@@ -232,10 +270,15 @@ export async function captureWordsParallel(
 
 /** What a capture worker is sent: the windows `from … to − 1` to record. */
 export interface CaptureTask {
+  /** The model (structured-cloned into the worker). */
   model: LlamaModel;
+  /** Every window of the story. */
   windows: CaptureWindows;
+  /** First window to record. */
   from: number;
+  /** One past the last window to record. */
   to: number;
+  /** How a word's tokens become one row. */
   aggregate: "mean" | "first" | "last";
 }
 
@@ -246,7 +289,9 @@ export type CaptureReply = { window: number } | { rows: Float32Array } | { error
  * Normal draws with the mean and standard deviation of `w` (population
  * SD): a weight tensor redrawn for a random-weights control.
  *
+ * @param w the weights
  * @param uniform a seeded generator of uniform numbers in [0, 1)
+ * @returns new weights, as many as `w`
  */
 export function redrawNormal(w: Float32Array, uniform: () => number): Float32Array {
   let m = 0;
@@ -266,7 +311,17 @@ export function redrawNormal(w: Float32Array, uniform: () => number): Float32Arr
  * brain–model studies. Each tensor keeps its own mean and standard
  * deviation; RMSNorm gains are kept as they are.
  *
+ * @param model the trained model
  * @param seed seed of the draws
+ * @returns a new model (the vocabulary and norms shared with `model`), its
+ *   `source` saying it was redrawn and with which seed
+ *
+ * @example
+ * ```ts
+ * import { randomizeWeights, readGgufLlama } from "@brainorg/models";
+ * const trained = await readGgufLlama("stories260K.gguf");
+ * const control = randomizeWeights(trained, 0); // same architecture, weights redrawn
+ * ```
  */
 export function randomizeWeights(model: LlamaModel, seed: number): LlamaModel {
   const uniform = rng(seed);

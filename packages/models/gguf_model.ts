@@ -8,27 +8,43 @@
 
 import { gguf } from "@huggingface/gguf";
 import { InputError } from "@brainorg/common";
+import type { Vocabulary } from "./tokenizer.ts";
 
 /** Hyper-parameters of a Llama model. */
 export interface LlamaConfig {
+  /** Width of the residual stream (embedding length). */
   dim: number;
+  /** Width of the FFN's hidden layer. */
   hiddenDim: number;
+  /** Transformer blocks. */
   layers: number;
+  /** Attention heads (each `dim / heads` wide). */
   heads: number;
+  /** Key/value heads (grouped-query attention; `heads` without grouping). */
   kvHeads: number;
+  /** Tokens in the vocabulary. */
   vocabSize: number;
+  /** Longest sequence the model was trained on, in tokens. */
   contextLength: number;
+  /** ε of the RMS norms. */
   normEps: number;
+  /** Base of the rotary position embedding's frequencies. */
   ropeTheta: number;
 }
 
 /** One transformer block's weights; matrices row-major (out × in). */
 export interface LlamaLayer {
+  /** RMS-norm weights before attention, (dim). */
   attnNorm: Float32Array;
+  /** Query projection, (dim × dim). */
   wq: Float32Array;
+  /** Key projection, (kvHeads · dim / heads × dim). */
   wk: Float32Array;
+  /** Value projection, (kvHeads · dim / heads × dim). */
   wv: Float32Array;
+  /** Attention output projection, (dim × dim). */
   wo: Float32Array;
+  /** RMS-norm weights before the FFN, (dim). */
   ffnNorm: Float32Array;
   /** SwiGLU gate (w1), (hiddenDim × dim). */
   gate: Float32Array;
@@ -40,14 +56,18 @@ export interface LlamaLayer {
 
 /** A loaded model. */
 export interface LlamaModel {
+  /** Hyper-parameters. */
   config: LlamaConfig;
   /** Token embeddings, (vocabSize × dim). */
   embedding: Float32Array;
+  /** The transformer blocks, in order. */
   layers: LlamaLayer[];
+  /** RMS-norm weights after the last block, (dim). */
   finalNorm: Float32Array;
   /** Output projection, (vocabSize × dim); the embedding when tied. */
   output: Float32Array;
-  vocab: { pieces: string[]; scores: Float32Array; bos: number; eos: number; unk: number };
+  /** The SentencePiece vocabulary (for {@linkcode createTokenizer}). */
+  vocab: Vocabulary;
   /** The file read and its architecture. */
   source: string;
 }
@@ -62,6 +82,8 @@ export interface LlamaModel {
  * inside it), and each tensor (present, float32, of the size the
  * hyper-parameters imply, inside the file, every weight finite).
  *
+ * @param path a `.gguf` file of a Llama-architecture model with float32 tensors
+ * @returns the model: hyper-parameters, weights, vocabulary
  * @throws {InputError} naming the file and the field (metadata key or
  *   tensor) for anything unusable
  *

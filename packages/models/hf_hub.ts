@@ -33,7 +33,9 @@ export interface HubOptions {
   endpoint?: string;
   /** SHA-256 per file (relative path), checked after download and on every later use. */
   sha256?: Record<string, string>;
+  /** The fetch used for downloads. Default: the global `fetch`. */
   fetch?: typeof fetch;
+  /** Told of each download. Default: silent. */
   log?: (line: string) => void;
 }
 
@@ -48,9 +50,21 @@ async function fileSha256(path: string): Promise<string> {
  * A model folder for `ref`: a local folder as it is, or `hf:owner/name[@revision]`
  * from the cache, downloading what is missing when allowed.
  *
- * @returns the folder and the SHA-256 of each of its files
+ * @param ref a folder, or `hf:owner/name` with an optional `@revision` (default `main`)
+ * @param options the cache, whether to download, the endpoint, pinned hashes
+ *   (see {@linkcode HubOptions})
+ * @returns the folder and the SHA-256 of each of its files (none for a local folder)
  * @throws {DataNotFoundError} offline with files missing (naming the URL and the cache folder)
  * @throws {ChecksumError} when a file does not match a pinned hash
+ *
+ * @example
+ * ```ts
+ * import { openHfModel, resolveHfModel } from "@brainorg/models";
+ * const { dir, files } = await resolveHfModel("hf:Xenova/bert-base-uncased", {
+ *   cacheDir: "/tmp/brainorg-cache",
+ * });
+ * const bert = await openHfModel(dir);
+ * ```
  */
 export async function resolveHfModel(
   ref: string,

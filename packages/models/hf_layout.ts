@@ -49,7 +49,13 @@ function sentencePieceMerges(pieces: string[], scores: Float32Array): [string, s
     .map((m) => [m.l, m.r]);
 }
 
-/** `tokenizer.json` (Hugging Face tokenizers format) of a SentencePiece-BPE vocabulary with byte fallback. */
+/**
+ * `tokenizer.json` (Hugging Face tokenizers format) of a SentencePiece-BPE
+ * vocabulary with byte fallback.
+ *
+ * @param model the model whose `vocab` is written
+ * @returns the JSON object
+ */
 export function llamaTokenizerJson(model: LlamaModel): Record<string, unknown> {
   const { pieces, scores, bos, eos, unk } = model.vocab;
   const special = [unk, bos, eos].map((id) => ({
@@ -111,7 +117,12 @@ export function llamaTokenizerJson(model: LlamaModel): Record<string, unknown> {
   };
 }
 
-/** `config.json` of a Llama model, as transformers names the fields. */
+/**
+ * `config.json` of a Llama model, as transformers names the fields.
+ *
+ * @param model the model whose `config` is written
+ * @returns the JSON object
+ */
 export function llamaConfigJson(model: LlamaModel): Record<string, unknown> {
   const c = model.config;
   return {
@@ -140,6 +151,20 @@ export function llamaConfigJson(model: LlamaModel): Record<string, unknown> {
  * Write a GGUF Llama model in the Hugging Face layout: `config.json`,
  * `tokenizer.json`, `tokenizer_config.json`, `onnx/model.onnx` (the graph
  * has no key/value cache: inputs `input_ids`, output `logits`).
+ * Written atomically: an earlier folder of that name is replaced whole or
+ * left as it was.
+ *
+ * @param dir the model folder to create or replace
+ * @param model a loaded model (e.g. from {@linkcode readGgufLlama})
+ * @throws {OutputError} when the folder cannot be written
+ *
+ * @example
+ * ```ts
+ * import { openHfModel, readGgufLlama, writeHfLlama } from "@brainorg/models";
+ * await writeHfLlama("/tmp/stories260K-hf", await readGgufLlama("stories260K.gguf"));
+ * const hf = await openHfModel("/tmp/stories260K-hf");
+ * console.log(hf.layers, hf.frame); // 5, { prefix: [1], suffix: [], causal: true }
+ * ```
  */
 export async function writeHfLlama(dir: string, model: LlamaModel): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
@@ -161,7 +186,9 @@ export async function writeHfLlama(dir: string, model: LlamaModel): Promise<void
 
 /** A model folder in the Hugging Face layout, opened for capture. */
 export interface HfModel {
+  /** The model folder. */
   dir: string;
+  /** `config.json`, as read. */
   config: Record<string, unknown>;
   /** Layers and units per layer, from the config. */
   layers: number;
@@ -173,6 +200,7 @@ export interface HfModel {
   frame: TokenFrame;
   /** SHA-256 of the graph and tokenizer (plus the seed of a random control): a cache key. */
   sha256: string;
+  /** The graph with its units exposed, open in onnxruntime-node. */
   onnx: OnnxUnitModel;
 }
 
@@ -221,9 +249,20 @@ async function readJson(
  * Open a model folder: `config.json`, `tokenizer.json` (+ optional
  * `tokenizer_config.json`), `onnx/model.onnx`.
  *
+ * @param dir the model folder (see {@linkcode resolveHfModel} for Hub names)
+ * @param options as {@linkcode openOnnxUnitModel}'s, and `randomSeed`: open
+ *   the random-weights control drawn with this seed instead. Default: the model itself.
+ * @returns the model's tokenizer, token frame, cache key and graph
  * @throws {InputError} naming the file and field for a missing or malformed
  *   file, a tokenizer that cannot be built, an unusable context length or a
  *   graph onnxruntime cannot load
+ *
+ * @example
+ * ```ts
+ * import { captureWordsFramed, openHfModel } from "@brainorg/models";
+ * const hf = await openHfModel("models/bert-base-uncased"); // context from config.json
+ * const acts = await captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, ["Alice", "was", "tired"]);
+ * ```
  */
 export async function openHfModel(
   dir: string,

@@ -53,6 +53,9 @@ function rmsnorm(out: Float32Array, x: Float32Array, w: Float32Array, eps: numbe
 /**
  * Start a session (an empty key/value cache) on a model.
  *
+ * @param model a loaded model (e.g. from {@linkcode readGgufLlama})
+ * @returns the session, at position 0; its cache holds `contextLength` positions
+ *
  * @example
  * ```ts
  * import { createLlamaSession, readGgufLlama } from "@brainorg/models";
@@ -147,7 +150,19 @@ export function createLlamaSession(model: LlamaModel): LlamaSession {
  * Greedy decoding: feed `prompt` (token ids, BOS included), then append the
  * most likely token until `maxTokens` tokens have been produced or EOS.
  *
+ * @param model a loaded model
+ * @param prompt token ids to feed first, BOS included
+ * @param maxTokens most tokens to produce
  * @returns the produced token ids (the prompt not included)
+ *
+ * @example
+ * ```ts
+ * import { createTokenizer, greedyDecode, readGgufLlama } from "@brainorg/models";
+ * const model = await readGgufLlama("stories260K.gguf");
+ * const tok = createTokenizer(model.vocab);
+ * const ids = greedyDecode(model, tok.encode("Once upon a time"), 30);
+ * console.log(tok.decode(ids)); // the story goes on
+ * ```
  */
 export function greedyDecode(model: LlamaModel, prompt: number[], maxTokens: number): number[] {
   const session = createLlamaSession(model);

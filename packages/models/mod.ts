@@ -1,7 +1,10 @@
 /**
  * Language models brainorg reads and runs itself: Llama-architecture GGUF
  * files (e.g. stories260K), their SentencePiece tokenizer, and a plain
- * TypeScript forward pass that reports every block's FFN `down_proj` units.
+ * TypeScript forward pass that reports every block's FFN `down_proj` units;
+ * word capture with an activation cache; and, for larger models, ONNX export,
+ * graph rewriting that exposes FFN units, capture on onnxruntime-node, and
+ * the Hugging Face layout (writer, loader, Hub download).
  *
  * @example
  * ```ts
@@ -14,13 +17,33 @@
  * @module
  */
 
+// Files whose exports are listed by name also hold what only this package
+// uses: the capture's windows and its worker protocol, the redraw of one
+// tensor, the graph check before a rewrite, the JSON files of the converter.
+
 export * from "./gguf_model.ts";
 export * from "./tokenizer.ts";
 export * from "./llama.ts";
-export * from "./capture.ts";
+export {
+  type CaptureOptions,
+  captureWords,
+  captureWordsParallel,
+  randomizeWeights,
+  type WordActivations,
+} from "./capture.ts";
 export * from "./activation_cache.ts";
 export * from "./onnx_export.ts";
 export * from "./onnx_rewrite.ts";
-export * from "./onnx_capture.ts";
-export * from "./hf_layout.ts";
+export {
+  bidirectionalWindows,
+  captureWordsFramed,
+  type OnnxOutputs,
+  type OnnxSession,
+  type OnnxUnitModel,
+  type OpenOnnxOptions,
+  openOnnxUnitModel,
+  runUnits,
+  type TokenFrame,
+} from "./onnx_capture.ts";
+export { type HfModel, openHfModel, writeHfLlama } from "./hf_layout.ts";
 export * from "./hf_hub.ts";

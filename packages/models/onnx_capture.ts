@@ -21,12 +21,47 @@ import {
   type UnitKind,
 } from "./onnx_rewrite.ts";
 
+/**
+ * What brainorg uses of an onnxruntime-node `InferenceSession` (which is
+ * one): the graph's input names, and a run that returns outputs by name.
+ * Declared here so that this package's types do not depend on
+ * onnxruntime's.
+ */
+export interface OnnxSession {
+  /** The graph's input names, e.g. `["input_ids", "attention_mask"]`. */
+  readonly inputNames: readonly string[];
+  /**
+   * Run the graph and return every output.
+   *
+   * @param feeds an onnxruntime `Tensor` per input name
+   * @returns the outputs by name: `data` (a Float32Array for float32 outputs) and `dims`
+   */
+  run(feeds: Record<string, unknown>): Promise<OnnxOutputs>;
+  /**
+   * Run the graph and return the outputs named.
+   *
+   * @param feeds an onnxruntime `Tensor` per input name
+   * @param fetches the outputs wanted
+   * @returns those outputs by name: `data` (a Float32Array for float32 outputs) and `dims`
+   */
+  run(feeds: Record<string, unknown>, fetches: readonly string[]): Promise<OnnxOutputs>;
+}
+
+/** Outputs of an {@linkcode OnnxSession} run, by name. */
+export type OnnxOutputs = Record<
+  string,
+  { readonly data: unknown; readonly dims: readonly number[] }
+>;
+
 /** A loaded ONNX model whose units are outputs. */
 export interface OnnxUnitModel {
-  session: ort.InferenceSession;
+  /** The onnxruntime-node session of the rewritten graph. */
+  session: OnnxSession;
+  /** The exposed tensors, one per layer in order. */
   tensors: ExposedTensor[];
   /** Longest sequence the model takes (from the caller; e.g. 512 for BERT). */
   maxTokens: number;
+  /** The model's file name, for errors. */
   file: string;
 }
 
@@ -52,6 +87,8 @@ export interface OpenOnnxOptions {
  * its nodes (protobuf decodes almost any bytes, an empty file included, into
  * a model without a graph).
  *
+ * @param bytes the file's content
+ * @param file its name, for errors
  * @returns the decoded model
  * @throws {InputError} naming the file when it is not a model with a graph
  */
@@ -87,6 +124,18 @@ export function checkOnnxGraph(bytes: Uint8Array, file: string): any {
  *
  * @param bytes the ONNX model
  * @param file its name, for errors
+ * @param options which units, or the tensors by name; longest sequence; a
+ *   cache for the rewritten graph (see {@linkcode OpenOnnxOptions}). Default: FFN outputs, 2048 tokens, no cache.
+ * @returns the session and the tensors exposed, one per layer
+ * @throws {InputError} when the bytes are not an ONNX model with a graph, or
+ *   no known FFN layer (or no named tensor) is found
+ *
+ * @example
+ * ```ts
+ * import { openOnnxUnitModel, runUnits } from "@brainorg/models";
+ * const model = await openOnnxUnitModel(await Deno.readFile("model.onnx"), "model.onnx");
+ * const perLayer = await runUnits(model, [1, 403, 407, 261, 378]); // (5 tokens × units) per layer
+ * ```
  */
 export async function openOnnxUnitModel(
   bytes: Uint8Array,
@@ -172,12 +221,23 @@ function feeds(model: OnnxUnitModel, ids: number[]): Record<string, ort.Tensor> 
 /**
  * Every exposed tensor for a sequence: per layer, (n × units) row-major.
  *
+ * @param model from {@linkcode openOnnxUnitModel}
+ * @param ids the sequence's n token ids (special tokens included, as the model expects them)
+ * @returns one Float32Array per exposed tensor, in layer order, (n × units) each
  * @throws {InputError} naming the graph and tensor when the graph fails on
  *   the tokens, or an exposed tensor is not float32, not n rows, or not finite
+ *
+ * @example
+ * ```ts
+ * import { openOnnxUnitModel, runUnits } from "@brainorg/models";
+ * const model = await openOnnxUnitModel(await Deno.readFile("stories260K.onnx"), "stories260K.onnx");
+ * const perLayer = await runUnits(model, [1, 403, 407, 261, 378]);
+ * console.log(perLayer.length, perLayer[0].length / 5); // layers, units per layer
+ * ```
  */
 export async function runUnits(model: OnnxUnitModel, ids: number[]): Promise<Float32Array[]> {
   const input = feeds(model, ids);
-  let result: ort.InferenceSession.OnnxValueMapType;
+  let result: OnnxOutputs;
   try {
     result = await model.session.run(input, model.tensors.map((t) => t.tensor));
   } catch (err) {
@@ -218,7 +278,16 @@ export async function runUnits(model: OnnxUnitModel, ids: number[]): Promise<Flo
  * `half` words, and for each word the window where it sits furthest from
  * both edges (the most context on its poorer side).
  *
+ * @param words words in the story
+ * @param half half a window, in words
  * @returns windows as [start, end) word ranges, and each word's window
+ *
+ * @example
+ * ```ts
+ * import { bidirectionalWindows } from "@brainorg/models";
+ * const { windows, windowOf } = bidirectionalWindows(10, 4);
+ * // windows [[0, 8], [4, 10]]; words 0–5 read in the first, 6–9 in the second
+ * ```
  */
 export function bidirectionalWindows(words: number, half: number): {
   windows: [number, number][];
@@ -243,7 +312,9 @@ export function bidirectionalWindows(words: number, half: number): {
 
 /** How a window's tokens are framed: special tokens before and after. */
 export interface TokenFrame {
+  /** Token ids before each window's words, e.g. `[bos]` or BERT's `[CLS]`. */
   prefix: number[];
+  /** Token ids after them, e.g. BERT's `[SEP]`; often none. */
   suffix: number[];
   /** Causal models read left to right; bidirectional ones (BERT) use overlapping windows. */
   causal: boolean;
@@ -257,7 +328,30 @@ export interface TokenFrame {
  * reads windows of 2·`context` words overlapping by half and takes each
  * word from the window where it has the most context on both sides.
  *
+ * @param model from {@linkcode openOnnxUnitModel}
  * @param tokenize a word's tokens, with its leading space as in running text
+ * @param frame special tokens around each window, and whether the model is causal
+ * @param words the story's words in order
+ * @param options as {@linkcode captureWords}'s, and `sink`: rows go there
+ *   (see {@linkcode cachedCaptureStream}) instead of into the result. Default: 64 words, mean.
+ * @returns (words × units) responses and their (layer, unit) index; `data` is
+ *   empty when a sink took the rows
+ * @throws {InputError} when a window needs more tokens than the model takes,
+ *   or the graph fails on the tokens
+ *
+ * @example
+ * ```ts
+ * import { captureWordsFramed, createTokenizer, openOnnxUnitModel, readGgufLlama } from "@brainorg/models";
+ * const llama = await readGgufLlama("stories260K.gguf");
+ * const tok = createTokenizer(llama.vocab);
+ * const onnx = await openOnnxUnitModel(await Deno.readFile("stories260K.onnx"), "stories260K.onnx");
+ * const acts = await captureWordsFramed(
+ *   onnx,
+ *   (w) => tok.encode(w, { bos: false }),
+ *   { prefix: [llama.vocab.bos], suffix: [], causal: true },
+ *   ["Once", "upon", "a", "time"],
+ * );
+ * ```
  */
 export async function captureWordsFramed(
   model: OnnxUnitModel,

@@ -78,9 +78,20 @@ function transposed(w: Float32Array, rows: number, cols: number): Float32Array {
 }
 
 /**
- * Export a Llama model to ONNX bytes.
+ * Export a Llama model to ONNX bytes: the same forward pass as
+ * {@linkcode createLlamaSession}, over a whole sequence at once, its nodes
+ * named as Hugging Face Optimum names a Llama's (so
+ * {@linkcode findUnitTensors} finds the FFN units).
  *
+ * @param model a loaded model
  * @returns a serialized ModelProto: input `input_ids` (int64, 1 × S), output `logits` (1 × S × vocab)
+ *
+ * @example
+ * ```ts
+ * import { exportLlamaOnnx, readGgufLlama } from "@brainorg/models";
+ * const bytes = exportLlamaOnnx(await readGgufLlama("stories260K.gguf"));
+ * await Deno.writeFile("/tmp/stories260K.onnx", bytes);
+ * ```
  */
 export function exportLlamaOnnx(model: LlamaModel): Uint8Array {
   const { dim, hiddenDim, layers, heads, kvHeads, vocabSize, contextLength, normEps, ropeTheta } =

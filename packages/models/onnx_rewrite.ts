@@ -22,7 +22,9 @@ export type UnitKind = "ffn_out" | "ffn_hidden" | "residual";
 
 /** One exposed tensor. */
 export interface ExposedTensor {
+  /** The transformer block, from 0. */
   layer: number;
+  /** Which units the tensor holds. */
   kind: UnitKind;
   /** The tensor's name in the graph (and the output's name). */
   tensor: string;
@@ -45,7 +47,21 @@ export const FFN_PATTERNS: { family: string; pattern: RegExp }[] = [
 
 type Node = { name: string; opType: string; input: string[]; output: string[] };
 
-/** Decode a model's bytes. */
+/**
+ * Decode a model's bytes into an `onnx.ModelProto` object (onnx-proto's).
+ *
+ * @param bytes a serialized ONNX model
+ * @param file its name, for errors. Default: `"model.onnx"`.
+ * @returns the decoded model (`graph.node`, `graph.output`, `graph.initializer`, …)
+ * @throws {InputError} naming the file when the bytes do not decode
+ *
+ * @example
+ * ```ts
+ * import { decodeOnnx } from "@brainorg/models";
+ * const model = decodeOnnx(await Deno.readFile("model.onnx"), "model.onnx");
+ * console.log(model.graph.node.length);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export function decodeOnnx(bytes: Uint8Array, file = "model.onnx"): any {
   try {
@@ -60,9 +76,21 @@ export function decodeOnnx(bytes: Uint8Array, file = "model.onnx"): any {
 }
 
 /**
- * Find the tensors to expose, per layer, in ascending layer order.
+ * Find the tensors to expose, per layer, in ascending layer order, by the
+ * node names of {@linkcode FFN_PATTERNS}.
  *
+ * @param model a decoded model (see {@linkcode decodeOnnx})
+ * @param kind which units. Default: `"ffn_out"`.
+ * @param file the model's name, for errors. Default: `"model.onnx"`.
+ * @returns one tensor per layer
  * @throws {InputError} listing the graph's node-name prefixes when no known pattern matches
+ *
+ * @example
+ * ```ts
+ * import { decodeOnnx, findUnitTensors } from "@brainorg/models";
+ * const model = decodeOnnx(await Deno.readFile("model.onnx"), "model.onnx");
+ * for (const t of findUnitTensors(model, "ffn_out")) console.log(t.layer, t.tensor);
+ * ```
  */
 export function findUnitTensors(
   // deno-lint-ignore no-explicit-any
@@ -113,9 +141,19 @@ export function findUnitTensors(
 /**
  * Add tensors as graph outputs (float32, shape left to the runtime).
  *
+ * @param bytes a serialized ONNX model
  * @param tensors found by {@linkcode findUnitTensors}, or named by the user
+ * @param file the model's name, for errors. Default: `"model.onnx"`.
  * @returns the rewritten model's bytes
  * @throws {InputError} for a named tensor that no node produces
+ *
+ * @example
+ * ```ts
+ * import { decodeOnnx, exposeTensors, findUnitTensors } from "@brainorg/models";
+ * const bytes = await Deno.readFile("model.onnx");
+ * const tensors = findUnitTensors(decodeOnnx(bytes, "model.onnx"));
+ * await Deno.writeFile("model_units.onnx", exposeTensors(bytes, tensors, "model.onnx"));
+ * ```
  */
 export function exposeTensors(
   bytes: Uint8Array,
@@ -146,6 +184,19 @@ export function exposeTensors(
  * float initializer that a MatMul or Gemm multiplies by, or that a Gather
  * reads embeddings from) redrawn from a normal distribution with its own
  * mean and standard deviation; norms, biases and tables are kept.
+ *
+ * @param bytes a serialized ONNX model
+ * @param seed seed of the draws
+ * @param file the model's name, for errors. Default: `"model.onnx"`.
+ * @returns the control's bytes
+ * @throws {InputError} when the bytes are not an ONNX model
+ *
+ * @example
+ * ```ts
+ * import { randomizeOnnxWeights } from "@brainorg/models";
+ * const control = randomizeOnnxWeights(await Deno.readFile("model.onnx"), 0, "model.onnx");
+ * await Deno.writeFile("model_random.onnx", control);
+ * ```
  */
 export function randomizeOnnxWeights(
   bytes: Uint8Array,

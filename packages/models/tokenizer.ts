@@ -9,10 +9,15 @@
 
 /** A vocabulary: pieces by id, their merge scores, and special ids. */
 export interface Vocabulary {
+  /** Each token's text, by id; spaces as "▁", raw bytes as `<0xNN>`. */
   pieces: string[];
+  /** Each piece's merge score, by id: the higher merges first. */
   scores: Float32Array;
+  /** Id of the beginning-of-sequence token. */
   bos: number;
+  /** Id of the end-of-sequence token. */
   eos: number;
+  /** Id of the unknown token. */
   unk: number;
 }
 
@@ -30,6 +35,9 @@ export interface Tokenizer {
 
 /**
  * Build a tokenizer for a vocabulary.
+ *
+ * @param vocab pieces, scores and special ids, e.g. a GGUF model's `vocab`
+ * @returns `encode`, `decode` and `piece` over that vocabulary
  *
  * @example
  * ```ts

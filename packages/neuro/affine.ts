@@ -8,12 +8,37 @@
 /** A 4×4 affine, row-major: `a[4 * row + col]`; the last row is `0 0 0 1`. */
 export type Affine = Float64Array;
 
-/** The identity affine. */
+/**
+ * The identity affine: voxel indices are world coordinates in mm.
+ *
+ * @returns a new affine (16 values, row-major)
+ *
+ * @example
+ * ```ts
+ * import { applyAffine, identityAffine } from "@brainorg/neuro";
+ * const p = applyAffine(identityAffine(), 1, 2, 3); // [1, 2, 3]
+ * ```
+ */
 export function identityAffine(): Affine {
   return Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
 }
 
-/** `a · b`. */
+/**
+ * The product `a · b`: the affine that applies b, then a.
+ *
+ * @param a the affine applied second (4 × 4, row-major)
+ * @param b the affine applied first (4 × 4, row-major)
+ * @returns a new affine
+ *
+ * @example
+ * ```ts
+ * import { applyAffine, multiplyAffine } from "@brainorg/neuro";
+ * const scale = Float64Array.from([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1]);
+ * const shift = Float64Array.from([1, 0, 0, -90, 0, 1, 0, -126, 0, 0, 1, -72, 0, 0, 0, 1]);
+ * const m = multiplyAffine(shift, scale); // scale by 2 mm, then move the origin
+ * const p = applyAffine(m, 45, 63, 36); // [0, 0, 0]
+ * ```
+ */
 export function multiplyAffine(a: Affine, b: Affine): Affine {
   const out = new Float64Array(16);
   for (let i = 0; i < 4; i++) {
@@ -27,8 +52,19 @@ export function multiplyAffine(a: Affine, b: Affine): Affine {
 }
 
 /**
- * Inverse of an affine (rotation/scale/shear block inverted by cofactors).
+ * Inverse of an affine (rotation/scale/shear block inverted by cofactors):
+ * world (mm) → voxel for a voxel → world affine.
+ *
+ * @param m the affine (4 × 4, row-major; last row `0 0 0 1`)
+ * @returns a new affine, m⁻¹
  * @throws {RangeError} when the 3×3 block is singular
+ *
+ * @example
+ * ```ts
+ * import { applyAffine, invertAffine } from "@brainorg/neuro";
+ * const mni2mm = Float64Array.from([-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1]);
+ * const voxel = applyAffine(invertAffine(mni2mm), 0, 0, 0); // [45, 63, 36]
+ * ```
  */
 export function invertAffine(m: Affine): Affine {
   const [a, b, c, , d, e, f, , g, h, i] = m;
@@ -60,7 +96,22 @@ export function invertAffine(m: Affine): Affine {
   return out;
 }
 
-/** Apply an affine to the point `(x, y, z)`; returns `[x', y', z']`. */
+/**
+ * Apply an affine to the point `(x, y, z)`.
+ *
+ * @param m the affine (4 × 4, row-major)
+ * @param x first coordinate (e.g. voxel index i)
+ * @param y second coordinate (j)
+ * @param z third coordinate (k)
+ * @returns `[x', y', z']` (e.g. world coordinates in mm)
+ *
+ * @example
+ * ```ts
+ * import { applyAffine } from "@brainorg/neuro";
+ * const mni2mm = Float64Array.from([-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1]);
+ * const mm = applyAffine(mni2mm, 45, 63, 36); // [0, 0, 0]: the anterior commissure
+ * ```
+ */
 export function applyAffine(m: Affine, x: number, y: number, z: number): [number, number, number] {
   return [
     m[0] * x + m[1] * y + m[2] * z + m[3],
@@ -71,21 +122,41 @@ export function applyAffine(m: Affine, x: number, y: number, z: number): [number
 
 /** NIfTI-1 qform parameters (quaternion b, c, d; offsets; voxel sizes; qfac). */
 export interface Quaternion {
+  /** Quaternion b (quatern_b); a = √(1 − b² − c² − d²) is implied. */
   b: number;
+  /** Quaternion c (quatern_c). */
   c: number;
+  /** Quaternion d (quatern_d). */
   d: number;
+  /** World x of voxel (0, 0, 0), mm (qoffset_x). */
   x: number;
+  /** World y of voxel (0, 0, 0), mm (qoffset_y). */
   y: number;
+  /** World z of voxel (0, 0, 0), mm (qoffset_z). */
   z: number;
-  /** Voxel sizes (pixdim[1..3]), positive. */
+  /** Voxel size along i (pixdim[1]), positive. */
   dx: number;
+  /** Voxel size along j (pixdim[2]), positive. */
   dy: number;
+  /** Voxel size along k (pixdim[3]), positive. */
   dz: number;
   /** ±1: the handedness (pixdim[0]). */
   qfac: number;
 }
 
-/** The affine a qform describes (NIfTI-1 "method 2"). */
+/**
+ * The affine a qform describes (NIfTI-1 "method 2").
+ *
+ * @param q the qform parameters
+ * @returns a new affine: rotation · diag(dx, dy, qfac · dz), then the offsets
+ *
+ * @example
+ * ```ts
+ * import { quaternionToAffine } from "@brainorg/neuro";
+ * const m = quaternionToAffine({ b: 0, c: 0, d: 0, x: -90, y: -126, z: -72, dx: 2, dy: 2, dz: 2, qfac: 1 });
+ * // m: diag(2, 2, 2) with translation (−90, −126, −72)
+ * ```
+ */
 export function quaternionToAffine(q: Quaternion): Affine {
   const { b, c, d } = q;
   const a = Math.sqrt(Math.max(0, 1 - (b * b + c * c + d * d)));
@@ -118,6 +189,17 @@ export function quaternionToAffine(q: Quaternion): Affine {
  * decomposition through Newton iterations), voxel sizes and handedness, as
  * nifti_mat44_to_quatern does. Shears cannot be stored in a qform; they are
  * dropped here (the sform keeps them).
+ *
+ * @param m the affine (4 × 4, row-major)
+ * @returns its qform parameters; {@linkcode quaternionToAffine} gives back
+ *   m itself when m has no shear
+ *
+ * @example
+ * ```ts
+ * import { affineToQuaternion } from "@brainorg/neuro";
+ * const mni2mm = Float64Array.from([-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1]);
+ * const q = affineToQuaternion(mni2mm); // dx = dy = dz = 2; qfac −1: a left-handed grid
+ * ```
  */
 export function affineToQuaternion(m: Affine): Quaternion {
   const col = (j: number) => [m[j], m[4 + j], m[8 + j]];
@@ -186,7 +268,22 @@ export function affineToQuaternion(m: Affine): Quaternion {
   return { b, c, d, x: m[3], y: m[7], z: m[11], dx, dy, dz, qfac };
 }
 
-/** Largest absolute difference between two affines' entries. */
+/**
+ * Largest absolute difference between two affines' entries: how far apart
+ * two grids are placed (mm, for the translations).
+ *
+ * @param a an affine
+ * @param b another
+ * @returns max over the 16 entries of |a − b|
+ *
+ * @example
+ * ```ts
+ * import { affineDistance, identityAffine } from "@brainorg/neuro";
+ * const shifted = identityAffine();
+ * shifted[3] = 0.5;
+ * const d = affineDistance(identityAffine(), shifted); // 0.5
+ * ```
+ */
 export function affineDistance(a: Affine, b: Affine): number {
   let d = 0;
   for (let i = 0; i < 16; i++) d = Math.max(d, Math.abs(a[i] - b[i]));

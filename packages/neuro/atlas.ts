@@ -15,6 +15,7 @@ import { resampleToGrid } from "./resample.ts";
 export interface NetworkTemplate {
   /** The label value (label atlases) or 1-based map index (continuous maps). */
   index: number;
+  /** The network's name, e.g. `"7Networks_1"`, or `"network N"` / `"map N"` when unnamed. */
   name: string;
   /** Per mask voxel: membership (0/1) for labels, the map value for continuous maps. */
   values: Float32Array;
@@ -24,7 +25,17 @@ export interface NetworkTemplate {
  * Parse a label table `index,name` (a header row is allowed). Label 0 is
  * background and is left out.
  *
+ * @param text the table (comma- or tab-separated)
+ * @param file its name, for errors
+ * @returns label → name, without label 0
  * @throws {InputError} naming the line for a row without an integer index
+ *
+ * @example
+ * ```ts
+ * import { parseLabelNames } from "@brainorg/neuro";
+ * const names = parseLabelNames("index,name\n0,background\n1,Visual\n2,Somatomotor\n", "yeo7.csv");
+ * console.log(names.get(2)); // "Somatomotor"
+ * ```
  */
 export function parseLabelNames(text: string, file: string): Map<number, string> {
   const names = new Map<number, string>();
@@ -52,8 +63,19 @@ export function parseLabelNames(text: string, file: string): Map<number, string>
  *
  * @param atlas a 3-D label image (any grid that covers the mask's space)
  * @param mask the analysis mask
- * @param names label → name; labels without a name are called `network N`
+ * @param names label → name; labels without a name are called `network N`. Default: none.
+ * @param sourceName the atlas's file name, for errors. Default: `"atlas"`.
  * @returns one template per non-zero label present in the atlas, ascending
+ * @throws {InputError} for a 4-D atlas, non-integer labels, or a grid that does not cover the mask
+ *
+ * @example
+ * ```ts
+ * import { labelNetworks, maskFromImage, parseLabelNames, readNifti } from "@brainorg/neuro";
+ * const mask = maskFromImage(await readNifti("mask.nii.gz"), "mask.nii.gz");
+ * const names = parseLabelNames(await Deno.readTextFile("Yeo-7.csv"), "Yeo-7.csv");
+ * const yeo = labelNetworks(await readNifti("Yeo-7.nii.gz"), mask, names, "Yeo-7.nii.gz");
+ * console.log(yeo.map((n) => n.name)); // seven networks, each a 0/1 vector over the mask
+ * ```
  */
 export function labelNetworks(
   atlas: NiftiImage,
@@ -97,6 +119,21 @@ export function labelNetworks(
 /**
  * Continuous network maps (4-D, one map per volume) on the mask's voxels,
  * resampled trilinearly.
+ *
+ * @param maps a 4-D image, one network per volume
+ * @param mask the analysis mask
+ * @param names one name per map, in order; the rest are called `map N`. Default: none.
+ * @param sourceName the maps' file name, for errors. Default: `"maps"`.
+ * @returns one template per volume, in order, indexed from 1
+ * @throws {InputError} for a grid that does not cover the mask
+ *
+ * @example
+ * ```ts
+ * import { continuousNetworks, maskFromImage, readNifti } from "@brainorg/neuro";
+ * const mask = maskFromImage(await readNifti("mask.nii.gz"), "mask.nii.gz");
+ * const giles = continuousNetworks(await readNifti("Giles_39.nii.gz"), mask, [], "Giles_39.nii.gz");
+ * console.log(giles.length); // 39 maps, each a value per mask voxel
+ * ```
  */
 export function continuousNetworks(
   maps: NiftiImage,

@@ -43,7 +43,19 @@ export const HRFS: Readonly<Record<"spm" | "glover", GammaDifference>> = {
   },
 };
 
-/** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, n = 9: about 15 digits). */
+/**
+ * ln Γ(x) (Lanczos approximation, g = 7, n = 9: about 15 digits); for
+ * x < 0.5 through the reflection formula.
+ *
+ * @param x a positive number (or any non-integer ≤ 0, where Γ is finite and positive)
+ * @returns ln Γ(x)
+ *
+ * @example
+ * ```ts
+ * import { logGamma } from "@brainorg/neuro";
+ * const ln24 = logGamma(5); // ln 4! ≈ 3.1781
+ * ```
+ */
 export function logGamma(x: number): number {
   const c = [
     0.99999999999980993,
@@ -64,7 +76,14 @@ export function logGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** Gamma density with shape `k` and scale `theta` at `t` (0 for t ≤ 0). */
+/**
+ * Gamma density with shape `k` and scale `theta` at `t` (0 for t ≤ 0).
+ *
+ * @param t where to evaluate it
+ * @param k the shape
+ * @param theta the scale
+ * @returns the density
+ */
 export function gammaPdf(t: number, k: number, theta: number): number {
   if (t <= 0) return 0;
   return Math.exp((k - 1) * Math.log(t) - t / theta - logGamma(k) - k * Math.log(theta));
@@ -93,7 +112,19 @@ export function sampleHrf(hrf: keyof typeof HRFS | GammaDifference, dt: number):
   return out;
 }
 
-/** Value of an HRF (unit area, as {@linkcode sampleHrf}) at time `t` seconds. */
+/**
+ * Value of an HRF (unit area, as {@linkcode sampleHrf}) at time `t` seconds.
+ *
+ * @param hrf a named HRF or its parameters
+ * @param t seconds after the event
+ * @returns h(t); 0 for t ≤ 0 and from the HRF's length on
+ *
+ * @example
+ * ```ts
+ * import { hrfAt } from "@brainorg/neuro";
+ * const peak = hrfAt("spm", 5); // near the maximum of SPM's canonical HRF
+ * ```
+ */
 export function hrfAt(hrf: keyof typeof HRFS | GammaDifference, t: number): number {
   const p = typeof hrf === "string" ? HRFS[hrf] : hrf;
   if (t <= 0 || t >= p.length) return 0;

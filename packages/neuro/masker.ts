@@ -18,6 +18,7 @@ import {
 
 /** A brain mask: which voxels of a grid are analysed, in NIfTI order. */
 export interface BrainMask {
+  /** The grid the mask lies on: images must share it to be masked. */
   grid: Grid;
   /** Flat NIfTI-order indices of the voxels in the mask, ascending; length V. */
   indices: Uint32Array;
@@ -33,8 +34,19 @@ const AFFINE_TOLERANCE_MM = 1e-3;
  * no verdict of "brain").
  *
  * @param img a 3-D image (uint8 or float); further volumes are ignored
- * @param source name of the file, for error messages
+ * @param source name of the file, for error messages. Default: `"mask"`.
+ * @returns the mask on the image's grid, V = the number of voxels inside
  * @throws {InputError} when no voxel is non-zero
+ *
+ * @example
+ * ```ts
+ * import { identityAffine, maskFromImage } from "@brainorg/neuro";
+ * const img = {
+ *   shape: [2, 2, 1], affine: identityAffine(), data: Float32Array.of(0, 1, NaN, 3),
+ *   description: "", affineSource: "sform" as const, version: 1 as const, datatype: "float32" as const,
+ * };
+ * const mask = maskFromImage(img, "toy"); // indices [1, 3]
+ * ```
  */
 export function maskFromImage(img: NiftiImage, source = "mask"): BrainMask {
   const n = voxelsPerVolume(img);
@@ -59,7 +71,18 @@ export function maskFromImage(img: NiftiImage, source = "mask"): BrainMask {
 /**
  * Check that an image lies on the mask's grid (same shape, same affine to
  * within 0.001 mm).
+ *
+ * @param mask the mask
+ * @param img the image to be masked
+ * @param imageName the image's file name, for errors. Default: `"image"`.
  * @throws {InputError} naming both files and the differing field
+ *
+ * @example
+ * ```ts
+ * import { assertSameGrid, maskFromImage, readNifti } from "@brainorg/neuro";
+ * const mask = maskFromImage(await readNifti("mask.nii.gz"), "mask.nii.gz");
+ * assertSameGrid(mask, await readNifti("bold.nii.gz"), "bold.nii.gz"); // throws if off-grid
+ * ```
  */
 export function assertSameGrid(mask: BrainMask, img: NiftiImage, imageName = "image"): void {
   const shape = img.shape.slice(0, 3);
@@ -118,6 +141,10 @@ export function applyMask(img: NiftiImage, mask: BrainMask, imageName = "image")
 /**
  * A flat NIfTI-order voxel index as (i, j, k) on a grid.
  *
+ * @param index `i + nx · (j + ny · k)`
+ * @param shape the grid, `[nx, ny, nz]` (further entries are ignored)
+ * @returns `[i, j, k]`
+ *
  * @example
  * ```ts
  * import { voxelCoordinates } from "@brainorg/neuro";
@@ -164,6 +191,14 @@ export function subsetMask(mask: BrainMask, keep: ArrayLike<number>): BrainMask 
  * @param mask the mask the values were extracted with
  * @returns a 3-D image (K = 1) or 4-D image with K volumes on the mask's grid
  * @throws {RangeError} when `values.length` is not a multiple of V
+ *
+ * @example
+ * ```ts
+ * import { maskFromImage, readNifti, unmask, writeNifti } from "@brainorg/neuro";
+ * const mask = maskFromImage(await readNifti("mask.nii.gz"), "mask.nii.gz");
+ * const r = new Float32Array(mask.indices.length).fill(0.2); // one value per voxel
+ * await writeNifti("r_map.nii.gz", unmask(r, mask));
+ * ```
  */
 export function unmask(values: ArrayLike<number>, mask: BrainMask): NiftiImage {
   const V = mask.indices.length;

@@ -17,14 +17,24 @@
  * @module
  */
 
+// Files whose exports are listed by name also hold helpers that only this
+// package uses (the shape format of error messages, the gamma density).
+
 export * from "./affine.ts";
-export * from "./nifti_image.ts";
+export {
+  type Grid,
+  gridOf,
+  type NiftiDatatype,
+  type NiftiImage,
+  volumeCount,
+  voxelsPerVolume,
+} from "./nifti_image.ts";
 export * from "./nifti_read.ts";
 export * from "./nifti_write.ts";
 export * from "./masker.ts";
 export * from "./resample.ts";
 export * from "./transcript.ts";
-export * from "./hrf.ts";
+export { type GammaDifference, hrfAt, HRFS, logGamma, sampleHrf } from "./hrf.ts";
 export * from "./tr_grid.ts";
 export * from "./roi_table.ts";
 export * from "./series_checks.ts";

@@ -48,25 +48,65 @@ export interface NiftiImage {
 export interface Grid {
   /** `[nx, ny, nz]`. */
   shape: [number, number, number];
+  /** Voxel index → world (mm) affine. */
   affine: Affine;
 }
 
-/** Number of voxels in one volume of `img`. */
+/**
+ * Number of voxels in one volume of `img`.
+ *
+ * @param img an image, or anything with its `shape`
+ * @returns nx · ny · nz
+ *
+ * @example
+ * ```ts
+ * import { voxelsPerVolume } from "@brainorg/neuro";
+ * const n = voxelsPerVolume({ shape: [91, 109, 91, 300] }); // 902,629
+ * ```
+ */
 export function voxelsPerVolume(img: { shape: number[] }): number {
   return img.shape[0] * img.shape[1] * img.shape[2];
 }
 
-/** Number of volumes (1 for a 3-D image). */
+/**
+ * Number of volumes (1 for a 3-D image).
+ *
+ * @param img an image, or anything with its `shape`
+ * @returns nt, or 1
+ *
+ * @example
+ * ```ts
+ * import { volumeCount } from "@brainorg/neuro";
+ * const nt = volumeCount({ shape: [91, 109, 91, 300] }); // 300
+ * ```
+ */
 export function volumeCount(img: { shape: number[] }): number {
   return img.shape.length > 3 ? img.shape[3] : 1;
 }
 
-/** The spatial grid of an image. */
+/**
+ * The spatial grid of an image: what another image must share with it to
+ * be combined voxel by voxel.
+ *
+ * @param img an image, or anything with its `shape` and `affine`
+ * @returns its first three dimensions and its affine (not copied)
+ *
+ * @example
+ * ```ts
+ * import { gridOf, identityAffine } from "@brainorg/neuro";
+ * const grid = gridOf({ shape: [4, 5, 6, 10], affine: identityAffine() }); // shape [4, 5, 6]
+ * ```
+ */
 export function gridOf(img: { shape: number[]; affine: Affine }): Grid {
   return { shape: [img.shape[0], img.shape[1], img.shape[2]], affine: img.affine };
 }
 
-/** `"91×109×91"`. */
+/**
+ * A shape as error messages write it: `[91, 109, 91]` → `"91×109×91"`.
+ *
+ * @param shape the dimensions
+ * @returns them joined by `×`
+ */
 export function formatShape(shape: readonly number[]): string {
   return shape.join("×");
 }

@@ -112,6 +112,7 @@ export interface DecodeNiftiOptions {
  *
  * @param bytes the whole file, gzipped or not
  * @param name the file's name, used in error messages
+ * @param options the largest image accepted (see {@linkcode DecodeNiftiOptions}). Default: 2³¹ values.
  * @returns the image with float32 data (`scl_slope`/`scl_inter` applied) and
  *   the affine from the sform, else the qform, else pixdim
  * @throws {InputError} naming the file and the header field for corrupt
@@ -217,7 +218,18 @@ function formatBytes(n: number): string {
 
 /**
  * Read a NIfTI image from a file (see {@linkcode decodeNifti}).
- * @throws {InputError} naming the file when it is missing or unreadable
+ *
+ * @param path a `.nii` or `.nii.gz` file
+ * @param options the largest image accepted (see {@linkcode DecodeNiftiOptions}). Default: 2³¹ values.
+ * @returns the image, as {@linkcode decodeNifti} returns it
+ * @throws {InputError} naming the file when it is missing, unreadable or not a valid NIfTI image
+ *
+ * @example
+ * ```ts
+ * import { readNifti, volumeCount } from "@brainorg/neuro";
+ * const bold = await readNifti("sub-01_bold.nii.gz");
+ * console.log(bold.shape, volumeCount(bold), bold.tr);
+ * ```
  */
 export async function readNifti(
   path: string,

@@ -23,8 +23,19 @@ const CODES: Record<WriteDatatype, { code: number; bits: number }> = {
   float32: { code: 16, bits: 32 },
 };
 
+/**
+ * Spaces an affine can map into, by the names of their NIfTI xform codes:
+ * scanner (1), aligned to another image (2), Talairach (3), MNI152 (4).
+ */
+export type NiftiSpace = "scanner" | "aligned" | "talairach" | "mni";
+
 /** NIfTI xform codes by the name of the space. */
-const SPACE_CODES = { scanner: 1, aligned: 2, talairach: 3, mni: 4 } as const;
+const SPACE_CODES: Readonly<Record<NiftiSpace, number>> = {
+  scanner: 1,
+  aligned: 2,
+  talairach: 3,
+  mni: 4,
+};
 
 /** Options of {@linkcode encodeNifti1}. */
 export interface EncodeOptions {
@@ -33,7 +44,7 @@ export interface EncodeOptions {
   /** The `descrip` field (at most 79 bytes are kept). Default: the image's description. */
   description?: string;
   /** Space the affine maps into (sets qform_code and sform_code). Default: `"mni"`. */
-  space?: keyof typeof SPACE_CODES;
+  space?: NiftiSpace;
   /** Gzip the result (for `.nii.gz`). Default: true. */
   gzip?: boolean;
   /** NIfTI intent (e.g. 1002 = label, 5 = z-score) and its name. Default: none. */
@@ -57,10 +68,22 @@ function truncateUtf8(text: string, maxBytes: number): string {
  * Encode an image as NIfTI-1 (single file, little-endian).
  *
  * @param img shape `[nx, ny, nz]` or `[nx, ny, nz, nt]`, data in NIfTI order
- * @param options datatype, description, space, gzip
- * @returns the file's bytes
+ *   (x fastest), the affine, and optionally the TR (s) and a description
+ * @param options datatype, description, space, gzip, intent, scaling (see
+ *   {@linkcode EncodeOptions}). Default: float32, MNI, gzipped.
+ * @returns the file's bytes (gzipped unless `gzip` is false)
  * @throws {RangeError} when `data.length` does not match `shape` or a value
  *   does not fit an integer datatype
+ *
+ * @example
+ * ```ts
+ * import { decodeNifti, encodeNifti1, identityAffine } from "@brainorg/neuro";
+ * const bytes = encodeNifti1(
+ *   { shape: [2, 2, 1], affine: identityAffine(), data: Float32Array.of(0, 1, 2, 3) },
+ *   { datatype: "uint8", gzip: false },
+ * );
+ * const back = decodeNifti(bytes, "labels.nii"); // back.datatype === "uint8", the same data
+ * ```
  */
 export function encodeNifti1(
   img: Pick<NiftiImage, "shape" | "affine" | "data"> & { tr?: number; description?: string },
@@ -148,6 +171,13 @@ export function encodeNifti1(
 /**
  * Write an image as NIfTI-1 to `path`, atomically; gzipped when the name ends
  * in `.gz` (see {@linkcode encodeNifti1}).
+ *
+ * @param path the file to write (`.nii` or `.nii.gz`)
+ * @param img the image, as {@linkcode encodeNifti1} takes it
+ * @param options datatype, description, space, intent, scaling (see
+ *   {@linkcode EncodeOptions}). Default: float32, MNI.
+ * @throws {RangeError} as {@linkcode encodeNifti1}
+ * @throws {OutputError} when the file cannot be written
  *
  * @example
  * ```ts

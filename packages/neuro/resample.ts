@@ -28,6 +28,9 @@ export interface ResampleOptions {
  * Resample `img` (3-D or 4-D) onto `target`, mapping each target voxel
  * through `inv(img.affine) · target.affine`.
  *
+ * @param img the image to resample
+ * @param target the grid to resample onto (shape and affine)
+ * @param options interpolation, fill value, least overlap, name (see {@linkcode ResampleOptions}). Default: nearest, 0, 0.25.
  * @returns an image with `target`'s grid and `img`'s number of volumes
  * @throws {InputError} when less than `minOverlap` of the target lies inside the source
  *

@@ -31,10 +31,22 @@ export interface RoiTableOptions {
 
 /**
  * Parse a whitespace-, comma- or tab-separated table of numbers, with or
- * without a header row.
+ * without a header row. Blank lines and `#` comments are skipped; `NaN` and
+ * `Inf` cells are read as such (for {@linkcode checkSeries} to find).
  *
+ * @param text the table
+ * @param file its name, for errors and `source`
+ * @param options column names for a table without a header (see {@linkcode RoiTableOptions})
+ * @returns the table: (rows × columns) row-major float64
  * @throws {InputError} naming the file, line and column for a cell that is not
- *   a number or a row of the wrong width
+ *   a number or a row of the wrong width, or for an empty table
+ *
+ * @example
+ * ```ts
+ * import { parseRoiTable } from "@brainorg/neuro";
+ * const t = parseRoiTable("LATL RATL\n0.1 0.2\n0.3 NaN\n", "s01-timecourses.txt");
+ * console.log(t.columns, t.rows, t.data); // ["LATL", "RATL"] 2 [0.1, 0.2, 0.3, NaN]
+ * ```
  */
 export function parseRoiTable(text: string, file: string, options: RoiTableOptions = {}): RoiTable {
   // A byte-order mark and any line ending (LF, CRLF, a lone CR) are accepted.
@@ -98,7 +110,21 @@ export function parseRoiTable(text: string, file: string, options: RoiTableOptio
   return { columns, rows: lines.length, data, source: file };
 }
 
-/** Read an ROI table file (see {@linkcode parseRoiTable}). */
+/**
+ * Read an ROI table file (see {@linkcode parseRoiTable}).
+ *
+ * @param path the table's file
+ * @param options column names for a table without a header (see {@linkcode RoiTableOptions})
+ * @returns the table: (rows × columns) row-major float64
+ * @throws {InputError} naming the file when it is missing, unreadable or malformed
+ *
+ * @example
+ * ```ts
+ * import { readRoiTable } from "@brainorg/neuro";
+ * const t = await readRoiTable("s01-timecourses.txt");
+ * console.log(t.columns, t.rows);
+ * ```
+ */
 export async function readRoiTable(path: string, options: RoiTableOptions = {}): Promise<RoiTable> {
   let text: string;
   try {
@@ -115,6 +141,7 @@ export interface SeriesProblem {
   source: string;
   /** The column (region), or `"*"` for the whole table. */
   column: string;
+  /** Zero variance, NaN/Inf values, or a row count other than the stimulus's. */
   problem: "constant" | "non-finite" | "length";
   /** What was found, in words. */
   detail: string;

@@ -18,6 +18,10 @@
  * at most 10⁻⁹ of its level (so a large offset with float noise counts as
  * constant too). The one rule for ROI tables and voxels.
  *
+ * @param min the series' smallest value
+ * @param max its largest value
+ * @returns true when the series is constant
+ *
  * @example
  * ```ts
  * import { isConstantRange } from "@brainorg/neuro";
@@ -66,7 +70,18 @@ export interface VoxelScreen {
   reason: string;
 }
 
-/** `[3, 4, 5, 9]` → `"3–5, 9"`. */
+/**
+ * Ascending integers as ranges, for messages: `[3, 4, 5, 9]` → `"3–5, 9"`.
+ *
+ * @param values ascending integers (e.g. volume numbers)
+ * @returns runs of consecutive values joined by an en dash, separated by commas; "" for none
+ *
+ * @example
+ * ```ts
+ * import { formatRanges } from "@brainorg/neuro";
+ * const text = formatRanges([3, 4, 5, 9]); // "3–5, 9"
+ * ```
+ */
 export function formatRanges(values: readonly number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < values.length;) {
@@ -85,6 +100,8 @@ const share = (n: number, of: number) => `${(100 * n / of).toFixed(n / of < 0.00
  *
  * @param series shape (rows, V), row-major: the kept volumes × mask voxels
  * @param rows the number of volumes (rows)
+ * @param options the shares that exclude a subject, the first volume's number
+ *   (see {@linkcode VoxelScreenOptions}). Default: all defaults.
  * @returns each voxel's problem and the verdict on the subject, with its reason
  * @throws {RangeError} when `series.length` is not a multiple of `rows`
  *

@@ -8,7 +8,19 @@
 
 import type { Affine } from "./affine.ts";
 
-/** Voxel sizes (mm) along i, j, k: the lengths of the affine's first three columns. */
+/**
+ * Voxel sizes (mm) along i, j, k: the lengths of the affine's first three columns.
+ *
+ * @param affine voxel → world (mm)
+ * @returns `[dx, dy, dz]`, positive
+ *
+ * @example
+ * ```ts
+ * import { voxelSizes } from "@brainorg/neuro";
+ * const mni2mm = Float64Array.from([-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72, 0, 0, 0, 1]);
+ * const [dx, dy, dz] = voxelSizes(mni2mm); // 2, 2, 2
+ * ```
+ */
 export function voxelSizes(affine: Affine): [number, number, number] {
   return [0, 1, 2].map((c) => Math.hypot(affine[c], affine[4 + c], affine[8 + c])) as [
     number,
@@ -31,7 +43,19 @@ function kernel(sigma: number): Float64Array {
  *
  * @param data `count` volumes of shape `[nx, ny, nz]` in NIfTI order (x fastest)
  * @param shape `[nx, ny, nz]`
- * @param fwhmVoxels full width at half maximum per axis, in voxels
+ * @param fwhmVoxels full width at half maximum per axis, in voxels (0: that axis is left as it is)
+ * @param count volumes in `data`. Default: 1.
+ * @throws {RangeError} when `data` does not hold `count` volumes of `shape`
+ *
+ * @example
+ * ```ts
+ * import { smoothVolumes, voxelSizes } from "@brainorg/neuro";
+ * const affine = Float64Array.from([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1]);
+ * const data = new Float32Array(10 * 10 * 10);
+ * data[555] = 1; // one bright voxel
+ * const fwhm = voxelSizes(affine).map((d) => 6 / d) as [number, number, number]; // 6 mm
+ * smoothVolumes(data, [10, 10, 10], fwhm); // now a blob, still summing to about 1
+ * ```
  */
 export function smoothVolumes(
   data: Float32Array,

@@ -57,10 +57,15 @@ export interface TrGridOptions {
  * Row r holds `weights[k]` for words `cols[k]`, k in `rowPtr[r]..rowPtr[r+1]`.
  */
 export interface WordDesign {
+  /** Kept volumes over all runs: the design's rows. */
   volumes: number;
+  /** Words of the transcript: the design's columns. */
   words: number;
+  /** Row r's entries are `rowPtr[r] … rowPtr[r + 1] − 1`: (volumes + 1). */
   rowPtr: Uint32Array;
+  /** Word index of each entry (nnz). */
   cols: Uint32Array;
+  /** Weight of each entry (nnz): how much that word drives that volume. */
   weights: Float64Array;
   /** Run of each kept volume. */
   volumeRun: Uint16Array;
@@ -196,6 +201,14 @@ export function buildWordDesign(transcript: Transcript, options: TrGridOptions):
  * @returns shape (volumes, F × delays.length), row-major; column `d * F + f`
  *   is feature f delayed by `delays[d]` volumes (zero before its run starts)
  * @throws {RangeError} when `features.length` is not a multiple of the word count
+ *
+ * @example
+ * ```ts
+ * import { applyDesign, buildWordDesign, parseTranscript } from "@brainorg/neuro";
+ * const t = parseTranscript("word,onset,offset\nAlice,1.0,1.4\nwas,1.4,1.6\n", "story.csv");
+ * const design = buildWordDesign(t, { tr: 2, runs: [{ volumes: 20 }] });
+ * const wordRate = applyDesign(design, Float32Array.of(1, 1)); // (20, 1): the HRF's rise and fall
+ * ```
  */
 export function applyDesign(design: WordDesign, features: Float32Array): Float32Array {
   const { volumes, words, rowPtr, cols, weights, delays, volumeRun } = design;

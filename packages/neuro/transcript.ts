@@ -17,8 +17,11 @@ import {
 
 /** One spoken word. Times are seconds from the start of its run's audio. */
 export interface WordEvent {
+  /** The word as spoken (NFC, invisible characters removed). */
   word: string;
+  /** Start, seconds from the start of the run's audio. */
   onset: number;
+  /** End, seconds from the start of the run's audio (≥ onset). */
   offset: number;
   /** 0-based run index. */
   run: number;
@@ -26,11 +29,13 @@ export interface WordEvent {
 
 /** The words of a story, in spoken order within each run. */
 export interface Transcript {
+  /** The words, run by run, in spoken order. */
   words: WordEvent[];
   /** Number of runs (the largest `run` + 1). */
   runCount: number;
   /** File the words came from. */
   source: string;
+  /** The format the file was read as: a Praat TextGrid, a CSV/TSV table, or Gentle's CSV or JSON. */
   format: "textgrid" | "table" | "gentle-csv" | "gentle-json";
   /** Entries skipped, with why (silences, unaligned words). */
   dropped: { count: number; reason: string }[];
@@ -406,18 +411,26 @@ function fromGentleJson(text: string, file: string): Transcript {
  * Parse a transcript from its text; the format is chosen from the file name
  * and content.
  *
- * @param text the file's content
- * @param file its name (`.TextGrid`, `.csv`, `.tsv`, `.json`)
  * Words are cleaned of invisible characters (controls, NUL, bidirectional
  * marks, zero-width characters) and put in Unicode NFC; entries left
  * without a word are dropped and counted. Times must be finite and not
  * negative, offsets not before onsets, and onsets must not go back within
  * a run.
  *
+ * @param text the file's content
+ * @param file its name (`.TextGrid`, `.csv`, `.tsv`, `.json`)
+ * @param options tier, silence marks, run restarts (see {@linkcode TranscriptOptions}). Default: all defaults.
  * @returns the words in order, with runs numbered from 0
  * @throws {InputError} naming the file and field (line, interval or JSON
  *   path) for malformed input, impossible timings, a word over 1,000
  *   characters or an empty word tier
+ *
+ * @example
+ * ```ts
+ * import { parseTranscript } from "@brainorg/neuro";
+ * const t = parseTranscript("word,onset,offset\nAlice,0.10,0.45\nwas,0.45,0.60\n", "story.csv");
+ * console.log(t.words.length, t.words[0].word, t.format); // 2 "Alice" "table"
+ * ```
  */
 export function parseTranscript(
   text: string,
@@ -441,6 +454,11 @@ export function parseTranscript(
  * Read a transcript file (see {@linkcode parseTranscript}): UTF-8, or
  * UTF-16 by its byte-order mark; invalid bytes are an error naming their
  * offset and line.
+ *
+ * @param path the transcript file (`.TextGrid`, `.csv`, `.tsv`, `.json`)
+ * @param options tier, silence marks, run restarts (see {@linkcode TranscriptOptions}). Default: all defaults.
+ * @returns the words in order, with runs numbered from 0
+ * @throws {InputError} naming the file when it is missing, unreadable or malformed
  *
  * @example
  * ```ts

@@ -17,7 +17,9 @@ import { screenVoxelSeries, VOXEL_PROBLEMS, type VoxelScreenOptions } from "./se
 
 /** The verdict on one subject. */
 export interface VoxelSubjectVerdict {
+  /** The subject's id, as given. */
   id: string;
+  /** False when the subject is excluded. */
   usable: boolean;
   /** Why the subject is excluded, or which of its voxels were dropped; "" when all is well. */
   reason: string;
@@ -49,6 +51,7 @@ export interface ScreenedSubjects {
   series: { id: string; data: Float32Array }[];
   /** The mask without the dropped voxels. */
   mask: BrainMask;
+  /** The voxels dropped for everyone, in mask order, with why and in whom. */
   dropped: DroppedVoxel[];
 }
 
@@ -65,6 +68,8 @@ export interface LoadScreenedOptions extends Omit<VoxelScreenOptions, "firstVolu
  *
  * @param mask the analysis mask
  * @param subjects each subject's id and image file (on the mask's grid)
+ * @param options volumes required, volumes discarded, the screening's shares
+ *   (see {@linkcode LoadScreenedOptions})
  * @returns the verdicts, the usable subjects' (volumes × V') series on the
  *   reduced mask, and the voxels dropped with why
  * @throws {InputError} for a file that cannot be read or is off the mask's grid
@@ -146,7 +151,16 @@ export async function loadScreenedSubjects(
  * The columns of a (rows × V) matrix whose `keep` entry is non-zero.
  *
  * @param data shape (rows, V), row-major
+ * @param rows number of rows
+ * @param keep per column (V), non-zero to keep it
  * @returns shape (rows, kept), row-major; `data` itself when all are kept
+ *
+ * @example
+ * ```ts
+ * import { keepColumns } from "@brainorg/neuro";
+ * const x = Float32Array.of(1, 2, 3, 4, 5, 6); // 2 rows × 3 columns
+ * const kept = keepColumns(x, 2, [1, 0, 1]); // [1, 3, 4, 6]
+ * ```
  */
 export function keepColumns(
   data: Float32Array,

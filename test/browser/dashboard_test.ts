@@ -60,7 +60,7 @@ Deno.test({
       }
       const ok = await fetch(`${f.url}/runs/run/files/summary.json`);
       assert.equal(ok.status, 200);
-      assert.equal(JSON.parse(await ok.text()).schema, "brainorg.results/1");
+      assert.equal(JSON.parse(await ok.text()).schema, "brainorg.results/2");
       assert.equal(
         (await fetch(`${f.url}/runs/run/files/report.html`)).headers.get("content-type"),
         "text/plain; charset=utf-8",

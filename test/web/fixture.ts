@@ -11,6 +11,15 @@
 import { join } from "node:path";
 import { rng } from "@brainorg/kernels";
 import { encodeNifti1 } from "@brainorg/neuro";
+import {
+  modelFiles,
+  type ModelRoiGroup,
+  RESULT_FILES,
+  type ResultsSummary,
+  type TableSpec,
+  templateFiles,
+  voxelFiles,
+} from "@brainorg/core/results";
 
 /** What {@linkcode writeResultsFolder} writes. Every field has a default. */
 export interface FixtureOptions {
@@ -90,6 +99,9 @@ export async function writeResultsFolder(
     await write(dir, path, content);
     files.push(path);
   };
+  // Tables at the schema's paths, rows given in the schema's column order.
+  const putTable = (table: TableSpec, rows: unknown[][]) =>
+    put(table.path, csv([...table.columns], rows));
   const nifti = (data: Float32Array, nt = 1, datatype: "float32" | "int16" = "float32") =>
     encodeNifti1(
       { shape: nt > 1 ? [nx, ny, nz, nt] : [nx, ny, nz], affine: affine(), data },
@@ -122,36 +134,24 @@ export async function writeResultsFolder(
     return out;
   };
 
-  await put("voxels/anatomy.nii.gz", nifti(anatomy));
-  await put("voxels/networks_Yeo-7.nii.gz", nifti(labels, 1, "int16"));
-  await put(
-    "voxels/networks_Yeo-7.csv",
-    csv(["index", "name"], networks.map((n, i) => [i + 1, n])),
-  );
+  await put(RESULT_FILES.anatomy, nifti(anatomy));
+  await put(templateFiles("Yeo-7").labels, nifti(labels, 1, "int16"));
+  await putTable(templateFiles("Yeo-7").names, networks.map((n, i) => [i + 1, n]));
 
   const words = Array.from({ length: nWords }, (_, w) => {
     const onset = 20 + (w * (T * 2 - 40)) / nWords;
     return [text && w % 50 === 0 ? text : `word${w}`, onset, onset + 0.3, 1 + Math.floor(w / 500)];
   });
-  await put("stimulus/words.csv", csv(["word", "onset", "offset", "run"], words));
-  await put(
-    "stimulus/word_rate.csv",
-    csv(
-      ["volume", "time", "word_rate"],
-      Array.from({ length: T }, (_, t) => [t, 20 + 2 * t, rand()]),
-    ),
+  await putTable(RESULT_FILES.words, words);
+  await putTable(
+    RESULT_FILES.wordRate,
+    Array.from({ length: T }, (_, t) => [t, 20 + 2 * t, rand()]),
   );
   const subjects = Array.from({ length: 4 }, (_, s) => `s${String(s + 1).padStart(2, "0")}`);
-  await put(
-    "qc/subjects.csv",
-    csv(["id", "usable", "reason"], subjects.map((s) => [s, true, ""])),
-  );
-  await put(
-    "encoding/baseline_roi.csv",
-    csv(
-      ["subject", "roi", "r", "p", "q", "alpha"],
-      subjects.flatMap((s) => rois.map((r) => [s, r, 0.1 * rand(), rand(), rand(), 10])),
-    ),
+  await putTable(RESULT_FILES.roiSubjects, subjects.map((s) => [s, true, ""]));
+  await putTable(
+    RESULT_FILES.baselineRoi,
+    subjects.flatMap((s) => rois.map((r) => [s, r, 0.1 * rand(), rand(), rand(), 10])),
   );
   const modelRoi: unknown[][] = [], modelGroup: unknown[][] = [];
   for (const m of models) {
@@ -162,78 +162,42 @@ export async function writeResultsFolder(
       }
     }
   }
-  await put(
-    "encoding/models_roi.csv",
-    csv(["model", "variant", "subject", "roi", "r", "p", "q", "alpha"], modelRoi),
-  );
-  const groupHeader = [
-    "model",
-    "variant",
-    "roi",
-    "subjects",
-    "meanR",
-    "t",
-    "significant",
-    "gainOverBaseline",
-    "tGain",
-  ];
-  await put("encoding/models_group.csv", csv(groupHeader, modelGroup));
+  await putTable(RESULT_FILES.modelsRoi, modelRoi);
+  await putTable(RESULT_FILES.modelsGroup, modelGroup);
 
-  const matchHeader = [
-    "atom",
-    "sign",
-    "network",
-    "networkName",
-    "voxels",
-    "dice",
-    "overlap",
-    "p",
-    "z",
-    "q",
-    "pFWE",
-    "linked",
-  ];
-  const summaryModels = [], voxelModels = [];
+  const summaryModels = [], voxelModels = [], roiModels: ModelRoiGroup[] = [];
   for (const m of models) {
+    const mf = modelFiles(m), vf = voxelFiles(m);
     await put(
-      `models/${m}/atoms.csv`,
+      mf.atoms,
       csv(
         ["volume", ...Array.from({ length: K }, (_, k) => `atom${k}`)],
         Array.from({ length: T }, (_, t) => [t, ...Array.from({ length: K }, () => rand() - 0.5)]),
       ),
     );
-    await put(
-      `models/${m}/subgroups.csv`,
-      csv(
-        ["atom", "layer", "positive", "negative"],
-        Array.from(
-          { length: K * L },
-          (_, i) => [Math.floor(i / L), i % L, Math.floor(rand() * 9), Math.floor(rand() * 5)],
-        ),
+    await putTable(
+      mf.subgroups,
+      Array.from(
+        { length: K * L },
+        (_, i) => [Math.floor(i / L), i % L, Math.floor(rand() * 9), Math.floor(rand() * 5)],
       ),
     );
     const layerR2 = Array.from({ length: L }, () => rand());
-    await put(`models/${m}/layer_r2.csv`, csv(["layer", "r2"], layerR2.map((r, l) => [l, r])));
-    await put(`voxels/${m}/group_t.nii.gz`, nifti(volumeMaps(K, 4), K));
-    await put(`voxels/${m}/group_mean_r.nii.gz`, nifti(volumeMaps(1, 0.2)));
-    await put(`voxels/${m}/group_r_neglog10q.nii.gz`, nifti(volumeMaps(1, 3)));
-    await put(`voxels/${m}/atom_labels.nii.gz`, nifti(Float32Array.from(labels), 1, "int16"));
+    await putTable(mf.layerR2, layerR2.map((r, l) => [l, r]));
+    await put(vf.groupT, nifti(volumeMaps(K, 4), K));
+    await put(vf.groupMeanR, nifti(volumeMaps(1, 0.2)));
+    await put(vf.groupNegLog10Q, nifti(volumeMaps(1, 3)));
+    await put(vf.atomLabels, nifti(Float32Array.from(labels), 1, "int16"));
     for (const s of subjects.slice(0, nSubjects)) {
-      await put(`voxels/${m}/subjects/${s}_r.nii.gz`, nifti(volumeMaps(1, 0.3)));
-      await put(`voxels/${m}/subjects/${s}_z.nii.gz`, nifti(volumeMaps(K, 2), K));
+      await put(vf.subjectMap(s, "r"), nifti(volumeMaps(1, 0.3)));
+      await put(vf.subjectMap(s, "z"), nifti(volumeMaps(K, 2), K));
     }
-    await put(
-      `voxels/${m}/subjects.csv`,
-      csv(
-        ["subject", "medianR", "medianR2", "voxelsQ05"],
-        subjects.map((s) => [s, 0.05, 0.01, 100]),
-      ),
-    );
+    await putTable(vf.subjects, subjects.map((s) => [s, 0.05, 0.01, 100]));
     const templates = [];
     for (const [set, names] of [["Yeo-7", networks], ["Giles-39", ["A", "B", "C", "D"]]] as const) {
       const cells = [];
       for (let k = 0; k < K; k++) {
-        for (const sign of [1, -1]) {
+        for (const sign of [1, -1] as const) {
           for (let n = 0; n < names.length; n++) {
             const dice = rand() * 0.5, linked = sign === 1 && n === k % names.length;
             cells.push({
@@ -253,10 +217,8 @@ export async function writeResultsFolder(
           }
         }
       }
-      await put(
-        `voxels/${m}/networks_${set}.csv`,
-        csv(matchHeader, cells.map((c) => matchHeader.map((h) => c[h as keyof typeof c]))),
-      );
+      const table = vf.networks(set);
+      await putTable(table, cells.map((c) => table.columns.map((h) => c[h as keyof typeof c])));
       const links = cells.filter((c) => c.linked);
       templates.push({
         name: set,
@@ -283,17 +245,20 @@ export async function writeResultsFolder(
       alpha: 0.1,
       codeDensity: 0.2,
       layerR2,
-      group: modelGroup.filter((g) => g[0] === m).map((g) => ({
-        variant: g[1],
-        roi: g[2],
-        subjects: g[3],
-        meanR: g[4],
-        t: g[5],
-        significant: g[6],
-        gainOverBaseline: g[7],
-        tGain: g[8],
-      })),
     });
+    roiModels.push(
+      ...modelGroup.filter((g) => g[0] === m).map((g) => ({
+        model: m,
+        variant: g[1] as ModelRoiGroup["variant"],
+        roi: g[2] as string,
+        subjects: g[3] as number,
+        meanR: g[4] as number,
+        t: g[5] as number,
+        significant: g[6] as number,
+        gainOverBaseline: g[7] as number,
+        tGain: g[8] as number,
+      })),
+    );
     voxelModels.push({
       name: m,
       subjects: subjects.slice(0, nSubjects).map((s) => ({
@@ -314,36 +279,52 @@ export async function writeResultsFolder(
       },
     });
   }
-  const summary = {
-    schema: "brainorg.results/1",
-    status: "complete",
+  const summary: ResultsSummary = {
+    schema: "brainorg.results/2",
     brainorg: "0.1.0",
     steps: [],
-    backend: { name: "cpu", implementation: "typescript" },
-    stimulus: { words: nWords, dropped: 0, volumes: T, tr: 2, discarded: 10 },
-    wordRateCheck: subjects.map((s) => ({ subject: s, r: 0.99 })),
-    subjects: subjects.map((id) => ({ id, usable: true, reason: "" })),
-    baselineEncoding: {
-      regressors: ["word_rate", "sound_power"],
+    backend: { name: "cpu", implementation: "typescript", details: {} },
+    stimulus: {
+      transcript: "story.TextGrid",
+      words: nWords,
+      dropped: 0,
+      volumes: T,
+      tr: 2,
+      discarded: [10],
+      check: {
+        name: "reference",
+        subjects: subjects.map((s) => ({ subject: s, r: 0.99 })),
+        minR: 0.99,
+      },
+    },
+    rois: {
+      rois,
+      subjects: subjects.map((id) => ({ id, usable: true, reason: "" })),
       folds: 5,
       permutations: 0,
-      seed: 0,
-      group: rois.map((roi) => ({ roi, subjects: 4, meanR: 0.1, t: 3, significant: 1 })),
+      baseline: {
+        regressors: ["word_rate", "sound_power"],
+        group: rois.map((roi) => ({ roi, subjects: 4, meanR: 0.1, t: 3, significant: 1 })),
+      },
+      models: roiModels,
     },
     models: summaryModels,
     voxel: {
       dataset: "phantom",
+      subjects: nSubjects,
+      voxels: brainVoxels,
       phantom: {
         links: [],
         undrivenAtoms: [],
         subjects: nSubjects,
         r2: 0.1,
-        medianR2: 0.1,
+        medianR2: Array.from({ length: nSubjects }, () => 0.1),
         voxels: brainVoxels,
-        noise: 1,
+        noise: "spatially smooth Gaussian",
         seed: 0,
         networks: "Yeo-7",
         resolutionMm: 4,
+        model: models[0],
       },
       permutations: 19,
       voxelP: 0.01,
@@ -351,9 +332,9 @@ export async function writeResultsFolder(
       models: voxelModels,
     },
   };
-  await put("summary.json", JSON.stringify(summary, null, 2));
+  await put(RESULT_FILES.summary, JSON.stringify(summary, null, 2));
   await put(
-    "provenance.json",
+    RESULT_FILES.provenance,
     JSON.stringify({
       schema: "brainorg.provenance/1",
       tool: { name: "brainorg", version: "0.1.0" },
@@ -363,6 +344,6 @@ export async function writeResultsFolder(
       seed: 0,
     }),
   );
-  await put("report.html", "<!doctype html><h1>brainorg results</h1>");
+  await put(RESULT_FILES.report, "<!doctype html><h1>brainorg results</h1>");
   return { models, files };
 }

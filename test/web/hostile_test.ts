@@ -143,7 +143,7 @@ Deno.test({
           ["truncated-json", /corrupt .*summary\.json is not valid JSON/, 422],
           [
             "schema-99",
-            /corrupt .*summary\.json, field "schema": .*expected "brainorg\.results\/1", found "brainorg\.results\/99"/,
+            /corrupt .*summary\.json, field "schema": .*expected "brainorg\.results\/2", found "brainorg\.results\/99"/,
             422,
           ],
           [

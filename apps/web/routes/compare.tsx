@@ -1,6 +1,6 @@
 import { Bars } from "../components/charts.tsx";
 import { Layout } from "../components/Layout.tsx";
-import type { RouteContext } from "../router.ts";
+import type { LoadedData, PageProps, RouteContext } from "../router.ts";
 import type { Problem } from "../problems.ts";
 import { fmt, layerCounts } from "../run_data.ts";
 import type { MetricsView, ModelView } from "../summary.ts";
@@ -55,9 +55,8 @@ const ROWS: [keyof MetricsView, string][] = [
 ];
 
 /** Models side by side: sub-groups per layer, organization metrics, best ROI gain. */
-// deno-lint-ignore no-explicit-any
-export default function Compare(props: { ctx: RouteContext; data: any }) {
-  const { columns, problems } = props.data as { columns: Column[]; problems: Problem[] };
+export default function Compare(props: PageProps<LoadedData<typeof load>>) {
+  const { columns, problems } = props.data;
   return (
     <Layout title="Compare" problems={problems}>
       <h1>Models side by side</h1>

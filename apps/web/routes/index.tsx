@@ -1,11 +1,11 @@
 import { Layout } from "../components/Layout.tsx";
 import { Problems } from "../components/Problems.tsx";
-import type { RouteContext } from "../router.ts";
+import type { PageProps } from "../router.ts";
 import { fmt } from "../run_data.ts";
 import { runHref } from "../urls.ts";
 
 /** The runs: one card per folder given, with what is wrong with it when it cannot be shown. */
-export default function Runs(props: { ctx: RouteContext }) {
+export default function Runs(props: PageProps) {
   const runs = props.ctx.runs;
   return (
     <Layout title="Runs">
@@ -41,16 +41,15 @@ export default function Runs(props: { ctx: RouteContext }) {
               <p>
                 Models: {s.models.map((m) => m.name).join(", ") || "none"}
                 <br />
-                Data: {s.kind === "analysis"
-                  ? `${s.stimulus.transcript}; ${fmt(v?.subjects, 0)} subjects, ${
-                    fmt(v?.voxels, 0)
-                  } voxels`
-                  : `Alice story, ${s.roiSubjects} ROI subjects` +
-                    (v?.phantom
-                      ? `; phantom, ${fmt(v.phantom.subjects, 0)} subjects, ${
-                        fmt(v.phantom.voxels, 0)
-                      } voxels`
-                      : "")}
+                Data: {[
+                  s.stimulus.transcript,
+                  s.roiSubjects ? `${s.roiSubjects} ROI subjects` : "",
+                  v
+                    ? `${v.phantom ? "phantom, " : ""}${fmt(v.subjects, 0)} subjects, ${
+                      fmt(v.voxels, 0)
+                    } voxels`
+                    : "",
+                ].filter(Boolean).join("; ")}
               </p>
               {v && v.models.length > 0 && (
                 <table>

@@ -1,12 +1,13 @@
 import { Island } from "../../../components/Island.tsx";
 import { Layout } from "../../../components/Layout.tsx";
-import { checkMap, type MapCheck } from "../../../maps.ts";
+import { checkMap } from "../../../maps.ts";
 import type { Problem } from "../../../problems.ts";
-import type { RouteContext } from "../../../router.ts";
-import { findRun, networkNames } from "../../../run_data.ts";
-import { listRunFiles, type Run } from "../../../runs.ts";
+import type { LoadedData, PageProps, RouteContext } from "../../../router.ts";
+import { findRun, networkNames, VIEWER_ATLAS, viewerThreshold } from "../../../run_data.ts";
+import { listRunFiles } from "../../../runs.ts";
 import { MAX_ATOMS } from "../../../summary.ts";
 import { fileHref } from "../../../urls.ts";
+import { RESULT_FILES, templateFiles } from "@brainorg/core/results";
 
 /** The run's maps, the one asked for (`?map=`), checked with the anatomy and the network outlines. */
 export async function load(ctx: RouteContext) {
@@ -16,7 +17,7 @@ export async function load(ctx: RouteContext) {
   const maps = (await listRunFiles(run, problems, { sizes: false })).map((f) => f.path).filter((
     p,
   ) =>
-    p.startsWith("voxels/") && p.endsWith(".nii.gz") && !p.endsWith("anatomy.nii.gz") &&
+    p.startsWith("voxels/") && p.endsWith(".nii.gz") && p !== RESULT_FILES.anatomy &&
     !/networks_[^/]+\.nii\.gz$/.test(p)
   );
   const asked = ctx.url.searchParams.get("map") ?? "";
@@ -25,26 +26,16 @@ export async function load(ctx: RouteContext) {
     : maps.find((m) => m.endsWith("group_t.nii.gz")) ?? maps[0];
   if (!map) return { run, maps, problems };
   const [check, anatomy, atlas] = await Promise.all(
-    [map, "voxels/anatomy.nii.gz", "voxels/networks_Yeo-7.nii.gz"].map((p) => checkMap(run, p)),
+    [map, RESULT_FILES.anatomy, templateFiles(VIEWER_ATLAS).labels].map((p) => checkMap(run, p)),
   );
   for (const c of [check, anatomy, atlas]) if (!c.ok) problems.push(c.problem);
-  const atlasNames = atlas.ok ? await networkNames(run, "Yeo-7", problems) : {};
+  const atlasNames = atlas.ok ? await networkNames(run, VIEWER_ATLAS, problems) : {};
   return { run, maps, map, check, anatomy, atlas, atlasNames, problems };
 }
 
 /** The brain viewer over any map of the run. */
-// deno-lint-ignore no-explicit-any
-export default function Brain(props: { ctx: RouteContext; data: any }) {
-  const d = props.data as {
-    run: Run;
-    maps: string[];
-    map?: string;
-    check?: MapCheck;
-    anatomy?: MapCheck;
-    atlas?: MapCheck;
-    atlasNames?: Record<string, string>;
-    problems: Problem[];
-  };
+export default function Brain(props: PageProps<LoadedData<typeof load>>) {
+  const d = props.data;
   const { run, map, check } = d;
   const perAtom = !!map && /group_t|_z\.nii/.test(map);
   // The picker lists at most MAX_ATOMS volumes: a map with more is still drawn, from its first.
@@ -88,7 +79,7 @@ export default function Brain(props: { ctx: RouteContext; data: any }) {
             ...(d.atlas?.ok
               ? { atlas: fileHref(run.id, d.atlas.path), atlasNames: d.atlasNames }
               : {}),
-            threshold: map.includes("mean_r") ? 0.1 : map.includes("labels") ? 0.5 : 2,
+            threshold: viewerThreshold(run, map),
             title: map.replace(/^voxels\//, ""),
           }}
         />

@@ -1,8 +1,8 @@
 import { Layout } from "../../../components/Layout.tsx";
 import type { Problem } from "../../../problems.ts";
-import type { RouteContext } from "../../../router.ts";
+import type { LoadedData, PageProps, RouteContext } from "../../../router.ts";
 import { findRun } from "../../../run_data.ts";
-import { listRunFiles, type Run } from "../../../runs.ts";
+import { listRunFiles } from "../../../runs.ts";
 import { fileHref } from "../../../urls.ts";
 
 /** Every file of the run, with its size. */
@@ -22,13 +22,8 @@ function size(bytes: number): string {
 }
 
 /** Downloads: links to every file of the run (served as data, never as a page). */
-// deno-lint-ignore no-explicit-any
-export default function Downloads(props: { ctx: RouteContext; data: any }) {
-  const { run, files, problems } = props.data as {
-    run: Run;
-    files: { path: string; size: number }[];
-    problems: Problem[];
-  };
+export default function Downloads(props: PageProps<LoadedData<typeof load>>) {
+  const { run, files, problems } = props.data;
   return (
     <Layout title={`${run.id}: files`} runId={run.id} problems={[...run.problems, ...problems]}>
       <h1>Every file of {run.id}</h1>

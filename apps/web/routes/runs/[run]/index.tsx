@@ -1,11 +1,12 @@
 import { Bars, Heatmap } from "../../../components/charts.tsx";
 import { Layout } from "../../../components/Layout.tsx";
-import type { RouteContext } from "../../../router.ts";
+import type { LoadedData, PageProps, RouteContext } from "../../../router.ts";
 import type { Problem } from "../../../problems.ts";
 import { type Cell, findRun, fmt, networkCells } from "../../../run_data.ts";
 import { resolveRunFile, type Run } from "../../../runs.ts";
 import type { MetricsView } from "../../../summary.ts";
 import { runHref } from "../../../urls.ts";
+import { modelFiles } from "@brainorg/core/results";
 
 interface ModelTables {
   name: string;
@@ -30,7 +31,7 @@ export async function load(ctx: RouteContext) {
         metrics: t.metrics,
       });
     }
-    const atoms = `models/${m.name}/atoms.csv`, hasAtoms = !!(await resolveRunFile(run, atoms));
+    const atoms = modelFiles(m.name).atoms, hasAtoms = !!(await resolveRunFile(run, atoms));
     if (!hasAtoms) problems.push({ file: atoms, message: "is missing" });
     models.push({ name: m.name, hasAtoms, templates, recovery: m.recovery });
   }
@@ -93,13 +94,8 @@ const METRICS: [keyof MetricsView, string, number][] = [
 ];
 
 /** The run overview: atoms × networks per model, metrics, parameters and provenance. */
-// deno-lint-ignore no-explicit-any
-export default function Overview(props: { ctx: RouteContext; data: any }) {
-  const { run, models, problems } = props.data as {
-    run: Run;
-    models: ModelTables[];
-    problems: Problem[];
-  };
+export default function Overview(props: PageProps<LoadedData<typeof load>>) {
+  const { run, models, problems } = props.data;
   const s = run.summary!, provenance = run.provenance;
   return (
     <Layout title={run.id} runId={run.id} problems={[...run.problems, ...problems]}>

@@ -1,10 +1,10 @@
 import { DotPlot } from "../../../components/charts.tsx";
 import { Layout } from "../../../components/Layout.tsx";
 import type { Problem } from "../../../problems.ts";
-import type { RouteContext } from "../../../router.ts";
+import type { LoadedData, PageProps, RouteContext } from "../../../router.ts";
 import { findRun, fmt } from "../../../run_data.ts";
-import type { Run } from "../../../runs.ts";
 import { readTable, type Row } from "../../../tables.ts";
+import { RESULT_FILES } from "@brainorg/core/results";
 
 const SCORE = { roi: { kind: "string" }, r: { kind: "number" } } as const;
 const MODEL_SCORE = { ...SCORE, model: { kind: "string" }, variant: { kind: "string" } } as const;
@@ -27,12 +27,12 @@ export async function load(ctx: RouteContext) {
     run,
     problems,
     baseline:
-      (await readTable(run, { path: "encoding/baseline_roi.csv", columns: SCORE, problems })).rows,
+      (await readTable(run, { table: RESULT_FILES.baselineRoi, columns: SCORE, problems })).rows,
     models:
-      (await readTable(run, { path: "encoding/models_roi.csv", columns: MODEL_SCORE, problems }))
+      (await readTable(run, { table: RESULT_FILES.modelsRoi, columns: MODEL_SCORE, problems }))
         .rows,
     group:
-      (await readTable(run, { path: "encoding/models_group.csv", columns: GROUP, problems })).rows,
+      (await readTable(run, { table: RESULT_FILES.modelsGroup, columns: GROUP, problems })).rows,
   };
 }
 
@@ -41,15 +41,8 @@ const COLOURS = ["#888888", "#e45756", "#4c78a8", "#54a24b", "#b279a2"];
 const MAX_ROIS = 60;
 
 /** ROI encoding: held-out r per subject and ROI, and the gains over the baseline. */
-// deno-lint-ignore no-explicit-any
-export default function Rois(props: { ctx: RouteContext; data: any }) {
-  const { run, problems, baseline, models, group } = props.data as {
-    run: Run;
-    problems: Problem[];
-    baseline: Row<typeof SCORE>[];
-    models: Row<typeof MODEL_SCORE>[];
-    group: Row<typeof GROUP>[];
-  };
+export default function Rois(props: PageProps<LoadedData<typeof load>>) {
+  const { run, problems, baseline, models, group } = props.data;
   // Grouped in one pass per table: a long or many-ROI table must not cost rows × ROIs.
   const groupBy = <T,>(rows: T[], key: (x: T) => string) => {
     const out = new Map<string, T[]>();

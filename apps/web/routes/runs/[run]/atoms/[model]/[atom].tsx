@@ -6,7 +6,7 @@ import { Layout } from "../../../../../components/Layout.tsx";
 import { checkMap, type MapCheck } from "../../../../../maps.ts";
 import { type Problem, problemText } from "../../../../../problems.ts";
 import { htmlResponse } from "../../../../../render.ts";
-import type { RouteContext } from "../../../../../router.ts";
+import type { LoadedData, PageProps, RouteContext } from "../../../../../router.ts";
 import {
   atomCourses,
   type Cell,
@@ -15,10 +15,13 @@ import {
   layerCounts,
   networkCells,
   networkNames,
+  VIEWER_ATLAS,
+  viewerThreshold,
 } from "../../../../../run_data.ts";
-import { resolveRunFile, type Run } from "../../../../../runs.ts";
+import { resolveRunFile } from "../../../../../runs.ts";
 import { readTable } from "../../../../../tables.ts";
 import { fileHref, runHref } from "../../../../../urls.ts";
+import { RESULT_FILES, templateFiles, voxelFiles } from "@brainorg/core/results";
 
 /**
  * The words heard during each volume's acquisition window (the TR before
@@ -61,8 +64,8 @@ export async function load(ctx: RouteContext) {
   }
   const summary = run.summary!, tr = Number.isFinite(summary.stimulus.tr) ? summary.stimulus.tr : 2;
   const words =
-    (await readTable(run, { path: "stimulus/words.csv", columns: WORDS, problems })).rows;
-  const times = (await readTable(run, { path: "stimulus/word_rate.csv", columns: TIMES, problems }))
+    (await readTable(run, { table: RESULT_FILES.words, columns: WORDS, problems })).rows;
+  const times = (await readTable(run, { table: RESULT_FILES.wordRate, columns: TIMES, problems }))
     .rows
     .map((r) => r.time).slice(0, courses[atom].length);
   const layers = await layerCounts(run, model, problems);
@@ -74,11 +77,11 @@ export async function load(ctx: RouteContext) {
       cells: (await networkCells(run, model, t.name, problems)).filter((c) => c.atom === atom),
     });
   }
-  const mapPath = `voxels/${model}/group_t.nii.gz`;
+  const mapPath = voxelFiles(model).groupT;
   let map: MapCheck | undefined, anatomy: MapCheck | undefined, atlas: MapCheck | undefined;
   if (voxelModel || await resolveRunFile(run, mapPath)) {
     [map, anatomy, atlas] = await Promise.all(
-      [mapPath, "voxels/anatomy.nii.gz", "voxels/networks_Yeo-7.nii.gz"].map((p) =>
+      [mapPath, RESULT_FILES.anatomy, templateFiles(VIEWER_ATLAS).labels].map((p) =>
         checkMap(run, p)
       ),
     );
@@ -107,34 +110,16 @@ export async function load(ctx: RouteContext) {
     map,
     anatomy,
     atlas,
-    atlasNames: atlas?.ok ? await networkNames(run, "Yeo-7", problems) : {},
+    atlasNames: atlas?.ok ? await networkNames(run, VIEWER_ATLAS, problems) : {},
     problems,
   };
 }
 
 /** The atom view. */
-// deno-lint-ignore no-explicit-any
-export default function AtomView(props: { ctx: RouteContext; data: any }) {
-  const d = props.data as {
-    run: Run;
-    model: string;
-    atom: number;
-    atoms: number;
-    course: number[];
-    times: number[];
-    heard: string[];
-    positive: number[];
-    negative: number[];
-    templates: { name: string; cells: Cell[] }[];
-    map?: MapCheck;
-    anatomy?: MapCheck;
-    atlas?: MapCheck;
-    atlasNames: Record<string, string>;
-    problems: Problem[];
-  };
+export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
+  const d = props.data;
   const atomHref = (k: number) => runHref(d.run.id, "atoms", d.model, k);
   const total = (xs: number[]) => xs.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-  const t = d.run.summary!.voxel?.threshold;
   return (
     <Layout
       title={`${d.model} atom ${d.atom}`}
@@ -215,7 +200,7 @@ export default function AtomView(props: { ctx: RouteContext; data: any }) {
             ...(d.atlas?.ok
               ? { atlas: fileHref(d.run.id, d.atlas.path), atlasNames: d.atlasNames }
               : {}),
-            threshold: Number.isFinite(t) && t! > 0 ? Number(t!.toFixed(1)) : 2,
+            threshold: viewerThreshold(d.run, voxelFiles(d.model).groupT),
             title: `Group t map of atom ${d.atom} (outlines: Yeo-7)`,
           }}
         />

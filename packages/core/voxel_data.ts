@@ -1,14 +1,13 @@
 /**
- * The voxel data of an analysis file: each subject's 4-D image read,
- * screened (see `loadScreenedSubjects` in `@brainorg/neuro` for the policy)
- * and cleaned, and the data checks' verdicts written into the results'
- * `qc/` folder. Private to `@brainorg/core` (used by `runAnalysis`).
+ * The voxel data of an analysis, from the user's files or a generated
+ * phantom alike: each subject's 4-D image read, screened (see
+ * `loadScreenedSubjects` in `@brainorg/neuro` for the policy) and cleaned,
+ * and the data checks' verdicts for the results' `qc/` folder.
  *
  * @module
  */
 
-import { join } from "node:path";
-import { InputError, writeTextFileAtomic } from "@brainorg/common";
+import { InputError } from "@brainorg/common";
 import type { Backend, Matrix } from "@brainorg/kernels";
 import {
   type BrainMask,
@@ -24,9 +23,24 @@ import {
   voxelCoordinates,
   type VoxelSubjectVerdict,
 } from "@brainorg/neuro";
-import type { AnalysisConfig } from "./analysis_config.ts";
 import { cleanSeries } from "./clean.ts";
-import { toCsv } from "./csv.ts";
+import { RESULT_FILES, type ResultTable } from "./results.ts";
+
+/** Subjects' 4-D images on a mask, and how to screen and clean them. */
+export interface VoxelSource {
+  /** The file that named them (the analysis file), for errors. */
+  file: string;
+  /** The brain mask (NIfTI). */
+  mask: string;
+  /** Each subject's id and 4-D BOLD image (NIfTI) on the mask's grid. */
+  subjects: { id: string; bold: string }[];
+  /** Volumes dropped at the start of every file. */
+  discarded: number;
+  /** Largest share of the mask's voxels a kept subject may lose. */
+  maxBadVoxelShare: number;
+  /** Cut-off (s) of the DCT high-pass. */
+  highPassSeconds: number;
+}
 
 /** The voxel data of an analysis, checked and cleaned. */
 export interface LoadedVoxels {
@@ -36,7 +50,9 @@ export interface LoadedVoxels {
   maskVoxels: number;
   /** The usable subjects, cleaned: (volumes × voxels) each. */
   subjects: { id: string; data: Matrix }[];
+  /** The data checks' verdict on every subject given, usable or not, in order. */
   verdicts: VoxelSubjectVerdict[];
+  /** Voxels dropped for every subject (unusable in some subject, before or after cleaning). */
   dropped: DroppedVoxel[];
 }
 
@@ -49,19 +65,21 @@ export interface LoadedVoxels {
  * @throws {InputError} for an unreadable file, and when fewer than 2
  *   subjects or no voxel remain (naming each exclusion's reason)
  */
-export async function loadAnalysisVoxels(
+export async function loadVoxelSubjects(
   backend: Backend,
-  config: AnalysisConfig,
+  source: VoxelSource,
   options: {
     /** Kept volumes of the stimulus. */
     volumes: number;
+    /** Repetition time (s), for the high-pass filter. */
+    tr: number;
     /** Volumes of each run, when there are several. */
     runs?: number[];
     log: (line: string) => void;
   },
 ): Promise<LoadedVoxels> {
   const { volumes, runs, log } = options;
-  const vx = config.voxels!;
+  const vx = source, config = { file: source.file };
   const full = maskFromImage(await readNifti(vx.mask), vx.mask);
   const screened = await loadScreenedSubjects(
     full,
@@ -95,7 +113,7 @@ export async function loadAnalysisVoxels(
   const after = new Uint8Array(V), afterWho: string[][] = Array.from({ length: V }, () => []);
   for (const s of screened.series) {
     const data = await cleanSeries(backend, { rows: volumes, cols: V, data: s.data }, {
-      tr: config.stimulus.tr,
+      tr: options.tr,
       highPassSeconds: vx.highPassSeconds,
       ...(runs ? { runs } : {}),
     });
@@ -146,26 +164,22 @@ export async function loadAnalysisVoxels(
   };
 }
 
-/** Write `qc/voxel_subjects.csv` (every subject's verdict) and `qc/voxels_dropped.csv` into `dir`. */
-export async function writeVoxelQc(dir: string, loaded: LoadedVoxels): Promise<void> {
-  await writeTextFileAtomic(
-    join(dir, "voxel_subjects.csv"),
-    toCsv(
-      ["id", "usable", "reason", "nonFinite", "constant", "lostVolumes"],
-      loaded.verdicts.map((v) => ({ ...v, lostVolumes: formatRanges(v.lostVolumes) })),
-    ),
-  );
-  await writeTextFileAtomic(
-    join(dir, "voxels_dropped.csv"),
-    toCsv(
-      ["i", "j", "k", "problem", "subjects"],
-      loaded.dropped.map((d) => ({
+/** The data checks' tables: every subject's verdict, and the voxels dropped for all. */
+export function voxelQcTables(loaded: LoadedVoxels): ResultTable[] {
+  return [
+    {
+      ...RESULT_FILES.voxelSubjects,
+      rows: loaded.verdicts.map((v) => ({ ...v, lostVolumes: formatRanges(v.lostVolumes) })),
+    },
+    {
+      ...RESULT_FILES.voxelsDropped,
+      rows: loaded.dropped.map((d) => ({
         i: d.ijk[0],
         j: d.ijk[1],
         k: d.ijk[2],
         problem: d.problem,
         subjects: d.subjects.join(" "),
       })),
-    ),
-  );
+    },
+  ];
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { InputError } from "@brainorg/common";
 import { createCpuBackend, rng } from "@brainorg/kernels";
 import { identityAffine, writeNifti } from "@brainorg/neuro";
-import { loadAnalysisVoxels } from "./_analysis_voxels.ts";
+import { loadUserVoxels } from "./voxels.ts";
 import { parseAnalysisConfig } from "./analysis_config.ts";
 import { dctBasis } from "./clean.ts";
 
@@ -54,7 +54,8 @@ Deno.test("voxels the cleaning cannot keep finite or varying are dropped for eve
     for (let t = 0; t < T; t++) c[t * N + 7] = 0.01 * basis.data[t * basis.cols + 1];
     const config = await study(dir, [a, b, c]);
     const lines: string[] = [];
-    const loaded = await loadAnalysisVoxels(backend, config, {
+    const loaded = await loadUserVoxels(backend, config, {
+      data: {},
       volumes: T,
       log: (l) => lines.push(l),
     });
@@ -93,7 +94,7 @@ Deno.test("too few usable subjects, or no usable voxel, is an input error naming
     lost.fill(NaN, 10 * N, 11 * N);
     let config = await study(dir, [noise(1), lost]);
     await assert.rejects(
-      () => loadAnalysisVoxels(backend, config, { volumes: T, log: () => {} }),
+      () => loadUserVoxels(backend, config, { data: {}, volumes: T, log: () => {} }),
       (e: unknown) =>
         e instanceof InputError && e.field === "voxels.subjects" && /study\.json/.test(e.message) &&
         /1 usable; s1: volume 10 non-finite/.test(e.message),
@@ -106,7 +107,7 @@ Deno.test("too few usable subjects, or no usable voxel, is an input error naming
     config = await study(dir, [left, right]);
     config.voxels!.maxBadVoxelShare = 0.6;
     await assert.rejects(
-      () => loadAnalysisVoxels(backend, config, { volumes: T, log: () => {} }),
+      () => loadUserVoxels(backend, config, { data: {}, volumes: T, log: () => {} }),
       /no voxel of the mask is usable in every subject \(field: voxels\.mask/,
     );
   } finally {

@@ -52,8 +52,8 @@ function readTargets(): Target[] {
  * @param point one of the names in the module doc
  *
  * @example
- * ```ts
- * import { faultPoint } from "@brainorg/common";
+ * ```ts ignore
+ * import { faultPoint } from "./_fault_points.ts";
  * await faultPoint("entry-built"); // a no-op unless BRAINORG_TEST_KILL_AT=entry-built
  * ```
  */

@@ -1,0 +1,360 @@
+/**
+ * The one pipeline: what an analysis file describes, from the story to the
+ * results folder, in data-flow order — stimulus (and its check) → brain
+ * data checks → activations → atoms → ROI encoding (with a baseline where
+ * there is one) → voxel encoding (the user's data or a phantom) → networks
+ * → organization → report. The built-in demo is an analysis file too
+ * (`alice_demo.json`), run by this same code.
+ *
+ * @module
+ */
+
+import {
+  BRAINORG_VERSION,
+  checkWritableDir,
+  createProgress,
+  createProvenance,
+  InputError,
+} from "@brainorg/common";
+import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import { createBackend } from "@brainorg/kernels";
+import type { AnalysisConfig } from "./analysis_config.ts";
+import { captureModelAtoms } from "./capture_atoms.ts";
+import { renderReport } from "./report.ts";
+import {
+  modelFiles,
+  RESULT_FILES,
+  RESULTS_SCHEMA,
+  type ResultsSummary,
+  type ResultTable,
+  type StepRecord,
+} from "./results.ts";
+import { writeResults } from "./results_writer.ts";
+import { analyzeRois, readRoiSubjects } from "./rois.ts";
+import { prepareStimulus, stimulusTables } from "./stimulus.ts";
+import { analyzeVoxelLevel, loadUserVoxels } from "./voxels.ts";
+
+/** Options of {@linkcode runAnalysis}: how to run, not what (that is the analysis file's). */
+export interface RunOptions {
+  /** Results folder to write (replaced atomically). */
+  outDir: string;
+  /** Where reference data is looked for and whether it may be downloaded. */
+  data?: ResolveOptions;
+  /** Compute backend. Default: `"auto"`. */
+  backend?: "auto" | "cpu" | "webgpu";
+  /** Threads for the CPU backend's products, LASSO, refits and capture. Default: every core. */
+  threads?: number;
+  /** No progress output. Default: false. */
+  quiet?: boolean;
+  /** The command line, for provenance. */
+  command?: string[];
+  /** Lines of the run's narrative (default: stderr unless quiet). */
+  log?: (line: string) => void;
+  /** The analysis's options as resolved, for provenance (default: the config itself). */
+  resolved?: Record<string, unknown>;
+}
+
+/**
+ * Resolve every `data:<registry path>` of an analysis to a verified local
+ * file (fetched into the cache where allowed).
+ *
+ * @returns the analysis with local paths, and the registry's SHA-256 of each
+ */
+export async function resolveDataPaths(
+  config: AnalysisConfig,
+  data: ResolveOptions,
+): Promise<{ config: AnalysisConfig; sha256: Map<string, string> }> {
+  const sha256 = new Map<string, string>();
+  const walk = async (v: unknown): Promise<unknown> => {
+    if (typeof v === "string" && v.startsWith("data:")) {
+      const file = await resolveDataFile(v.slice(5), data);
+      sha256.set(file.path, file.entry.sha256);
+      return file.path;
+    }
+    if (Array.isArray(v)) return await Promise.all(v.map(walk));
+    if (v && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = await walk(x);
+      return out;
+    }
+    return v;
+  };
+  return { config: await walk(config) as AnalysisConfig, sha256 };
+}
+
+/** Every input file an analysis reads, by role, for provenance. */
+function inputFiles(config: AnalysisConfig): { role: string; path: string }[] {
+  const st = config.stimulus, vx = config.voxels;
+  return [
+    { role: "config", path: config.file },
+    { role: "transcript", path: st.transcript },
+    ...(st.check?.subjects ?? []).map((s) => ({ role: `check:${s.id}`, path: s.regressor })),
+    ...config.models.filter((m) => m.gguf || !m.hf!.startsWith("hf:")).map((m) =>
+      m.gguf ? { role: `model:${m.name}`, path: m.gguf } : { role: `model:${m.name}`, path: m.hf! }
+    ).filter((f) => !f.path.startsWith("hf:")),
+    ...(vx?.mask ? [{ role: "mask", path: vx.mask }] : []),
+    ...(vx?.subjects ?? []).map((s) => ({ role: `bold:${s.id}`, path: s.bold })),
+    ...(config.rois?.subjects ?? []).flatMap((s) => [
+      { role: `rois:${s.id}`, path: s.table },
+      ...(s.baseline ?? []).map((b, i) => ({ role: `baseline:${s.id}:${i}`, path: b })),
+    ]),
+  ];
+}
+
+/**
+ * Run the analysis a config describes and write its results folder.
+ *
+ * @param config a parsed analysis (`parseAnalysisConfig`, or the demo's)
+ * @returns the summary written to `outDir/summary.json`
+ * @throws {InputError} naming the file and field of a bad input
+ * @throws {OutputError} when the results folder cannot be written
+ *
+ * @example
+ * ```ts
+ * import { parseAnalysisConfig, runAnalysis } from "@brainorg/core";
+ * const config = parseAnalysisConfig(await Deno.readTextFile("study.json"), "study.json");
+ * const summary = await runAnalysis(config, { outDir: "results/study" });
+ * console.log(summary.steps.map((s) => s.step));
+ * ```
+ */
+export async function runAnalysis(
+  described: AnalysisConfig,
+  options: RunOptions,
+): Promise<ResultsSummary> {
+  const log = options.log ?? ((l: string) => options.quiet || console.error(l));
+  const data = options.data ?? {};
+  const quiet = options.quiet ?? false;
+  // A folder that cannot be written fails now, not after the computation.
+  await checkWritableDir(options.outDir, { what: "the results folder" });
+  const { config, sha256 } = await resolveDataPaths(described, data);
+  const steps: StepRecord[] = [];
+  const stimulus = await prepareStimulus(config, described.stimulus.transcript);
+  const st = stimulus.summary;
+  log(
+    `stimulus: ${st.words} words (${st.dropped} dropped) → ${st.volumes} volumes at TR ${st.tr} s`,
+  );
+  steps.push({ step: "stimulus", detail: `${st.words} words → ${st.volumes} volumes` });
+  if (st.check) {
+    log(
+      `word rate vs ${st.check.name}: r ≥ ${
+        st.check.minR.toFixed(3)
+      } for all ${st.check.subjects.length} subjects`,
+    );
+    steps.push({
+      step: "stimulus-check",
+      detail: `r ≥ ${st.check.minR.toFixed(3)} in ${st.check.subjects.length} subjects`,
+    });
+  }
+  const backend = await createBackend({
+    backend: options.backend ?? "auto",
+    ...(options.threads ? { cpu: { threads: options.threads } } : {}),
+  });
+  log(`backend: ${backend.info.name} (${backend.info.implementation})`);
+  try {
+    const volumes = stimulus.design.volumes;
+    // Several runs, end to end in each file: cleaned and shifted run by run.
+    const runs = config.stimulus.runs.length > 1
+      ? config.stimulus.runs.map((r) => r.volumes)
+      : undefined;
+    const stageOptions = {
+      data,
+      volumes,
+      ...(runs ? { runs } : {}),
+      log,
+      onProgress: progressBars(quiet),
+    };
+    // Brain data are read and checked before the models run, so that a bad
+    // file stops the run in seconds rather than after the capture.
+    const loaded = config.voxels?.mask
+      ? await loadUserVoxels(backend, config, stageOptions)
+      : undefined;
+    const roiSubjects = config.rois ? await readRoiSubjects(config.rois, volumes) : undefined;
+    if (roiSubjects) {
+      for (const v of roiSubjects.verdicts.filter((v) => !v.usable)) {
+        log(`excluded ${v.id}: ${v.reason}`);
+      }
+      if (roiSubjects.usable.length === 0) {
+        throw new InputError("no subject's ROI table is usable", {
+          file: config.file,
+          field: "rois.subjects",
+          expected: "at least 1 table with finite, varying values on the stimulus's volumes",
+          found: roiSubjects.verdicts.map((v) => `${v.id}: ${v.reason}`).join("; "),
+        });
+      }
+      steps.push({
+        step: "roi-checks",
+        detail: `${roiSubjects.usable.length} of ${roiSubjects.verdicts.length} subjects usable`,
+      });
+    }
+    const models = await captureModelAtoms(
+      backend,
+      stimulus,
+      config.models.map((m) => ({
+        ...m,
+        ...(m.gguf && sha256.has(m.gguf) ? { sha256: sha256.get(m.gguf)! } : {}),
+      })),
+      {
+        data,
+        atoms: config.atoms,
+        targetDensity: config.targetDensity,
+        ...(config.dictionaryAlpha !== undefined ? { alpha: config.dictionaryAlpha } : {}),
+        seed: config.seed,
+        log,
+        quiet,
+      },
+    );
+    steps.push({
+      step: "capture",
+      detail: models.map((m) => `${m.name}: ${m.ans} ANs`).join("; "),
+    });
+    steps.push({
+      step: "atoms",
+      detail: models.map((m) =>
+        `${m.name}: ${config.atoms} atoms, density ${m.atoms.density.toFixed(2)}`
+      )
+        .join("; "),
+    });
+    const roi = config.rois && roiSubjects
+      ? await analyzeRois(
+        backend,
+        roiSubjects,
+        models.map((m) => ({ name: m.name, atoms: m.atoms.atoms })),
+        {
+          ...(config.rois.baseline ? { baseline: config.rois.baseline } : {}),
+          permutations: config.rois.permutations ?? config.permutations,
+          seed: config.seed,
+          onModel: (groups) => {
+            const shown = groups.filter((g) =>
+              g.variant === (config.rois!.baseline ? "atoms+baseline" : "atoms")
+            );
+            for (const g of shown) {
+              log(
+                `  ${g.model} ${g.roi.padEnd(5)} ${g.variant} mean r ${g.meanR.toFixed(3)}` +
+                  (Number.isFinite(g.gainOverBaseline)
+                    ? ` (${g.gainOverBaseline >= 0 ? "+" : ""}${
+                      g.gainOverBaseline.toFixed(3)
+                    } over baseline, paired t = ${g.tGain.toFixed(2)})`
+                    : `, t(${g.subjects - 1}) = ${g.t.toFixed(2)}`),
+              );
+            }
+          },
+        },
+      )
+      : undefined;
+    if (roi?.summary.baseline) {
+      log(`baseline (${roi.summary.baseline.regressors.join(" + ")} → ROI):`);
+      for (const g of roi.summary.baseline.group) {
+        log(
+          `  ${g.roi.padEnd(5)} mean r ${g.meanR.toFixed(3)}, t(${g.subjects - 1}) = ${
+            g.t.toFixed(2)
+          }, ${g.significant}/${g.subjects} subjects q ≤ 0.05`,
+        );
+      }
+      steps.push({
+        step: "baseline-encoding",
+        detail:
+          `${roi.summary.baseline.regressors.length} regressors, ${roi.summary.permutations} shifts`,
+      });
+    }
+    if (roi) {
+      steps.push({
+        step: "roi-encoding",
+        detail:
+          `${models.length} models × ${roi.summary.rois.length} ROIs, ${roi.summary.permutations} shifts`,
+      });
+    }
+    const voxel = config.voxels
+      ? await analyzeVoxelLevel(backend, config, models, loaded, stageOptions)
+      : undefined;
+    if (voxel) {
+      const v = voxel.summary;
+      steps.push({
+        step: "voxel-data",
+        detail: `${
+          v.dataset === "phantom" ? "phantom" : "user data"
+        }: ${v.subjects} subjects × ${v.voxels} voxels`,
+      });
+      steps.push({ step: "voxel-encoding", detail: `${v.permutations} surrogates` });
+      steps.push({
+        step: "networks",
+        detail: v.models[0].templates.map((t) => t.name).join(", "),
+      });
+    }
+    const summary: ResultsSummary = {
+      schema: RESULTS_SCHEMA,
+      brainorg: BRAINORG_VERSION,
+      steps,
+      backend: backend.info,
+      stimulus: st,
+      models: models.map((m) => ({
+        name: m.name,
+        source: m.source,
+        ans: m.ans,
+        deadAns: m.deadAns,
+        atoms: config.atoms,
+        alpha: m.atoms.alpha,
+        codeDensity: m.atoms.density,
+        layerR2: m.atoms.layerR2,
+      })),
+      ...(roi ? { rois: roi.summary } : {}),
+      ...(voxel ? { voxel: voxel.summary } : {}),
+    };
+    const provenance = await createProvenance({
+      inputs: inputFiles(config),
+      parameters: {
+        ...(options.resolved ?? { ...described, file: undefined }),
+        captured: Object.fromEntries(models.map((m) => [m.name, m.captured])),
+      },
+      seed: config.seed,
+      backend: { ...backend.info },
+      command: options.command,
+    });
+    const tables: ResultTable[] = [
+      ...stimulusTables(stimulus),
+      ...models.flatMap((m) => {
+        const f = modelFiles(m.name);
+        return [
+          { ...f.subgroups, rows: m.atoms.subgroups },
+          { ...f.layerR2, rows: m.atoms.layerR2.map((r2, layer) => ({ layer, r2 })) },
+        ];
+      }),
+      ...(roi
+        ? [
+          { ...RESULT_FILES.roiSubjects, rows: roi.summary.subjects },
+          ...(roi.summary.baseline
+            ? [
+              { ...RESULT_FILES.baselineRoi, rows: roi.baselineRows },
+              { ...RESULT_FILES.baselineGroup, rows: roi.summary.baseline.group },
+            ]
+            : []),
+          { ...RESULT_FILES.modelsRoi, rows: roi.modelRows },
+          { ...RESULT_FILES.modelsGroup, rows: roi.summary.models },
+        ]
+        : []),
+      ...(voxel?.tables ?? []),
+    ];
+    await writeResults(options.outDir, {
+      summary,
+      tables,
+      atoms: models.map((m) => ({ model: m.name, atoms: m.atoms.atoms })),
+      report: renderReport(summary, provenance.createdAt),
+      provenance,
+      ...(voxel ? { maps: voxel.write } : {}),
+    });
+    log(`results: ${options.outDir}`);
+    return summary;
+  } finally {
+    backend.dispose();
+  }
+}
+
+/** Progress bars for the long steps, one per label. */
+function progressBars(quiet: boolean) {
+  const bars = new Map<string, ReturnType<typeof createProgress>>();
+  return (label: string, done: number, total: number) => {
+    let bar = bars.get(label);
+    if (!bar) bars.set(label, bar = createProgress({ label, total, quiet }));
+    bar.tick();
+    if (done === total) bar.done();
+  };
+}

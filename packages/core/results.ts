@@ -1,0 +1,426 @@
+/**
+ * The results folder, one schema for everything that writes or reads it:
+ * the shape of `summary.json` (versioned), every file's path, and the
+ * columns of every table. The pipeline writes through
+ * {@linkcode writeResults}, the report renders a {@linkcode ResultsSummary},
+ * and the dashboard reads paths and columns from here; a change of shape
+ * changes {@linkcode RESULTS_SCHEMA}.
+ *
+ * Only types and constants live at the top of this module's imports, so
+ * the dashboard can import it without the compute packages.
+ *
+ * @module
+ */
+
+import type { BackendInfo } from "@brainorg/kernels";
+import type { VoxelSubjectVerdict } from "@brainorg/neuro";
+import type { NetworkMatch } from "./networks.ts";
+import type { OrganizationMetrics } from "./organization.ts";
+import type { PhantomTruth, Recovery } from "./phantom.ts";
+
+/** The schema of `summary.json` this version writes and reads. */
+export const RESULTS_SCHEMA = "brainorg.results/2";
+
+/** A step of the pipeline that ran, with what it measured. */
+export interface StepRecord {
+  /** Which step, in data-flow order. */
+  step:
+    | "stimulus"
+    | "stimulus-check"
+    | "roi-checks"
+    | "baseline-encoding"
+    | "capture"
+    | "atoms"
+    | "roi-encoding"
+    | "voxel-data"
+    | "voxel-encoding"
+    | "networks";
+  /** One line, from the run's own counts (e.g. "27 of 28 subjects usable"). */
+  detail: string;
+}
+
+/** The story on the scanner's grid, and its check against reference regressors. */
+export interface StimulusSummary {
+  /** The transcript read (path, or `data:` reference). */
+  transcript: string;
+  /** Words kept, placed on the TR grid. */
+  words: number;
+  /** Silence marks and empty words dropped from the transcript. */
+  dropped: number;
+  /** Volumes analysed (all runs). */
+  volumes: number;
+  /** Repetition time, in seconds. */
+  tr: number;
+  /** Volumes acquired and discarded before each run. */
+  discarded: number[];
+  /** The word rate correlated with each subject's reference regressor. */
+  check?: { name: string; subjects: { subject: string; r: number }[]; minR: number };
+}
+
+/** One model: its ANs and the atoms learned from them. */
+export interface ModelSummary {
+  /** The model's name; a random-weights control ends in `-random`. */
+  name: string;
+  /** Where the model came from, in words (file, folder, engine, redrawn weights' seed). */
+  source: string;
+  /** ANs recorded, over all layers. */
+  ans: number;
+  /** Constant ANs, dropped. */
+  deadAns: number;
+  /** Atoms learned (K). */
+  atoms: number;
+  /** The sparsity penalty used (calibrated or given). */
+  alpha: number;
+  /** Share of the codes that are non-zero, in [0, 1]. */
+  codeDensity: number;
+  /** Reconstruction R² of each layer's ANs. */
+  layerR2: number[];
+}
+
+/** One subject × ROI encoding result. */
+export interface RoiScore {
+  /** The subject's id. */
+  subject: string;
+  /** The ROI's name (its column in the ROI table). */
+  roi: string;
+  /** Held-out r (within folds, Fisher-averaged). */
+  r: number;
+  /** Circular-shift p of r. */
+  p: number;
+  /** Benjamini–Hochberg q over the family (one regressor set: all subjects × ROIs). */
+  q: number;
+  /** Ridge penalty chosen by cross-validation. */
+  alpha: number;
+}
+
+/** Across usable subjects, per ROI. */
+export interface RoiGroupScore {
+  /** The ROI's name. */
+  roi: string;
+  /** Usable subjects scored. */
+  subjects: number;
+  /** Mean held-out r over subjects. */
+  meanR: number;
+  /** One-sample t of Fisher-z r over subjects (df = subjects − 1). */
+  t: number;
+  /** Subjects with q ≤ 0.05. */
+  significant: number;
+}
+
+/** A model's ROI group scores, per regressor set, with the gain over the baseline. */
+export interface ModelRoiGroup extends RoiGroupScore {
+  /** The model's name. */
+  model: string;
+  /** `atoms`, or `atoms+baseline` where there is a baseline. */
+  variant: "atoms" | "atoms+baseline";
+  /** Mean r over the baseline's in the same subjects (NaN without a baseline). */
+  gainOverBaseline: number;
+  /** Paired t of Fisher z against the baseline (NaN without a baseline). */
+  tGain: number;
+}
+
+/** A subject's verdict (usable, or excluded with the reason). */
+export interface SubjectVerdict {
+  /** The subject's id, as in the analysis file. */
+  id: string;
+  /** False when the subject is excluded. */
+  usable: boolean;
+  /** Why the subject is excluded (its problems, `; `-separated); "" when usable. */
+  reason: string;
+}
+
+/** The ROI level. */
+export interface RoiSummary {
+  /** The ROIs' names, in the tables' column order. */
+  rois: string[];
+  /** Every subject given, usable or not, in order. */
+  subjects: SubjectVerdict[];
+  /** Contiguous cross-validation folds. */
+  folds: number;
+  /** Circular shifts of the p-values. */
+  permutations: number;
+  /** The baseline model, where there is one. */
+  baseline?: { regressors: string[]; group: RoiGroupScore[] };
+  /** Every model's group scores, per ROI and regressor set. */
+  models: ModelRoiGroup[];
+}
+
+/** A model's network links and organization for one template set. */
+export interface TemplateResult {
+  /** The template set's name (`Yeo-7`, `Yeo-17`, `Giles-39`). */
+  name: string;
+  /** How the model's atoms organize against the set's networks. */
+  metrics: OrganizationMetrics;
+  /** The linked atom × sign × network cells only. */
+  links: NetworkMatch[];
+}
+
+/** The voxel level. */
+export interface VoxelSummary {
+  /** The user's fMRI, or a generated phantom whose truth is known. */
+  dataset: "user" | "phantom";
+  /** Usable subjects. */
+  subjects: number;
+  /** Voxels analysed. */
+  voxels: number;
+  /** What the data checks found (the user's data). */
+  qc?: { subjects: VoxelSubjectVerdict[]; maskVoxels: number; droppedVoxels: number };
+  /** The phantom's planted truth. */
+  phantom?:
+    & Pick<
+      PhantomTruth,
+      "links" | "undrivenAtoms" | "subjects" | "r2" | "medianR2" | "voxels" | "noise" | "seed"
+    >
+    & { networks: string; resolutionMm: number; model: string };
+  /** Surrogates of the atoms in the voxel null. */
+  permutations: number;
+  /** One-sided voxel p (per sign) that puts a voxel in an atom's map. */
+  voxelP: number;
+  /** |t| a voxel must exceed to be in an atom's map. */
+  threshold: number;
+  /** Per model: its subjects' scores, its group map's count and its network links. */
+  models: {
+    /** The model's name. */
+    name: string;
+    /** Per subject: median held-out r and CV R² over voxels, and voxels with q ≤ 0.05. */
+    subjects: { subject: string; medianR: number; medianR2: number; voxelsQ05: number }[];
+    /** Voxels whose mean r over subjects has q ≤ 0.05. */
+    voxelsMeanRQ05: number;
+    /** Per template set: the links and organization metrics. */
+    templates: TemplateResult[];
+    /** Against the phantom's planted links (its network set). */
+    recovery?: Recovery;
+  }[];
+}
+
+/** What `summary.json` holds. */
+export interface ResultsSummary {
+  /** The shape's version: {@linkcode RESULTS_SCHEMA}. */
+  schema: typeof RESULTS_SCHEMA;
+  /** The brainorg version that wrote it. */
+  brainorg: string;
+  /** The steps that ran, in data-flow order. */
+  steps: StepRecord[];
+  /** The compute backend that ran the analysis. */
+  backend: BackendInfo;
+  /** The story on the scanner's grid. */
+  stimulus: StimulusSummary;
+  /** Every model and control, in the order analysed. */
+  models: ModelSummary[];
+  /** The ROI level, where the analysis has one. */
+  rois?: RoiSummary;
+  /** The voxel level, where the analysis has one. */
+  voxel?: VoxelSummary;
+}
+
+/** A table of the results folder: its path and columns, in order. */
+export interface TableSpec<C extends string = string> {
+  /** CSV path within the results folder. */
+  path: string;
+  /** Column names, in order. */
+  columns: readonly C[];
+}
+
+/** A table's rows, ready to be written (columns in the spec's order). */
+export interface ResultTable extends TableSpec {
+  /** One object per row, keyed by column name. */
+  rows: readonly object[];
+}
+
+const table = <const C extends string>(path: string, columns: readonly C[]): TableSpec<C> => ({
+  path,
+  columns,
+});
+
+/** The fixed files of a results folder: JSON and HTML by path, tables with their columns. */
+export interface ResultFiles {
+  /** `summary.json`: a {@linkcode ResultsSummary}. */
+  summary: string;
+  /** `report.html`: the static report. */
+  report: string;
+  /** `provenance.json`: inputs, parameters, seed, backend and command. */
+  provenance: string;
+  /** The transcript's words with onset, offset (seconds) and run. */
+  words: TableSpec;
+  /** The word-rate regressor per volume, with the volume's time (seconds). */
+  wordRate: TableSpec;
+  /** The word rate's r with each subject's reference regressor. */
+  stimulusCheck: TableSpec;
+  /** Every ROI subject's verdict. */
+  roiSubjects: TableSpec;
+  /** Every voxel subject's verdict and data checks. */
+  voxelSubjects: TableSpec;
+  /** Voxels dropped for every subject: coordinates, problem, subjects. */
+  voxelsDropped: TableSpec;
+  /** The baseline's scores per subject × ROI. */
+  baselineRoi: TableSpec;
+  /** The baseline's group scores per ROI. */
+  baselineGroup: TableSpec;
+  /** Every model's scores per subject × ROI and regressor set. */
+  modelsRoi: TableSpec;
+  /** Every model's group scores per ROI and regressor set. */
+  modelsGroup: TableSpec;
+  /** The phantom's planted truth (JSON), where the voxel data is a phantom. */
+  phantomTruth: string;
+  /** Per model: the planted links' recovery, where the voxel data is a phantom. */
+  recovery: TableSpec;
+  /** The MNI152 T1 on the analysis grid (NIfTI), for the viewer. */
+  anatomy: string;
+}
+
+/**
+ * Every fixed file of the results folder.
+ *
+ * @example
+ * ```ts
+ * import { join } from "node:path";
+ * import { RESULT_FILES, type ResultsSummary } from "@brainorg/core/results";
+ * const dir = "results/study";
+ * const summary: ResultsSummary = JSON.parse(
+ *   await Deno.readTextFile(join(dir, RESULT_FILES.summary)),
+ * );
+ * console.log(summary.schema, summary.steps.map((s) => s.detail));
+ * ```
+ */
+export const RESULT_FILES: ResultFiles = {
+  summary: "summary.json",
+  report: "report.html",
+  provenance: "provenance.json",
+  words: table("stimulus/words.csv", ["word", "onset", "offset", "run"]),
+  wordRate: table("stimulus/word_rate.csv", ["volume", "time", "word_rate"]),
+  stimulusCheck: table("qc/stimulus_check.csv", ["subject", "r"]),
+  roiSubjects: table("qc/subjects.csv", ["id", "usable", "reason"]),
+  voxelSubjects: table("qc/voxel_subjects.csv", [
+    "id",
+    "usable",
+    "reason",
+    "nonFinite",
+    "constant",
+    "lostVolumes",
+  ]),
+  voxelsDropped: table("qc/voxels_dropped.csv", ["i", "j", "k", "problem", "subjects"]),
+  baselineRoi: table("encoding/baseline_roi.csv", ["subject", "roi", "r", "p", "q", "alpha"]),
+  baselineGroup: table("encoding/baseline_group.csv", [
+    "roi",
+    "subjects",
+    "meanR",
+    "t",
+    "significant",
+  ]),
+  modelsRoi: table("encoding/models_roi.csv", [
+    "model",
+    "variant",
+    "subject",
+    "roi",
+    "r",
+    "p",
+    "q",
+    "alpha",
+  ]),
+  modelsGroup: table("encoding/models_group.csv", [
+    "model",
+    "variant",
+    "roi",
+    "subjects",
+    "meanR",
+    "t",
+    "significant",
+    "gainOverBaseline",
+    "tGain",
+  ]),
+  phantomTruth: "phantom/truth.json",
+  recovery: table("voxels/recovery.csv", [
+    "model",
+    "truePositives",
+    "falsePositives",
+    "falseNegatives",
+    "precision",
+    "recall",
+  ]),
+  anatomy: "voxels/anatomy.nii.gz",
+};
+
+/** A model's files: its atoms, sub-groups and reconstruction. */
+export interface ModelFiles {
+  /** The atoms' time courses, one column per atom. */
+  atoms: string;
+  /** Per atom and layer: ANs with positive and negative codes. */
+  subgroups: TableSpec;
+  /** Reconstruction R² of each layer's ANs. */
+  layerR2: TableSpec;
+}
+
+/** The files of one model: its atoms, sub-groups and reconstruction. */
+export const modelFiles = (model: string): ModelFiles => ({
+  atoms: `models/${model}/atoms.csv`,
+  subgroups: table(`models/${model}/subgroups.csv`, ["atom", "layer", "positive", "negative"]),
+  layerR2: table(`models/${model}/layer_r2.csv`, ["layer", "r2"]),
+});
+
+const NETWORK_SUBJECT_COLUMNS = ["subject", "medianR", "medianR2", "voxelsQ05"] as const;
+const NETWORK_CELL_COLUMNS = [
+  "atom",
+  "sign",
+  "network",
+  "networkName",
+  "voxels",
+  "dice",
+  "overlap",
+  "p",
+  "z",
+  "q",
+  "pFWE",
+  "linked",
+] as const;
+
+/** A model's voxel-level files. */
+export interface VoxelFiles {
+  /** One-sample t over subjects per atom (4-D NIfTI, one volume per atom). */
+  groupT: string;
+  /** Mean held-out r over subjects (NIfTI). */
+  groupMeanR: string;
+  /** −log₁₀ q of the mean r (NIfTI). */
+  groupNegLog10Q: string;
+  /** Each voxel of a linked atom part labelled with the atom's number + 1 (NIfTI). */
+  atomLabels: string;
+  /** Per subject: median r, median R² and voxels with q ≤ 0.05. */
+  subjects: TableSpec;
+  /** Every atom × sign × network cell against a template set: overlap, null statistics, link. */
+  networks: (set: string) => TableSpec;
+  /** A subject's map of held-out r, CV R² or coefficient z (NIfTI). */
+  subjectMap: (id: string, map: "r" | "r2" | "z") => string;
+}
+
+/**
+ * The voxel-level files of one model.
+ *
+ * @example
+ * ```ts
+ * import { voxelFiles } from "@brainorg/core/results";
+ * const files = voxelFiles("stories260K");
+ * files.subjectMap("sub-01", "r"); // "voxels/stories260K/subjects/sub-01_r.nii.gz"
+ * ```
+ */
+export const voxelFiles = (model: string): VoxelFiles => ({
+  groupT: `voxels/${model}/group_t.nii.gz`,
+  groupMeanR: `voxels/${model}/group_mean_r.nii.gz`,
+  groupNegLog10Q: `voxels/${model}/group_r_neglog10q.nii.gz`,
+  atomLabels: `voxels/${model}/atom_labels.nii.gz`,
+  subjects: table(`voxels/${model}/subjects.csv`, NETWORK_SUBJECT_COLUMNS),
+  networks: (set: string) => table(`voxels/${model}/networks_${set}.csv`, NETWORK_CELL_COLUMNS),
+  subjectMap: (id: string, map: "r" | "r2" | "z") => `voxels/${model}/subjects/${id}_${map}.nii.gz`,
+});
+
+/** The files of a label template set on the analysis grid, for the viewer. */
+export interface TemplateFiles {
+  /** Each voxel's network label (NIfTI, label intent). */
+  labels: string;
+  /** The networks' labels and names. */
+  names: TableSpec;
+}
+
+/** The files of a label template set on the analysis grid, for the viewer. */
+export const templateFiles = (set: string): TemplateFiles => ({
+  labels: `voxels/networks_${set}.nii.gz`,
+  names: table(`voxels/networks_${set}.csv`, ["index", "name"]),
+});

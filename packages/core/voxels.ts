@@ -1,0 +1,269 @@
+/**
+ * The voxel level of an analysis, on either data source the analysis file
+ * can name: the user's 4-D NIfTI on a mask, or a phantom generated from a
+ * model's atoms and planted in real networks, whose links are then scored
+ * against the truth. Both go through the same reading, screening,
+ * cleaning, encoding and network matching.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { sha256, writeJsonAtomic } from "@brainorg/common";
+import { cacheDirFor, type ResolveOptions } from "@brainorg/datasets";
+import type { Backend } from "@brainorg/kernels";
+import { voxelSizes } from "@brainorg/neuro";
+import type { AnalysisConfig } from "./analysis_config.ts";
+import type { CapturedModel } from "./capture_atoms.ts";
+import { scoreRecovery } from "./phantom.ts";
+import { cachedPhantom, phantomFiles } from "./phantom_files.ts";
+import { RESULT_FILES, type ResultTable, type VoxelSummary } from "./results.ts";
+import {
+  type NetworkChoice,
+  templateNetworks,
+  type TemplateSet,
+  templateSetName,
+} from "./templates.ts";
+import {
+  analyzeVoxels,
+  subjectSummaries,
+  writeTemplateFiles,
+  writeVoxelResults,
+} from "./voxel_analysis.ts";
+import { type LoadedVoxels, loadVoxelSubjects, voxelQcTables } from "./voxel_data.ts";
+
+/** What the voxel level found: its summary, its tables, and how to write its maps. */
+export interface VoxelLevel {
+  /** What `summary.json` records of the voxel level. */
+  summary: VoxelSummary;
+  /** Its CSV tables: the data checks (the user's data) and the phantom's recovery. */
+  tables: ResultTable[];
+  /** Write the maps (NIfTI) and per-model tables into a results folder. */
+  write(dir: string): Promise<void>;
+}
+
+/** Options of the voxel stage's steps. */
+export interface VoxelStageOptions {
+  /** Where reference data and caches are looked for, and whether downloads are allowed. */
+  data: ResolveOptions;
+  /** Kept volumes of the stimulus. */
+  volumes: number;
+  /** Volumes of each run, when there are several. */
+  runs?: number[];
+  /** Lines of the run's narrative. */
+  log: (line: string) => void;
+  /** Progress of the long steps, by label (e.g. a model's permutations). */
+  onProgress?: (label: string, done: number, total: number) => void;
+}
+
+/**
+ * The user's voxel data, read, screened and cleaned: done before the
+ * models run, so that a bad file stops the run in seconds.
+ *
+ * @throws {InputError} for an unreadable file, or too few usable subjects or voxels
+ */
+export async function loadUserVoxels(
+  backend: Backend,
+  config: AnalysisConfig,
+  options: VoxelStageOptions,
+): Promise<LoadedVoxels> {
+  const vx = config.voxels!;
+  return await loadVoxelSubjects(backend, {
+    file: config.file,
+    mask: vx.mask!,
+    subjects: vx.subjects!,
+    discarded: vx.discarded,
+    maxBadVoxelShare: vx.maxBadVoxelShare,
+    highPassSeconds: vx.highPassSeconds,
+  }, { volumes: options.volumes, tr: config.stimulus.tr, runs: options.runs, log: options.log });
+}
+
+/**
+ * Encode the voxel data (the user's, `loaded`, or the phantom the analysis
+ * describes) from every model's atoms and match the maps with the networks.
+ */
+export async function analyzeVoxelLevel(
+  backend: Backend,
+  config: AnalysisConfig,
+  models: CapturedModel[],
+  loaded: LoadedVoxels | undefined,
+  options: VoxelStageOptions,
+): Promise<VoxelLevel> {
+  const vx = config.voxels!, tr = config.stimulus.tr;
+  const phantom = vx.phantom ? await phantomData(backend, config, models, options) : undefined;
+  const data = loaded ?? phantom!.loaded;
+  const { mask, subjects } = data;
+  const resolution = voxelSizes(mask.grid.affine)[0] >= 3.5 ? 4 : 2;
+  // The phantom's own networks are matched first, so that recovery can be scored on them.
+  const choices = [
+    ...new Set<NetworkChoice>([
+      ...(vx.phantom ? [vx.phantom.networks] : []),
+      ...config.networks,
+    ]),
+  ];
+  const templates: TemplateSet[] = [];
+  for (const n of choices) {
+    templates.push(await templateNetworks(n, mask, resolution, options.data));
+  }
+  options.log(
+    `voxels: ${subjects.length} subjects × ${mask.indices.length} voxels (${
+      phantom ? "phantom" : vx.mask
+    })`,
+  );
+  const voxelP = vx.voxelP, permutations = vx.permutations ?? config.permutations;
+  const results = await analyzeVoxels(
+    backend,
+    subjects,
+    models.map((m) => ({ name: m.name, atoms: m.atoms.atoms, layerCounts: m.layerCounts })),
+    templates,
+    {
+      permutations,
+      seed: config.seed,
+      voxelP,
+      maps: vx.maps,
+      method: config.nullMethod,
+      tr,
+      highPassSeconds: vx.highPassSeconds,
+      ...(options.runs ? { runs: options.runs } : {}),
+      cacheDir: cacheDirFor(options.data),
+      log: options.log,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    },
+  );
+  const truth = phantom?.truth;
+  const summary: VoxelSummary = {
+    dataset: phantom ? "phantom" : "user",
+    subjects: subjects.length,
+    voxels: mask.indices.length,
+    ...(loaded
+      ? {
+        qc: {
+          subjects: loaded.verdicts,
+          maskVoxels: loaded.maskVoxels,
+          droppedVoxels: loaded.dropped.length,
+        },
+      }
+      : {}),
+    ...(truth
+      ? {
+        phantom: {
+          links: truth.links,
+          undrivenAtoms: truth.undrivenAtoms,
+          subjects: truth.subjects,
+          r2: truth.r2,
+          medianR2: truth.medianR2,
+          voxels: truth.voxels,
+          noise: truth.noise,
+          seed: truth.seed,
+          networks: templateSetName(vx.phantom!.networks),
+          resolutionMm: resolution,
+          model: phantom!.model,
+        },
+      }
+      : {}),
+    permutations,
+    voxelP,
+    threshold: results[0].threshold,
+    models: results.map((r) => ({
+      name: r.model,
+      subjects: subjectSummaries(r),
+      voxelsMeanRQ05: r.group.qR.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
+      templates: r.templates.map((t) => ({
+        name: t.name,
+        metrics: t.metrics,
+        links: t.matches.filter((m) => m.linked),
+      })),
+      ...(truth
+        ? {
+          recovery: scoreRecovery(
+            truth.links,
+            r.templates[0].matches.filter((m) => m.linked),
+            truth.undrivenAtoms,
+          ),
+        }
+        : {}),
+    })),
+  };
+  for (const m of summary.models) {
+    const first = m.templates[0];
+    options.log(
+      `${m.name}: ${first.links.length} ${first.name} links, ` +
+        `${first.metrics.networksEngaged} networks engaged` +
+        (m.recovery
+          ? `; against the ${truth!.links.length} planted: precision ${
+            m.recovery.precision.toFixed(2)
+          }, recall ${m.recovery.recall.toFixed(2)}`
+          : ""),
+    );
+  }
+  return {
+    summary,
+    tables: [
+      ...(loaded ? voxelQcTables(loaded) : []),
+      ...(truth
+        ? [{
+          ...RESULT_FILES.recovery,
+          rows: summary.models.map((m) => ({ model: m.name, ...m.recovery })),
+        }]
+        : []),
+    ],
+    async write(dir) {
+      if (truth) await writeJsonAtomic(join(dir, RESULT_FILES.phantomTruth), truth);
+      await writeTemplateFiles(dir, mask, templates, options.data);
+      for (const r of results) await writeVoxelResults(dir, mask, r);
+    },
+  };
+}
+
+/** The phantom the analysis describes: generated once (then read from the cache), loaded as data. */
+async function phantomData(
+  backend: Backend,
+  config: AnalysisConfig,
+  models: CapturedModel[],
+  options: VoxelStageOptions,
+) {
+  const vx = config.voxels!, spec = vx.phantom!;
+  const planted = spec.model ? models.find((m) => m.name === spec.model) : models[0];
+  if (!planted) {
+    throw new RangeError(
+      `voxels.phantom.model is "${spec.model}", not one of the models: ${
+        models.map((m) => m.name).join(", ")
+      }`,
+    );
+  }
+  const space = { resolution: Number(spec.resolution) as 2 | 4, networks: spec.networks };
+  const key = sha256(
+    JSON.stringify({
+      generator: "brainorg.phantom/1",
+      space,
+      subjects: spec.subjects,
+      r2: spec.r2,
+      seed: config.seed,
+    }) + sha256(new Uint8Array(planted.atoms.atoms.data.buffer)),
+  ).slice(0, 16);
+  const dir = join(cacheDirFor(options.data), "phantom", key);
+  const { truth, cached } = await cachedPhantom(dir, backend, planted.atoms.atoms, space, {
+    subjects: spec.subjects,
+    r2: spec.r2,
+    seed: config.seed,
+    tr: config.stimulus.tr,
+    data: options.data,
+    onMiss: () =>
+      options.log(
+        `phantom: ${spec.subjects} subjects, ${planted.name}'s atoms planted on ` +
+          `${templateSetName(spec.networks)} at ${spec.resolution} mm, median R² ${spec.r2} ` +
+          `in driven voxels`,
+      ),
+  });
+  if (cached) options.log(`phantom: read from the cache (${dir})`);
+  const files = phantomFiles(dir, spec.subjects);
+  const loaded = await loadVoxelSubjects(backend, {
+    file: config.file,
+    mask: files.mask,
+    subjects: files.subjects.map((s) => ({ id: s.id, bold: s.path })),
+    discarded: 0,
+    maxBadVoxelShare: vx.maxBadVoxelShare,
+    highPassSeconds: vx.highPassSeconds,
+  }, { volumes: options.volumes, tr: config.stimulus.tr, runs: options.runs, log: options.log });
+  return { truth, loaded, model: planted.name };
+}
