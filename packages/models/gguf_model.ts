@@ -1,7 +1,8 @@
 /**
  * Llama-architecture models in GGUF files (llama.cpp's format), read with
  * `@huggingface/gguf`: hyper-parameters, the SentencePiece vocabulary and
- * float32 weights.
+ * the weights, float32 or dequantized to float32 on load (F16, BF16, Q8_0,
+ * Q4_0, Q4_K, Q5_K, Q6_K: see `gguf_quants.ts`).
  *
  * @module
  */
@@ -9,6 +10,13 @@
 import { gguf } from "@huggingface/gguf";
 import { InputError } from "@brainorg/common";
 import type { Vocabulary } from "./tokenizer.ts";
+import {
+  dequantizeTensor,
+  GGML_TYPES,
+  ggmlTensorBytes,
+  ggmlType,
+  ggmlTypeName,
+} from "./gguf_quants.ts";
 
 /** Hyper-parameters of a Llama model. */
 export interface LlamaConfig {
@@ -68,21 +76,34 @@ export interface LlamaModel {
   output: Float32Array;
   /** The SentencePiece vocabulary (for {@linkcode createTokenizer}). */
   vocab: Vocabulary;
-  /** The file read and its architecture. */
+  /**
+   * The file read; for a file with tensors other than float32, followed by
+   * their types, e.g. `m.gguf (tensor types: Q4_K 35, F32 11)`. Results
+   * record it as the model's source.
+   */
   source: string;
+  /**
+   * How many of the file's tensors have each GGML type, e.g.
+   * `{ Q4_K: 35, F32: 11 }` (weights are dequantized to float32 on load).
+   */
+  tensorTypes: Record<string, number>;
 }
 
 /**
- * Read a Llama model from a GGUF file (float32 tensors).
+ * Read a Llama model from a GGUF file. Tensors may be F32 (read as they
+ * are) or F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (dequantized to float32
+ * block by block as ggml defines them); {@linkcode LlamaModel.tensorTypes}
+ * counts them.
  *
  * Every value is checked before it is used: the header (by
  * `@huggingface/gguf`: magic, version, counts), the hyper-parameters (whole
  * numbers in range that fit together: heads divide the width, key/value
  * heads divide the heads), the vocabulary (strings, scores, special ids
- * inside it), and each tensor (present, float32, of the size the
- * hyper-parameters imply, inside the file, every weight finite).
+ * inside it), and each tensor (present, of a type read here, of the size the
+ * hyper-parameters imply, rows of whole blocks, inside the file, every
+ * weight finite).
  *
- * @param path a `.gguf` file of a Llama-architecture model with float32 tensors
+ * @param path a `.gguf` file of a Llama-architecture model
  * @returns the model: hyper-parameters, weights, vocabulary
  * @throws {InputError} naming the file and the field (metadata key or
  *   tensor) for anything unusable
@@ -208,25 +229,27 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
   const dataStart = Number(tensorDataOffset);
   // The library has checked it: a positive whole number.
   const alignment = Number(metadata["general.alignment"] ?? 32);
-  const f32 = (name: string, length: number): Float32Array => {
+  const tensor = (name: string, length: number): Float32Array => {
     const info = tensorInfos.find((t) => t.name === name);
     if (!info) {
       throw new InputError("GGUF file lacks a tensor", {
         file: path,
         field: name,
-        expected: `a float32 tensor of ${length} values`,
+        expected: `a tensor of ${length} values`,
         found: `${tensorInfos.length} tensors, none named so`,
       });
     }
-    if (info.dtype !== 0) {
-      throw new InputError("only float32 tensors are supported", {
+    const type = ggmlType(info.dtype);
+    if (!type) {
+      throw new InputError("a tensor has a GGML type brainorg does not read", {
         file: path,
-        field: name,
-        expected: "F32 (0)",
-        found: String(info.dtype),
+        field: `${name} (type)`,
+        expected: Object.values(GGML_TYPES).map((t) => `${t.name} (${t.id})`).join(", "),
+        found: `${ggmlTypeName(info.dtype)} (${info.dtype})`,
       });
     }
-    const count = info.shape.reduce((a, b) => a * Number(b), 1);
+    const shape = info.shape.map(Number);
+    const count = shape.reduce((a, b) => a * b, 1);
     if (count !== length) {
       throw new InputError("tensor has the wrong size", {
         file: path,
@@ -235,6 +258,7 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
         found: String(count),
       });
     }
+    const size = ggmlTensorBytes(type, shape, { file: path, tensor: name });
     const start = dataStart + Number(info.offset);
     if (Number(info.offset) % alignment !== 0) {
       throw new InputError("a tensor's offset breaks the file's alignment (damaged table)", {
@@ -244,49 +268,53 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
         found: String(info.offset),
       });
     }
-    if (!(Number.isSafeInteger(start) && start + 4 * count <= bytes.byteLength)) {
+    if (!(Number.isSafeInteger(start) && start + size <= bytes.byteLength)) {
       throw new InputError("a tensor lies outside the file (truncated or damaged)", {
         file: path,
         field: `${name} (offset)`,
-        expected: `${4 * count} bytes ending within the file's ${bytes.byteLength}`,
-        found: `bytes ${start} to ${start + 4 * count}`,
+        expected: `${size} bytes ending within the file's ${bytes.byteLength}`,
+        found: `bytes ${start} to ${start + size}`,
       });
     }
-    const out = new Float32Array(
-      bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + 4 * count),
-    );
+    const out = dequantizeTensor(info.dtype, shape, bytes, start, { file: path, tensor: name });
     let nonFinite = 0;
     for (let i = 0; i < out.length; i++) if (out[i] - out[i] !== 0) nonFinite++;
     if (nonFinite) {
       throw new InputError("a tensor holds non-finite weights", {
         file: path,
         field: name,
-        expected: "finite float32 values",
+        expected: `finite values (${type.name})`,
         found: `${nonFinite} NaN or infinite of ${count}`,
       });
     }
     return out;
   };
   const kvDim = (dim / heads) * config.kvHeads, H = config.hiddenDim;
-  const embedding = f32("token_embd.weight", config.vocabSize * dim);
+  const embedding = tensor("token_embd.weight", config.vocabSize * dim);
   const layers = Array.from({ length: config.layers }, (_, l) => ({
-    attnNorm: f32(`blk.${l}.attn_norm.weight`, dim),
-    wq: f32(`blk.${l}.attn_q.weight`, dim * dim),
-    wk: f32(`blk.${l}.attn_k.weight`, kvDim * dim),
-    wv: f32(`blk.${l}.attn_v.weight`, kvDim * dim),
-    wo: f32(`blk.${l}.attn_output.weight`, dim * dim),
-    ffnNorm: f32(`blk.${l}.ffn_norm.weight`, dim),
-    gate: f32(`blk.${l}.ffn_gate.weight`, H * dim),
-    up: f32(`blk.${l}.ffn_up.weight`, H * dim),
-    down: f32(`blk.${l}.ffn_down.weight`, dim * H),
+    attnNorm: tensor(`blk.${l}.attn_norm.weight`, dim),
+    wq: tensor(`blk.${l}.attn_q.weight`, dim * dim),
+    wk: tensor(`blk.${l}.attn_k.weight`, kvDim * dim),
+    wv: tensor(`blk.${l}.attn_v.weight`, kvDim * dim),
+    wo: tensor(`blk.${l}.attn_output.weight`, dim * dim),
+    ffnNorm: tensor(`blk.${l}.ffn_norm.weight`, dim),
+    gate: tensor(`blk.${l}.ffn_gate.weight`, H * dim),
+    up: tensor(`blk.${l}.ffn_up.weight`, H * dim),
+    down: tensor(`blk.${l}.ffn_down.weight`, dim * H),
   }));
   const hasOutput = tensorInfos.some((t) => t.name === "output.weight");
+  const tensorTypes: Record<string, number> = {};
+  for (const t of tensorInfos) {
+    const name = ggmlTypeName(t.dtype);
+    tensorTypes[name] = (tensorTypes[name] ?? 0) + 1;
+  }
+  const types = Object.entries(tensorTypes).sort((a, b) => b[1] - a[1]);
   return {
     config,
     embedding,
     layers,
-    finalNorm: f32("output_norm.weight", dim),
-    output: hasOutput ? f32("output.weight", config.vocabSize * dim) : embedding,
+    finalNorm: tensor("output_norm.weight", dim),
+    output: hasOutput ? tensor("output.weight", config.vocabSize * dim) : embedding,
     vocab: {
       pieces: pieces as string[],
       scores: Float32Array.from((rawScores as number[] | undefined) ?? new Array(vocab).fill(0)),
@@ -294,7 +322,10 @@ export async function readGgufLlama(path: string): Promise<LlamaModel> {
       eos: special("tokenizer.ggml.eos_token_id", 2),
       unk: special("tokenizer.ggml.unknown_token_id", 0),
     },
-    source: path,
+    source: types.some(([name]) => name !== "F32")
+      ? `${path} (tensor types: ${types.map(([name, n]) => `${name} ${n}`).join(", ")})`
+      : path,
+    tensorTypes,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Language models brainorg reads and runs itself: Llama-architecture GGUF
- * files (e.g. stories260K), their SentencePiece tokenizer, and a plain
- * TypeScript forward pass that reports every block's FFN `down_proj` units;
+ * files (e.g. stories260K), float32 or quantized (F16, BF16, Q8_0, Q4_0,
+ * Q4_K, Q5_K, Q6_K: dequantized on load), their SentencePiece tokenizer,
+ * and a plain TypeScript forward pass that reports every block's FFN `down_proj` units;
  * word capture with an activation cache; and, for larger models, ONNX export,
  * graph rewriting that exposes FFN units, capture on onnxruntime-node, and
  * the Hugging Face layout (writer, loader, Hub download).
@@ -19,9 +20,19 @@
 
 // Files whose exports are listed by name also hold what only this package
 // uses: the capture's windows and its worker protocol, the redraw of one
-// tensor, the graph check before a rewrite, the JSON files of the converter.
+// tensor, the graph check before a rewrite, the JSON files of the converter,
+// a tensor's size in bytes and binary16 values.
 
 export * from "./gguf_model.ts";
+export {
+  dequantizeTensor,
+  GGML_TYPES,
+  type GgmlType,
+  ggmlType,
+  type GgmlTypeName,
+  ggmlTypeName,
+  type TensorSource,
+} from "./gguf_quants.ts";
 export * from "./tokenizer.ts";
 export * from "./llama.ts";
 export {
