@@ -10,45 +10,15 @@ import { gzipSync } from "fflate";
 import { rng } from "@brainorg/kernels";
 import { encodeNifti1, readNifti, writeNifti } from "@brainorg/neuro";
 import { dataPath } from "./data.ts";
-import { SMALL_STUDY, writeStoryAndMask } from "./small_study.ts";
+import { SMALL_STUDY, startAnalyze, writeStoryAndMask } from "./small_study.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const { T, N } = SMALL_STUDY;
 
 /** `deno task analyze` in a subprocess; returns the exit code and stderr. */
 async function analyze(config: string, out: string, cache: string, quiet = true) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      "--allow-ffi",
-      "apps/cli/main.ts",
-      "analyze",
-      "--config",
-      config,
-      "--out",
-      out,
-      "--cache-dir",
-      cache,
-      "--offline",
-      "--backend",
-      "cpu",
-      ...(quiet ? ["--quiet"] : []),
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    // One product library on every run: "auto" picks the faster by timing, and
-    // two libraries round differently, which would change the cache keys between runs.
-    env: { NO_COLOR: "1", BRAINORG_BLAS: "typescript" },
-    // A run takes seconds; a hang must fail the test, not stall CI.
-    signal: AbortSignal.timeout(180_000),
-  }).output();
-  return { code: r.code, err: new TextDecoder().decode(r.stderr) };
+  const args = ["--config", config, "--out", out, "--cache-dir", cache];
+  const r = await startAnalyze(quiet ? [...args, "--quiet"] : args);
+  return { code: r.code, err: r.stderr };
 }
 
 /**
