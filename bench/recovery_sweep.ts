@@ -69,7 +69,7 @@ for (const S of counts) {
           data: await cleanSeries(backend, data, { tr: TR }),
         });
       }, { subjects: S, r2, seed: 100 * seed + S });
-      const [result] = await analyzeVoxels(
+      const { models: [result] } = await analyzeVoxels(
         backend,
         subjects,
         [{ name: "stories260K", atoms, layerCounts: planted.layerCounts }],

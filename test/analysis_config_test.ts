@@ -25,7 +25,7 @@ Deno.test("analysis files: each error names the file and the field", () => {
     },
   };
   const ok = parseAnalysisConfig(JSON.stringify(base), "/data/study/analysis.json");
-  assert.equal(ok.stimulus.transcript, "/data/study/s.TextGrid");
+  assert.equal(ok.stimulus?.transcript, "/data/study/s.TextGrid");
   assert.equal(ok.permutations, 100);
   assert.deepEqual(ok.networks, ["yeo7"]);
   const bad = (patch: unknown, field: RegExp) =>

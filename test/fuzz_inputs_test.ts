@@ -735,7 +735,7 @@ Deno.test("fuzz: analysis files: every field with every wrong type, missing and 
         "a.json",
         () => parseAnalysisConfig(JSON.stringify(doc), "/study/a.json"),
         (c) => {
-          assert.ok(c.models.length >= 1 && c.stimulus.runs.length >= 1);
+          assert.ok(c.models.length >= 1 && c.stimulus && c.stimulus.runs.length >= 1);
           assert.ok(Number.isFinite(c.stimulus.tr) && c.stimulus.tr > 0);
         },
       );

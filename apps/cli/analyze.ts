@@ -8,9 +8,12 @@
 import { basename, join } from "node:path";
 import { unreadableFile } from "@brainorg/common";
 import {
+  BIDS_DEFAULT_FILE,
+  formatBidsPlan,
   OPTIONS,
   overrideAnalysisConfig,
   parseAnalysisConfig,
+  planBids,
   resolveSettings,
   runAnalysis,
   runDemo,
@@ -23,6 +26,7 @@ import {
   optionsHelp,
   readCommandLine,
 } from "./args.ts";
+import { UsageError } from "./usage_error.ts";
 
 const DEMO_ATOMS = OPTIONS.atoms.modes.demo?.default;
 const DEMO_SUBJECTS = OPTIONS.phantomSubjects.spec.default;
@@ -35,6 +39,9 @@ Usage:
                                        stories260K and a random-weights control, a phantom)
   deno task analyze --config FILE      analyse your own story, models and fMRI, described in a
                                        JSON file (see the README, "Your own data")
+  deno task analyze --bids DIR [--list]
+                                       analyse a BIDS dataset with fMRIPrep derivatives (see the
+                                       README, "Narratives"); --list shows what would be used
 
 ${optionsHelp(ANALYZE)}
 
@@ -74,7 +81,8 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       scope: "run",
       fail: flagFailure("config", ANALYZE_HELP),
     });
-    const file = s.config!;
+    // --bids alone analyses the dataset with the default BIDS analysis file.
+    const file = s.config ?? BIDS_DEFAULT_FILE;
     let text: string;
     try {
       text = await Deno.readTextFile(file);
@@ -83,8 +91,19 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     }
     // The flags that set the file's fields win over the file: the config run is the resolved one.
     const config = overrideAnalysisConfig(parseAnalysisConfig(text, file), line.overrides);
+    if (s.list) {
+      if (!config.bids) {
+        throw new UsageError(
+          "--list needs a BIDS dataset: --bids DIR, or bids in the file",
+          ANALYZE_HELP,
+        );
+      }
+      console.log(formatBidsPlan(await planBids(config)));
+      return 0;
+    }
+    const name = s.config ? basename(file).replace(/\.json$/i, "") : basename(config.bids!.root);
     await runAnalysis(config, {
-      outDir: s.out ?? join("results", basename(file).replace(/\.json$/i, "")),
+      outDir: s.out ?? join("results", name),
       data: dataSettings(s),
       backend: s.backend,
       ...(s.threads !== undefined ? { threads: s.threads } : {}),

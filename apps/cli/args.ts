@@ -23,14 +23,17 @@ import { UsageError } from "./usage_error.ts";
 
 /** A command whose flags come from `OPTIONS`. */
 export interface CommandLine {
-  /** Its modes: the first without `selector`, the second with it. */
+  /** Its modes: the first without a selector, the second with one. */
   readonly modes: readonly Mode[];
-  /** The option whose flag chooses the second mode (`--config`). */
-  readonly selector?: OptionName;
+  /** The options whose flags choose the second mode (`--config`, `--bids`). */
+  readonly selectors?: readonly OptionName[];
 }
 
-/** `deno task analyze`: the demo, or an analysis file with `--config`. */
-export const ANALYZE: CommandLine = { modes: ["demo", "config"], selector: "config" };
+/** `deno task analyze`: the demo, or an analysis file with `--config` (or a dataset with `--bids`). */
+export const ANALYZE: CommandLine = {
+  modes: ["demo", "config"],
+  selectors: ["config", "bidsRoot"],
+};
 
 /** `deno task phantom`. */
 export const PHANTOM: CommandLine = { modes: ["phantom"] };
@@ -136,7 +139,7 @@ export function readCommandLine(
   if (values.help) return { help: true };
   const givenFlags = new Set(Object.keys(values).filter((k) => values[k] !== undefined));
   const mode =
-    command.selector && givenFlags.has(flagIn(OPTIONS[command.selector], command.modes[1])!)
+    (command.selectors ?? []).some((o) => givenFlags.has(flagIn(OPTIONS[o], command.modes[1])!))
       ? command.modes[1]
       : command.modes[0];
   const given: Record<string, unknown> = {};
@@ -255,7 +258,7 @@ function helpLine(flag: Flag): string {
 export function optionsHelp(command: CommandLine): string {
   const flags = [...flagsOf(command).values()];
   const shared = (f: Flag) =>
-    f.modes.length === command.modes.length || f.option === command.selector;
+    f.modes.length === command.modes.length || (command.selectors ?? []).includes(f.option);
   const section = (title: string, of: Flag[], extra = "") =>
     of.length ? `${title}\n${of.map(helpLine).join("\n")}${extra}` : "";
   const help = `\n${"  -h, --help".padEnd(COLUMN)}this help`;

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { demoModelAtoms, demoStimulus, resolveSettings, writePhantom } from "@brainorg/core";
+import {
+  demoModelAtoms,
+  demoStimulus,
+  resolveSettings,
+  writePhantom,
+  writePhantomBids,
+} from "@brainorg/core";
 import { createBackend } from "@brainorg/kernels";
 import {
   dataSettings,
@@ -29,6 +35,16 @@ components, drift, motion-like confounds) scaled so that the median R² in
 driven voxels is --r2, and writes one 4-D NIfTI per subject, the mask, the
 ground-truth networks, atoms.csv and truth.json.
 
+With --bids DIR it writes a mini-Narratives instead: a BIDS dataset whose
+subjects (4 unless --subjects) each heard two stories (Alice, and the first
+run of Le Petit Prince), one run each (TR 2 s), with fMRIPrep-style
+derivatives (BOLD on the 4 mm MNI grid, brain mask, confounds with fMRIPrep's
+columns). The atoms are learned from both stories as \`analyze --bids\` learns
+them; a speech-locked head motion (in trans_z and rot_x) also drives the
+limbic network, which no atom drives: confound regression must remove it.
+The truth is in DIR/derivatives/brainorg-phantom/truth.json. DIR must be
+new, empty or a previous phantom; it is replaced atomically.
+
 ${optionsHelp(PHANTOM)}
 
 ${ENVIRONMENT_HELP}
@@ -51,11 +67,40 @@ export async function phantomCommand(args: string[]): Promise<number> {
   const log = (l: string) => run.quiet || console.error(l);
   const data = dataSettings(run);
   const out = run.out;
+  if (run.phantomBids !== undefined) {
+    // The BIDS phantom is made on one grid and atlas: the stories' atoms in Yeo-7 at 4 mm.
+    for (const name of ["resolution", "networks", "out"] as const) {
+      if (line.given[name] !== undefined) fail(name, "left out with --bids", line.given[name]);
+    }
+  }
   const backend = await createBackend({
     backend: run.backend,
     ...(run.threads ? { cpu: { threads: run.threads } } : {}),
   });
   try {
+    if (run.phantomBids !== undefined) {
+      const truth = await writePhantomBids(run.phantomBids, backend, {
+        subjects: line.given.phantomSubjects === undefined ? 4 : subjects,
+        r2,
+        atoms,
+        seed,
+        data,
+        log,
+      });
+      log(
+        `phantom: mini-Narratives, ${truth.subjects} subjects × ` +
+          truth.stories.map((s) => `${s.task} (${s.volumes} volumes)`).join(" + ") +
+          `, ${truth.voxels} voxels; planted: ` +
+          truth.links.map((l) => `atom${l.atom}${l.sign > 0 ? "+" : "−"}→${l.networkName}`).join(
+            ", ",
+          ) +
+          `; artefact: word-rate motion (r ${
+            truth.artefact.correlationWithWordRate.toFixed(2)
+          }) → ${truth.artefact.networkName}`,
+      );
+      log(`written to ${run.phantomBids}`);
+      return 0;
+    }
     const { config } = await demoStimulus(data);
     const [planted] = await demoModelAtoms(backend, { atoms, seed }, { data, log });
     const truth = await writePhantom(out, backend, planted.atoms.atoms, {

@@ -37,14 +37,16 @@ export const VIEWER_ATLAS = "Yeo-7";
 /**
  * Where the viewer starts its colour threshold for a map of the run: a group
  * t map at the run's own map threshold (`summary.voxel.threshold`), a mean r
- * map at 0.1, a label map at 0.5 (every label), anything else (a subject's
- * coefficient z) at |z| 2; the user can move it.
+ * map at 0.1, the noise ceiling at 0.2 (the smallest ceiling a fraction is
+ * read against), a label map at 0.5 (every label), anything else (a
+ * subject's coefficient z) at |z| 2; the user can move it.
  */
 export function viewerThreshold(run: Run, map: string): number {
   const t = run.summary?.voxel?.threshold;
   if (/group_t\.nii/.test(map) && typeof t === "number" && Number.isFinite(t) && t > 0) {
     return Number(t.toFixed(1));
   }
+  if (map.includes("noise_ceiling")) return 0.2;
   return map.includes("mean_r") ? 0.1 : map.includes("labels") ? 0.5 : 2;
 }
 

@@ -46,6 +46,8 @@ export interface VoxelModelView {
   templates: { name: string; links: number; metrics: MetricsView }[];
   /** Against the phantom's planted links, when there is a phantom. */
   recovery?: { precision: number; recall: number };
+  /** Median fraction of the noise ceiling its mean r reaches (NaN when the summary has none). */
+  fractionOfCeiling: number;
 }
 
 /** What the pages show of a run's `summary.json`. */
@@ -64,6 +66,8 @@ export interface SummaryView {
     /** |t| threshold of the group maps (NaN when the summary has none). */
     threshold: number;
     permutations: number;
+    /** The data's noise ceiling, where the summary has one. */
+    noiseCeiling?: { median: number; medianIsc: number; minCeiling: number };
     models: VoxelModelView[];
   };
 }
@@ -146,6 +150,7 @@ function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
   const voxel = f.object(v, "voxel", true);
   if (!voxel) return undefined;
   const phantom = f.object(voxel.phantom, "voxel.phantom", true);
+  const ceiling = f.object(voxel.noiseCeiling, "voxel.noiseCeiling", true);
   return {
     subjects: f.number(voxel.subjects, "voxel.subjects"),
     voxels: f.number(voxel.voxels, "voxel.voxels"),
@@ -159,6 +164,15 @@ function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
       : {}),
     threshold: f.number(voxel.threshold, "voxel.threshold"),
     permutations: f.number(voxel.permutations, "voxel.permutations"),
+    ...(ceiling
+      ? {
+        noiseCeiling: {
+          median: f.number(ceiling.median, "voxel.noiseCeiling.median"),
+          medianIsc: f.number(ceiling.medianIsc, "voxel.noiseCeiling.medianIsc"),
+          minCeiling: f.number(ceiling.minCeiling, "voxel.noiseCeiling.minCeiling"),
+        },
+      }
+      : {}),
     models: f.array(voxel.models, "voxel.models").map((mv, i) => {
       const p = `voxel.models[${i}]`, m = f.object(mv, p) ?? {};
       const recovery = m.recovery === undefined || m.recovery === null
@@ -166,6 +180,7 @@ function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
         : f.object(m.recovery, `${p}.recovery`);
       return {
         name: f.name(m.name, `${p}.name`, `model ${i}`),
+        fractionOfCeiling: f.number(m.medianFractionOfCeiling, `${p}.medianFractionOfCeiling`),
         templates: f.array(m.templates, `${p}.templates`).map((tv, j) => {
           const q = `${p}.templates[${j}]`, t = f.object(tv, q) ?? {};
           return {

@@ -31,7 +31,9 @@ import {
  * Write bytes to `path` atomically, creating parent directories.
  *
  * @param path destination file
- * @param data the whole content
+ * @param data the whole content, or its pieces in order (an iterable, e.g. a
+ *   generator, so that a large file is written without being held whole);
+ *   an error thrown while producing them leaves no file behind and is rethrown
  * @throws {OutputError} when the file system refuses (naming `path` and the OS error)
  *
  * @example
@@ -40,14 +42,19 @@ import {
  * await writeFileAtomic("/tmp/x.bin", new Uint8Array([1, 2, 3]));
  * ```
  */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<void> {
   let tmp: { path: string; file: Deno.FsFile } | undefined;
   try {
     await Deno.mkdir(dirname(path), { recursive: true });
     await sweepStaleTempsOnce(dirname(path));
     tmp = await makeTempFile(path);
-    let off = 0;
-    while (off < data.byteLength) off += await tmp.file.write(data.subarray(off));
+    for await (const chunk of data instanceof Uint8Array ? [data] : data) {
+      let off = 0;
+      while (off < chunk.byteLength) off += await tmp.file.write(chunk.subarray(off));
+    }
     await tmp.file.sync();
     await faultPoint("file-written");
     // Renamed while still open, so that its lock covers it until it has its final name.

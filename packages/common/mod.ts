@@ -33,6 +33,7 @@ export {
   tempSibling,
 } from "./temp_siblings.ts";
 export * from "./hash.ts";
+export * from "./npy.ts";
 export * from "./progress.ts";
 export * from "./provenance.ts";
 export * from "./version.ts";

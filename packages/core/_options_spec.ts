@@ -98,6 +98,16 @@ export const PLANTED_ATOMS = 7;
  */
 const STORIES260K_ATOMS = 16;
 
+/**
+ * nilearn's `load_confounds` presets (`load_confounds_strategy`), and none;
+ * what each selects is `CONFOUND_PRESETS` in `@brainorg/neuro`, checked
+ * against these names by a test.
+ */
+export const CONFOUND_PRESET_NAMES = ["none", "simple", "scrubbing", "compcor"] as const;
+const CONFOUND_PRESET_DOC = "none; simple (motion 24, WM/CSF 2, cosine high-pass); scrubbing " +
+  "(simple + volumes censored by framewise displacement and DVARS); compcor (motion 24, " +
+  "anatomical CompCor, high-pass)";
+
 /** The network template sets brainorg knows. */
 export const NETWORK_CHOICES = ["yeo7", "yeo17", "giles"] as const;
 
@@ -112,6 +122,24 @@ const name = (doc: string) =>
 
 /** Volumes dropped at the start (of a run or of every file). */
 const discarded = (doc: string) => integer({ min: 0, max: MAX_VOLUMES, default: 0, doc });
+
+const ONE_FILE = filePath({ doc: "a file" });
+/** A file, or one file per run (a list). */
+function runFiles<const O extends boolean = false>(doc: string, optional?: O) {
+  const expected = "a file path, or a list of them (one per run)";
+  return custom({
+    doc,
+    optional: optional as O,
+    expected,
+    tsType: "string | string[]",
+    read: (v: unknown, at: Cursor): string | string[] =>
+      Array.isArray(v) && v.length > 0
+        ? v.map((f, i) => ONE_FILE.read(f, { ...at, path: `${at.path}[${i}]` }))
+        : Array.isArray(v)
+        ? at.fail(at.path, expected, v)
+        : ONE_FILE.read(v, at),
+  });
+}
 
 /** A Hugging Face layout: a folder, or a Hub repository fetched into the cache. */
 const HF_FOLDER = filePath({ doc: "a Hugging Face layout folder" });
@@ -149,6 +177,13 @@ export const FILE_SPEC = object({
           default: 0,
           doc: "scanner time (s) at which the run's audio (time 0 of the transcript) starts",
         }),
+        story: text({
+          optional: true,
+          expected: "a name of letters, digits, . _ - (at most 100)",
+          test: (s) => NAME.test(s) && s.length <= 100,
+          doc: "the story the run belongs to, where runs hold several stories: each story's " +
+            "words are captured on their own and cross-validation leaves one story out",
+        }),
       }, { doc: "one scanner run's timing" }),
       { doc: "one entry per run of the transcript, in order" },
     ),
@@ -182,7 +217,55 @@ export const FILE_SPEC = object({
       doc: "a check of the timing: the word-rate regressor correlated with each subject's " +
         "reference regressor (e.g. the authors' own)",
     }),
-  }, { doc: "the story as heard in the scanner" }),
+  }, {
+    optional: true,
+    doc: "the story as heard in the scanner (with bids: read from the dataset)",
+  }),
+  bids: object({
+    root: filePath({ doc: "the BIDS dataset's folder (holding dataset_description.json)" }),
+    derivatives: filePath({
+      optional: true,
+      doc: "the fMRIPrep derivatives' folder (default: <root>/derivatives/fmriprep)",
+    }),
+    tasks: list(name("a BIDS task (a story)"), {
+      optional: true,
+      unique: { expected: "a task, each named once" },
+      doc: "the tasks (stories) to analyse (default: every task with preprocessed BOLD)",
+    }),
+    subjects: list(name("a subject label, with or without sub-"), {
+      optional: true,
+      unique: { expected: "a subject, each named once" },
+      doc: "the subjects to analyse (default: all)",
+    }),
+    space: text({
+      default: "MNI152NLin2009cAsym",
+      expected: "a BIDS space label (e.g. MNI152NLin2009cAsym, MNI152NLin6Asym)",
+      test: (s) => /^[A-Za-z0-9]+$/.test(s),
+      doc: "the space of the preprocessed BOLD to use; an MNI space (templates are MNI)",
+    }),
+    res: text({
+      optional: true,
+      expected: "a BIDS res label (e.g. 2, native)",
+      test: (s) => /^[A-Za-z0-9]+$/.test(s),
+      doc: "the res- entity of the preprocessed BOLD, where several exist",
+    }),
+    exclude: list(
+      text({
+        expected: "sub-<label>, or a run as sub-<label>_task-<label>[_run-<index>]",
+        test: (s) => /^sub-[A-Za-z0-9]+(_[a-z]+-[A-Za-z0-9]+)*$/.test(s),
+        doc: "a subject or run",
+      }),
+      { optional: true, doc: "subjects or runs left out, e.g. after visual QC" },
+    ),
+    mask: filePath({
+      optional: true,
+      doc: "the analysis mask (default: the intersection of the subjects' brain masks)",
+    }),
+  }, {
+    optional: true,
+    doc: "a BIDS dataset with fMRIPrep derivatives: stories, subjects, runs, masks and " +
+      "confounds are found by their names",
+  }),
   models: list(
     object({
       name: name("the model's name in the results (its control: <name>-random)"),
@@ -259,8 +342,12 @@ export const FILE_SPEC = object({
     subjects: list(
       object({
         id: name("the subject's name in the results"),
-        bold: filePath({ doc: "4-D NIfTI on the mask's grid" }),
-      }, { doc: "a subject", expected: 'an object {"id", "bold"}' }),
+        bold: runFiles("4-D NIfTI on the mask's grid; a list: one file per run, in order"),
+        confounds: runFiles(
+          "fMRIPrep's desc-confounds_timeseries.tsv of the same volumes (one per run)",
+          true,
+        ),
+      }, { doc: "a subject", expected: 'an object {"id", "bold"[, "confounds"]}' }),
       {
         optional: true,
         min: 2,
@@ -300,6 +387,11 @@ export const FILE_SPEC = object({
       doc: "surrogates of the voxel null (default: permutations)",
     }),
     discarded: discarded("volumes dropped at the start of every file"),
+    confounds: choice(CONFOUND_PRESET_NAMES, {
+      default: "simple",
+      doc: "nilearn's load_confounds strategy regressed out of every run where confounds " +
+        "are given (bids, or subjects' confounds files): " + CONFOUND_PRESET_DOC,
+    }),
     highPassSeconds: number({
       min: 0,
       max: 1e5,
@@ -327,11 +419,11 @@ export const FILE_SPEC = object({
     doc: "voxel-level brain data",
     check: (v, at) => {
       const real = v.mask !== undefined || v.subjects !== undefined;
-      if (v.phantom !== undefined ? real : (v.mask === undefined || v.subjects === undefined)) {
+      if (v.phantom !== undefined && real) {
         at.fail(
           at.path,
           '"mask" and "subjects" (your fMRI), or "phantom" (a generated one), one of them',
-          v.phantom !== undefined ? "both" : v.mask === undefined ? "no mask" : "no subjects",
+          "both",
           true,
         );
       }
@@ -431,11 +523,42 @@ export const FILE_SPEC = object({
   doc: "an analysis file",
   rename: { null: "nullMethod" },
   check: (file, at) => {
-    if (file.voxels === undefined && file.rois === undefined) {
+    if ((file.stimulus === undefined) === (file.bids === undefined)) {
+      at.fail(
+        "stimulus",
+        '"stimulus" (your story\'s transcript and timing) or "bids" (a BIDS dataset), one of them',
+        file.stimulus === undefined ? "neither" : "both",
+        true,
+      );
+    }
+    const v = file.voxels;
+    if (file.bids) {
+      if (v?.mask !== undefined || v?.subjects !== undefined || v?.phantom !== undefined) {
+        at.fail(
+          "voxels",
+          "no mask, subjects or phantom with bids (the dataset gives them)",
+          v.mask !== undefined ? "mask" : v.subjects !== undefined ? "subjects" : "phantom",
+          true,
+        );
+      }
+      if (file.rois !== undefined) {
+        at.fail("rois", "no ROI tables with bids (voxels only)", "rois", true);
+      }
+      return;
+    }
+    if (v === undefined && file.rois === undefined) {
       at.fail(
         "voxels",
         '"voxels" (4-D NIfTI and a mask) or "rois" (tables), or both',
         undefined,
+      );
+    }
+    if (v && v.phantom === undefined && (v.mask === undefined || v.subjects === undefined)) {
+      at.fail(
+        "voxels",
+        '"mask" and "subjects" (your fMRI), or "phantom" (a generated one), one of them',
+        v.mask === undefined ? "no mask" : "no subjects",
+        true,
       );
     }
   },
@@ -587,6 +710,44 @@ export const OPTION_DEFS = {
     },
   }),
   seed: fileOption("seed", { flag: "seed", arg: "N", modes: EVERY_MODE }),
+  bidsRoot: fileOption("bids.root", {
+    flag: "bids",
+    arg: "DIR",
+    modes: {
+      config: {
+        doc: "a BIDS dataset with fMRIPrep derivatives; without --config, analysed with " +
+          "packages/core/bids_default.json (stories260K and its control, Yeo-7 and Giles)",
+      },
+    },
+  }),
+  bidsSpace: fileOption("bids.space", { flag: "space", arg: "LABEL", modes: { config: {} } }),
+  confounds: fileOption("voxels.confounds", {
+    flag: "confounds",
+    arg: "NAME",
+    modes: { config: {} },
+  }),
+  list: {
+    scope: "run",
+    flag: "list",
+    spec: boolean({
+      default: false,
+      doc: "with --bids: list what would be analysed and what is set aside (and why), then stop",
+    }),
+    modes: { config: {} },
+  },
+  phantomBids: {
+    scope: "run",
+    flag: "bids",
+    arg: "DIR",
+    spec: text({
+      optional: true,
+      expected: FOLDER,
+      doc: "write a mini-Narratives instead: a BIDS dataset (two stories, fMRIPrep-style " +
+        "derivatives, a speech-locked motion artefact, 4 subjects unless --subjects) to this " +
+        "folder, which must be new, empty or a previous one",
+    }),
+    modes: { phantom: {} },
+  },
   voxelPermutations: {
     scope: "analysis",
     flag: "voxel-permutations",

@@ -27,9 +27,18 @@ import { fieldAt, readDocument, setField, shown } from "./options_schema.ts";
 /**
  * A validated analysis description: every field of {@linkcode ANALYSIS_FILE}
  * with its default where the file had none, paths absolute, the file's
- * `null` as `nullMethod`, and the file's own absolute path.
+ * `null` as `nullMethod`, and the file's own absolute path. Its `stimulus`
+ * is absent where `bids` names a dataset (see `bids_input.ts`).
  */
-export type AnalysisConfig = AnalysisFile & { file: string };
+export type AnalysisDescription = AnalysisFile & { file: string };
+
+/**
+ * An analysis ready to run: a description whose inputs are all named — the
+ * stimulus given, or found in the BIDS dataset with the subjects' files.
+ */
+export type AnalysisConfig = AnalysisDescription & {
+  stimulus: NonNullable<AnalysisFile["stimulus"]>;
+};
 
 /**
  * Parse and check an analysis file. Every field is checked for its type
@@ -49,7 +58,7 @@ export type AnalysisConfig = AnalysisFile & { file: string };
  * console.log(config.stimulus.tr, config.models.map((m) => m.name));
  * ```
  */
-export function parseAnalysisConfig(text: string, file: string): AnalysisConfig {
+export function parseAnalysisConfig(text: string, file: string): AnalysisDescription {
   let raw: unknown;
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ""));
@@ -82,11 +91,11 @@ export function parseAnalysisConfig(text: string, file: string): AnalysisConfig 
  * console.log(overrideAnalysisConfig(config, { seed: 3 }).seed); // 3
  * ```
  */
-export function overrideAnalysisConfig(
-  config: AnalysisConfig,
+export function overrideAnalysisConfig<T extends AnalysisDescription>(
+  config: T,
   overrides: Readonly<Record<string, unknown>>,
   source = "the command line",
-): AnalysisConfig {
+): T {
   let out = config;
   for (const [path, value] of Object.entries(overrides)) {
     // Through the field's own description: an override gets the file's checks.
@@ -106,4 +115,22 @@ export function overrideAnalysisConfig(
     out = setField(ANALYSIS_FILE, out, path, checked);
   }
   return out;
+}
+
+/**
+ * A description as an analysis ready to run, where it names its stimulus
+ * (a `bids` description is made one by `bidsAnalysis`).
+ *
+ * @throws {InputError} when it has none (a `bids` description)
+ */
+export function withStimulus(d: AnalysisDescription): AnalysisConfig {
+  if (!d.stimulus) {
+    throw new InputError("the analysis names no stimulus", {
+      file: d.file,
+      field: "stimulus",
+      expected: "a stimulus, or bids (read through runAnalysis)",
+      found: "none",
+    });
+  }
+  return d as AnalysisConfig;
 }

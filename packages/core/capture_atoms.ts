@@ -106,9 +106,13 @@ interface Capturable {
   /** Which tensors: `ffn_down_proj` or the graph tensors exposed. */
   tensors: string;
   layers: number;
-  capture: (onProgress: (done: number, total: number) => void) => Promise<WordActivations>;
+  capture: (
+    words: string[],
+    onProgress: (done: number, total: number) => void,
+  ) => Promise<WordActivations>;
   /** Rows streamed to disk as windows finish (large models); returns the words' tokens. */
   stream?: (
+    words: string[],
     sink: RowSink,
     onProgress: (done: number, total: number) => void,
   ) => Promise<{ tokens: number[][] }>;
@@ -119,7 +123,6 @@ const CONTEXT = 64;
 /** The models of a spec (and its control) as things to capture. */
 async function capturables(
   spec: ModelSpec,
-  words: string[],
   seed: number,
   data: ResolveOptions,
   threads?: number,
@@ -144,7 +147,7 @@ async function capturables(
       key: `${key}:ffn_down_proj`,
       tensors: "ffn_down_proj (TypeScript forward pass)",
       layers: model.config.layers,
-      capture: (onProgress) =>
+      capture: (words, onProgress) =>
         captureWordsParallel(model, tokenizer, words, {
           ...options,
           onProgress,
@@ -195,9 +198,9 @@ async function capturables(
       key: `${hf.sha256}:${spec.units ?? "ffn_out"}:${(spec.tensors ?? []).join(",")}`,
       tensors: hf.onnx.tensors.map((t) => t.tensor).join(" "),
       layers: hf.layers,
-      capture: (onProgress) =>
+      capture: (words, onProgress) =>
         captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, { ...options, onProgress }),
-      stream: (sink, onProgress) =>
+      stream: (words, sink, onProgress) =>
         captureWordsFramed(hf.onnx, hf.tokenizeWord, hf.frame, words, {
           ...options,
           onProgress,
@@ -209,47 +212,84 @@ async function capturables(
 }
 
 /**
+ * The words of each story, in order: the stimulus's runs grouped by their
+ * `story` (all runs one story where none is named).
+ */
+function storyWords(stimulus: { transcript: Transcript; runStories?: string[] }): string[][] {
+  const of = stimulus.runStories;
+  const out = new Map<string, string[]>();
+  for (const w of stimulus.transcript.words) {
+    const story = of?.[w.run] ?? "";
+    if (!out.has(story)) out.set(story, []);
+    out.get(story)!.push(w.word);
+  }
+  return [...out.values()];
+}
+
+/** Captures of consecutive word ranges as one (words × ANs). */
+function concatActivations(parts: WordActivations[]): WordActivations {
+  if (parts.length === 1) return parts[0];
+  const units = parts[0].units, words = parts.reduce((n, p) => n + p.words, 0);
+  const data = new Float32Array(words * units);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return { data, words, units, index: parts[0].index, tokens: parts.flatMap((p) => p.tokens) };
+}
+
+/**
  * Atoms of models (and their random-weights controls) on a story: capture
  * (cached), AN time series on the TR grid, dictionary learning.
  */
 export async function captureModelAtoms(
   backend: Backend,
-  stimulus: { transcript: Transcript; design: WordDesign },
+  stimulus: { transcript: Transcript; design: WordDesign; runStories?: string[] },
   specs: ModelSpec[],
   options: CaptureAtomsOptions = {},
 ): Promise<CapturedModel[]> {
   const data = options.data ?? {}, seed = options.seed ?? 0, K = options.atoms ?? 16;
   const log = options.log ?? (() => {});
   const words = stimulus.transcript.words.map((w) => w.word);
+  const stories = storyWords(stimulus);
   const models: CapturedModel[] = [];
   for (const spec of specs) {
     const threads = backend.info.details.threads;
     const captureThreads = typeof threads === "number" ? threads : undefined;
-    for (const c of await capturables(spec, words, seed, data, captureThreads)) {
+    for (const c of await capturables(spec, seed, data, captureThreads)) {
       const bar = createProgress({
         label: `${c.name} capture`,
         total: words.length,
         quiet: options.quiet ?? true,
       });
-      let last = 0;
+      let last = 0, before = 0;
       const onProgress = (done: number) => {
-        bar.tick(done - last);
-        last = done;
+        bar.tick(before + done - last);
+        last = before + done;
       };
       const dir = join(cacheDirFor(data), "activations");
-      const key = { model: c.key, words, options: { context: CONTEXT, aggregate: "mean" } };
       const stream = c.stream;
-      const { activations: acts, cached } = stream
-        ? await cachedCaptureStream(dir, key, c.layers, async (sink) => {
-          const r = await stream(sink, onProgress);
-          bar.done();
-          return r;
-        })
-        : await cachedCapture(dir, key, c.layers, async () => {
-          const a = await c.capture(onProgress);
-          bar.done();
-          return a;
-        });
+      // Each story is read on its own, as a listener heard it: no context
+      // flows from one story into the next. One story keeps its cache key.
+      const parts: WordActivations[] = [];
+      let cached = true;
+      for (const part of stories) {
+        const key = {
+          model: c.key,
+          words: part,
+          options: { context: CONTEXT, aggregate: "mean" },
+        };
+        const got = stream
+          ? await cachedCaptureStream(dir, key, c.layers, (sink) => stream(part, sink, onProgress))
+          : await cachedCapture(dir, key, c.layers, () => c.capture(part, onProgress));
+        before += part.length;
+        last = before;
+        parts.push(got.activations);
+        cached &&= got.cached;
+      }
+      if (!cached) bar.done();
+      const acts = concatActivations(parts);
       if (cached) log(`${c.name}: activations read from the cache`);
       const name = c.name, layers = c.layers;
       const ts = anTimeSeries(acts.data, acts.units, stimulus.design);

@@ -15,7 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ResolveOptions } from "@brainorg/datasets";
 import type { Backend } from "@brainorg/kernels";
-import { type AnalysisConfig, parseAnalysisConfig } from "./analysis_config.ts";
+import { type AnalysisConfig, parseAnalysisConfig, withStimulus } from "./analysis_config.ts";
 import { type CapturedModel, captureModelAtoms } from "./capture_atoms.ts";
 import { type DemoSettings, resolveSettings } from "./options.ts";
 import { resolveDataPaths, runAnalysis } from "./pipeline.ts";
@@ -74,7 +74,7 @@ export async function demoConfig(settings: DemoSettings): Promise<AnalysisConfig
     raw.voxels.phantom.subjects = settings.phantomSubjects;
     raw.voxels.phantom.r2 = settings.r2;
   } else delete raw.voxels;
-  return parseAnalysisConfig(JSON.stringify(raw), DEMO_FILE);
+  return withStimulus(parseAnalysisConfig(JSON.stringify(raw), DEMO_FILE));
 }
 
 /**

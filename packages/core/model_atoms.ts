@@ -45,6 +45,10 @@ export interface ModelAtoms {
   atoms: Matrix;
   /** Codes (K × kept ANs). */
   codes: Matrix;
+  /** The full AN index of each code column (`AnTimeSeries.kept`). */
+  kept: Uint32Array;
+  /** ANs recorded per layer, dead ones included; the full index runs layer after layer. */
+  layerSizes: number[];
   /** The sparsity penalty α used (calibrated to the target density, or as given). */
   alpha: number;
   /** Share of the final codes that are non-zero, in [0, 1]. */
@@ -100,9 +104,13 @@ export async function learnModelAtoms(
       else g.negative++;
     }
   }
+  const layerSizes = new Array<number>(layers).fill(0);
+  for (let an = 0; an < N + ts.dead; an++) layerSizes[layerOf(an)]++;
   return {
     atoms: fit.dictionary,
     codes: fit.codes,
+    kept: ts.kept,
+    layerSizes,
     alpha: fit.alpha,
     density: fit.density,
     layerR2: Array.from(err, (e, l) => (tot[l] > 0 ? 1 - e / tot[l] : NaN)),

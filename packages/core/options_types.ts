@@ -10,8 +10,8 @@
 
 /** An analysis file as read by `parseAnalysisConfig`: defaults filled in, paths absolute. */
 export interface AnalysisFile {
-  /** The story as heard in the scanner. */
-  stimulus: {
+  /** The story as heard in the scanner (with bids: read from the dataset). */
+  stimulus?: {
     /**
      * The story's words with onsets: TextGrid, CSV/TSV (word,onset[,offset][,run]) or Gentle
      * alignment.
@@ -34,6 +34,11 @@ export interface AnalysisFile {
        * Scanner time (s) at which the run's audio (time 0 of the transcript) starts. Default: `0`.
        */
       stimulusOffset: number;
+      /**
+       * The story the run belongs to, where runs hold several stories: each story's words are
+       * captured on their own and cross-validation leaves one story out.
+       */
+      story?: string;
     }[];
     /** Haemodynamic response function. Default: `"spm"`. */
     hrf: "spm" | "glover";
@@ -57,6 +62,31 @@ export interface AnalysisFile {
         regressor: string;
       }[];
     };
+  };
+  /**
+   * A BIDS dataset with fMRIPrep derivatives: stories, subjects, runs, masks and confounds are
+   * found by their names.
+   */
+  bids?: {
+    /** The BIDS dataset's folder (holding dataset_description.json). */
+    root: string;
+    /** The fMRIPrep derivatives' folder (default: <root>/derivatives/fmriprep). */
+    derivatives?: string;
+    /** The tasks (stories) to analyse (default: every task with preprocessed BOLD). */
+    tasks?: string[];
+    /** The subjects to analyse (default: all). */
+    subjects?: string[];
+    /**
+     * The space of the preprocessed BOLD to use; an MNI space (templates are MNI). Default:
+     * `"MNI152NLin2009cAsym"`.
+     */
+    space: string;
+    /** The res- entity of the preprocessed BOLD, where several exist. */
+    res?: string;
+    /** Subjects or runs left out, e.g. after visual QC. */
+    exclude?: string[];
+    /** The analysis mask (default: the intersection of the subjects' brain masks). */
+    mask?: string;
   };
   /** The language models. */
   models: {
@@ -89,8 +119,10 @@ export interface AnalysisFile {
     subjects?: {
       /** The subject's name in the results. */
       id: string;
-      /** 4-D NIfTI on the mask's grid. */
-      bold: string;
+      /** 4-D NIfTI on the mask's grid; a list: one file per run, in order. */
+      bold: string | string[];
+      /** FMRIPrep's desc-confounds_timeseries.tsv of the same volumes (one per run). */
+      confounds?: string | string[];
     }[];
     /**
      * Instead of mask and subjects: a phantom generated from a model's atoms, planted in real
@@ -112,6 +144,13 @@ export interface AnalysisFile {
     permutations?: number;
     /** Volumes dropped at the start of every file. Default: `0`. */
     discarded: number;
+    /**
+     * Nilearn's load_confounds strategy regressed out of every run where confounds are given (bids,
+     * or subjects' confounds files): none; simple (motion 24, WM/CSF 2, cosine high-pass);
+     * scrubbing (simple + volumes censored by framewise displacement and DVARS); compcor (motion
+     * 24, anatomical CompCor, high-pass). Default: `"simple"`.
+     */
+    confounds: "none" | "simple" | "scrubbing" | "compcor";
     /** Cut-off (s) of the DCT high-pass applied to voxels and atoms. Default: `128`. */
     highPassSeconds: number;
     /** One-sided voxel p (per sign) that puts a voxel in an atom's map. Default: `0.01`. */
@@ -185,6 +224,11 @@ export type OptionName =
   | "atoms"
   | "permutations"
   | "seed"
+  | "bidsRoot"
+  | "bidsSpace"
+  | "confounds"
+  | "list"
+  | "phantomBids"
   | "voxelPermutations"
   | "phantomSubjects"
   | "phantom"
@@ -301,6 +345,11 @@ export interface ConfigRunSettings {
   threads?: number;
   /** Print nothing but errors. Flag: `--quiet`. Default: false. */
   quiet: boolean;
+  /**
+   * With --bids: list what would be analysed and what is set aside (and why), then stop. Flag:
+   * `--list`. Default: false.
+   */
+  list: boolean;
 }
 
 /** The phantom command's settings. */
@@ -352,6 +401,12 @@ export interface PhantomRunSettings {
   threads?: number;
   /** Print nothing but errors. Flag: `--quiet`. Default: false. */
   quiet: boolean;
+  /**
+   * Write a mini-Narratives instead: a BIDS dataset (two stories, fMRIPrep-style derivatives, a
+   * speech-locked motion artefact, 4 subjects unless --subjects) to this folder, which must be new,
+   * empty or a previous one. Flag: `--bids`.
+   */
+  phantomBids?: string;
 }
 
 /** Each mode's settings, by scope (what `resolveSettings` returns). */

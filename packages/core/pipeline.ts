@@ -16,10 +16,13 @@ import {
   createProvenance,
   InputError,
 } from "@brainorg/common";
-import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
+import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import { createBackend } from "@brainorg/kernels";
-import type { AnalysisConfig } from "./analysis_config.ts";
+import { join } from "node:path";
+import { type AnalysisConfig, type AnalysisDescription, withStimulus } from "./analysis_config.ts";
+import { bidsAnalysis, bidsUnitRows, planBids, plantedTruthOf } from "./bids_input.ts";
 import { captureModelAtoms } from "./capture_atoms.ts";
+import { fullCodes, memberRows, topMembers } from "./members.ts";
 import { renderReport } from "./report.ts";
 import {
   modelFiles,
@@ -29,7 +32,7 @@ import {
   type ResultTable,
   type StepRecord,
 } from "./results.ts";
-import { writeResults } from "./results_writer.ts";
+import { npyFile, writeResults } from "./results_writer.ts";
 import { analyzeRois, readRoiSubjects } from "./rois.ts";
 import { prepareStimulus, stimulusTables } from "./stimulus.ts";
 import { analyzeVoxelLevel, loadUserVoxels } from "./voxels.ts";
@@ -93,7 +96,10 @@ function inputFiles(config: AnalysisConfig): { role: string; path: string }[] {
       m.gguf ? { role: `model:${m.name}`, path: m.gguf } : { role: `model:${m.name}`, path: m.hf! }
     ).filter((f) => !f.path.startsWith("hf:")),
     ...(vx?.mask ? [{ role: "mask", path: vx.mask }] : []),
-    ...(vx?.subjects ?? []).map((s) => ({ role: `bold:${s.id}`, path: s.bold })),
+    ...(vx?.subjects ?? []).flatMap((s) => [
+      ...[s.bold].flat().map((path, i) => ({ role: `bold:${s.id}:${i}`, path })),
+      ...[s.confounds ?? []].flat().map((path, i) => ({ role: `confounds:${s.id}:${i}`, path })),
+    ]),
     ...(config.rois?.subjects ?? []).flatMap((s) => [
       { role: `rois:${s.id}`, path: s.table },
       ...(s.baseline ?? []).map((b, i) => ({ role: `baseline:${s.id}:${i}`, path: b })),
@@ -118,7 +124,7 @@ function inputFiles(config: AnalysisConfig): { role: string; path: string }[] {
  * ```
  */
 export async function runAnalysis(
-  described: AnalysisConfig,
+  description: AnalysisDescription,
   options: RunOptions,
 ): Promise<ResultsSummary> {
   const log = options.log ?? ((l: string) => options.quiet || console.error(l));
@@ -126,6 +132,18 @@ export async function runAnalysis(
   const quiet = options.quiet ?? false;
   // A folder that cannot be written fails now, not after the computation.
   await checkWritableDir(options.outDir, { what: "the results folder" });
+  const bids = description.bids ? await planBids(description) : undefined;
+  if (bids) {
+    const out = bids.verdicts.filter((v) => !v.usable);
+    log(
+      `bids: ${bids.stories.length} story runs × ${bids.subjects.length} subjects` +
+        (out.length ? `; ${out.length} set aside (qc/bids_units.csv)` : ""),
+    );
+    for (const v of out) log(`  excluded ${v.unit}: ${v.reason}`);
+  }
+  const described = bids
+    ? await bidsAnalysis(description, bids, join(cacheDirFor(data), "bids"))
+    : withStimulus(description);
   const { config, sha256 } = await resolveDataPaths(described, data);
   const steps: StepRecord[] = [];
   const stimulus = await prepareStimulus(config, described.stimulus.transcript);
@@ -263,8 +281,13 @@ export async function runAnalysis(
           `${models.length} models × ${roi.summary.rois.length} ROIs, ${roi.summary.permutations} shifts`,
       });
     }
+    const planted = description.bids ? await plantedTruthOf(description.bids.root) : undefined;
+    if (planted) log(`bids: a phantom dataset; its planted links will be scored`);
     const voxel = config.voxels
-      ? await analyzeVoxelLevel(backend, config, models, loaded, stageOptions)
+      ? await analyzeVoxelLevel(backend, config, models, loaded, {
+        ...stageOptions,
+        ...(planted ? { planted } : {}),
+      })
       : undefined;
     if (voxel) {
       const v = voxel.summary;
@@ -302,19 +325,24 @@ export async function runAnalysis(
     const provenance = await createProvenance({
       inputs: inputFiles(config),
       parameters: {
-        ...(options.resolved ?? { ...described, file: undefined }),
+        ...(options.resolved ?? { ...description, file: undefined }),
+        // What the dataset gave: the stories' grids and every subject's runs.
+        ...(bids ? { bidsInputs: { stories: described.stimulus, voxels: described.voxels } } : {}),
         captured: Object.fromEntries(models.map((m) => [m.name, m.captured])),
       },
       seed: config.seed,
       backend: { ...backend.info },
       command: options.command,
     });
+    // Codes over every AN, dead ones as zero columns: members.csv, codes.npy, the report.
+    const codes = models.map((m) => fullCodes(m.atoms.codes, m.atoms.kept, m.ans));
     const tables: ResultTable[] = [
       ...stimulusTables(stimulus),
-      ...models.flatMap((m) => {
+      ...models.flatMap((m, i) => {
         const f = modelFiles(m.name);
         return [
           { ...f.subgroups, rows: m.atoms.subgroups },
+          { ...f.members, rows: memberRows(codes[i], m.atoms.layerSizes) },
           { ...f.layerR2, rows: m.atoms.layerR2.map((r2, layer) => ({ layer, r2 })) },
         ];
       }),
@@ -332,12 +360,19 @@ export async function runAnalysis(
         ]
         : []),
       ...(voxel?.tables ?? []),
+      ...(bids ? [{ ...RESULT_FILES.bidsUnits, rows: bidsUnitRows(bids) }] : []),
     ];
     await writeResults(options.outDir, {
       summary,
       tables,
       atoms: models.map((m) => ({ model: m.name, atoms: m.atoms.atoms })),
-      report: renderReport(summary, provenance.createdAt),
+      files: models.map((m, i) => npyFile(modelFiles(m.name).codes, codes[i])),
+      report: renderReport(summary, provenance.createdAt, {
+        members: models.map((m, i) => ({
+          model: m.name,
+          atoms: topMembers(codes[i], m.atoms.layerSizes),
+        })),
+      }),
       provenance,
       ...(voxel ? { maps: voxel.write } : {}),
     });

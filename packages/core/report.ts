@@ -5,6 +5,7 @@
  * @module
  */
 
+import { memberLabel, type ModelMembers } from "./members.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import type { Recovery } from "./phantom.ts";
@@ -73,17 +74,50 @@ const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}
 th{background:#f3f3f3}td.n{text-align:right}figure{margin:1em 0}
+table.members{font-size:12px}table.members td{padding:1px 6px}
 .key{margin-right:1em}.key i{display:inline-block;width:10px;height:10px;margin-right:4px}
 `;
+
+/** What the report shows beyond `summary.json`. */
+export interface ReportOptions {
+  /** Per model, each atom's sub-group size and strongest ANs (`topMembers`). Default: none. */
+  members?: ModelMembers[];
+}
+
+/** Atoms listed per model in the report; the rest are in `members.csv`. */
+const REPORT_ATOMS = 64;
+
+/** Per model: each atom's sub-group size and its strongest ANs, one compact row per atom. */
+function membersSection(members: ModelMembers[]): string {
+  return members.map((m) => {
+    const shown = m.atoms.slice(0, REPORT_ATOMS), more = m.atoms.length - shown.length;
+    const rows = shown.map((a) =>
+      `<tr><td class="n">${a.atom}</td><td class="n">${a.size}</td><td class="n">${a.positive}/${a.negative}</td><td>${
+        a.top.map((t) => esc(memberLabel(t))).join(", ")
+      }</td></tr>`
+    ).join("");
+    return `<h3>Sub-groups of ${esc(m.model)}</h3>
+<table class="members"><thead><tr><th>atom</th><th>ANs</th><th>+/−</th><th>strongest ANs by |code| (L‹layer›.u‹unit›)</th></tr></thead><tbody>${rows}</tbody></table>${
+      more > 0
+        ? `<p>${more} more atoms: see <code>models/${esc(m.model)}/members.csv</code>.</p>`
+        : ""
+    }`;
+  }).join("\n");
+}
 
 /**
  * Render the report of a results folder.
  *
  * @param summary what `summary.json` holds
  * @param createdAt when the results were made (from the provenance)
+ * @param options what it shows beyond the summary: each model's sub-group members
  * @returns a whole HTML page, every value from the results escaped
  */
-export function renderReport(summary: ResultsSummary, createdAt: string): string {
+export function renderReport(
+  summary: ResultsSummary,
+  createdAt: string,
+  options: ReportOptions = {},
+): string {
   const st = summary.stimulus;
   const models = table(
     ["model", "ANs", "dead", "atoms", "α", "code density", "reconstruction R² by layer"],
@@ -116,9 +150,11 @@ export function renderReport(summary: ResultsSummary, createdAt: string): string
   } s.</p>
 ${check}
 <h2>Models</h2>${models}
+${membersSection(options.members ?? [])}
 ${roiSection(summary)}
 ${voxelSection(summary)}
 <p>Files: <code>summary.json</code>, <code>encoding/*.csv</code>, <code>models/*/atoms.csv</code>,
+<code>models/*/members.csv</code> and <code>models/*/codes.npy</code> (every AN's code on every atom),
 <code>voxels/*/</code> (NIfTI maps, network tables), <code>provenance.json</code>.</p>
 </body></html>
 `;
@@ -259,5 +295,22 @@ function voxelSection(summary: ResultsSummary): string {
 <p>${data} Atom maps: group t over subjects, |t| &gt; ${num(v.threshold, 2)} (voxel p &lt; ${
     num(v.voxelP, 3)
   }); links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} surrogates.</p>
-${modelLinks(v.models)}`;
+${noiseCeilingParagraph(v)}${modelLinks(v.models)}`;
+}
+
+/** The voxel data's noise ceiling and each model's fraction of it (where the summary has it). */
+function noiseCeilingParagraph(v: NonNullable<ResultsSummary["voxel"]>): string {
+  const nc = v.noiseCeiling;
+  if (!nc) return "";
+  const fractions = v.models.map((m) =>
+    `${esc(m.name)}: ${num(m.medianFractionOfCeiling ?? NaN, 2)}`
+  ).join("; ");
+  return `<h3>Noise ceiling</h3>
+<p>The r that a perfect model of the response shared across subjects would reach with one
+subject's series: median ${num(nc.median)} over the voxels (leave-one-subject-out intersubject
+correlation: median ${num(nc.medianIsc)}); ${nc.voxelsAboveMin} of ${v.voxels} voxels have a ceiling
+above ${num(nc.minCeiling, 2)}. Each model's mean r over subjects as a fraction of the ceiling,
+median over those voxels: ${fractions}. Definition: ${esc(nc.definition)}. Per network and model:
+<code>voxels/noise_ceiling_networks.csv</code>; the map: <code>voxels/noise_ceiling.nii.gz</code>.</p>
+`;
 }

@@ -155,6 +155,24 @@ export interface TemplateResult {
   links: NetworkMatch[];
 }
 
+/**
+ * The voxel data's noise ceiling: the r a perfect model of the response
+ * shared across subjects would reach with one subject's series (see
+ * `noise_ceiling.ts`). Absent from summaries written before it was computed.
+ */
+export interface NoiseCeilingSummary {
+  /** Median over the voxels of the ceiling. */
+  median: number;
+  /** Median over the voxels of the leave-one-subject-out ISC (Fisher-averaged over subjects). */
+  medianIsc: number;
+  /** The smallest ceiling an encoding r is read as a fraction of. */
+  minCeiling: number;
+  /** Voxels whose ceiling exceeds `minCeiling`. */
+  voxelsAboveMin: number;
+  /** How the ceiling is defined, in words. */
+  definition: string;
+}
+
 /** The voxel level. */
 export interface VoxelSummary {
   /** The user's fMRI, or a generated phantom whose truth is known. */
@@ -164,7 +182,25 @@ export interface VoxelSummary {
   /** Voxels analysed. */
   voxels: number;
   /** What the data checks found (the user's data). */
-  qc?: { subjects: VoxelSubjectVerdict[]; maskVoxels: number; droppedVoxels: number };
+  qc?: {
+    subjects: VoxelSubjectVerdict[];
+    maskVoxels: number;
+    droppedVoxels: number;
+    /** The confounds regressed out (where given): preset, columns, volumes censored. */
+    confounds?: {
+      preset: string;
+      columns: string[];
+      subjects: { id: string; censored: number }[];
+      /** Volumes censored in some subject, left out of every fit and fold. */
+      censoredVolumes: number;
+    };
+  };
+  /**
+   * The spaces met: the data's (a BIDS space label, where known) and the
+   * templates' (MNI152NLin6Asym, resampled onto the data's grid through the
+   * images' affines).
+   */
+  space?: { data: string; templates: string; note: string };
   /** The phantom's planted truth. */
   phantom?:
     & Pick<
@@ -178,6 +214,8 @@ export interface VoxelSummary {
   voxelP: number;
   /** |t| a voxel must exceed to be in an atom's map. */
   threshold: number;
+  /** The data's noise ceiling (absent in summaries written before it was computed). */
+  noiseCeiling?: NoiseCeilingSummary;
   /** Per model: its subjects' scores, its group map's count and its network links. */
   models: {
     /** The model's name. */
@@ -186,6 +224,12 @@ export interface VoxelSummary {
     subjects: { subject: string; medianR: number; medianR2: number; voxelsQ05: number }[];
     /** Voxels whose mean r over subjects has q ≤ 0.05. */
     voxelsMeanRQ05: number;
+    /**
+     * Median over the voxels whose ceiling exceeds `noiseCeiling.minCeiling`
+     * of the mean r over subjects divided by the ceiling (NaN where none
+     * does; absent in summaries written before the ceiling was computed).
+     */
+    medianFractionOfCeiling?: number;
     /** Per template set: the links and organization metrics. */
     templates: TemplateResult[];
     /** Against the phantom's planted links (its network set). */
@@ -223,8 +267,11 @@ export interface TableSpec<C extends string = string> {
 
 /** A table's rows, ready to be written (columns in the spec's order). */
 export interface ResultTable extends TableSpec {
-  /** One object per row, keyed by column name. */
-  rows: readonly object[];
+  /**
+   * One object per row, keyed by column name: an array, or a generator for
+   * a table too long to hold as objects (it is read once, as it is written).
+   */
+  rows: Iterable<object>;
 }
 
 const table = <const C extends string>(path: string, columns: readonly C[]): TableSpec<C> => ({
@@ -252,6 +299,8 @@ export interface ResultFiles {
   voxelSubjects: TableSpec;
   /** Voxels dropped for every subject: coordinates, problem, subjects. */
   voxelsDropped: TableSpec;
+  /** A BIDS dataset's runs and subjects, each with its verdict (used, or why not). */
+  bidsUnits: TableSpec;
   /** The baseline's scores per subject × ROI. */
   baselineRoi: TableSpec;
   /** The baseline's group scores per ROI. */
@@ -266,6 +315,10 @@ export interface ResultFiles {
   recovery: TableSpec;
   /** The MNI152 T1 on the analysis grid (NIfTI), for the viewer. */
   anatomy: string;
+  /** The noise ceiling of one subject's encoding r per voxel (NIfTI), once per analysis. */
+  noiseCeiling: string;
+  /** Per template set × network × model: medians of the ceiling, the mean r and their ratio. */
+  noiseCeilingNetworks: TableSpec;
 }
 
 /**
@@ -299,6 +352,7 @@ export const RESULT_FILES: ResultFiles = {
     "lostVolumes",
   ]),
   voxelsDropped: table("qc/voxels_dropped.csv", ["i", "j", "k", "problem", "subjects"]),
+  bidsUnits: table("qc/bids_units.csv", ["unit", "subject", "task", "usable", "reason"]),
   baselineRoi: table("encoding/baseline_roi.csv", ["subject", "roi", "r", "p", "q", "alpha"]),
   baselineGroup: table("encoding/baseline_group.csv", [
     "roi",
@@ -338,22 +392,58 @@ export const RESULT_FILES: ResultFiles = {
     "recall",
   ]),
   anatomy: "voxels/anatomy.nii.gz",
+  noiseCeiling: "voxels/noise_ceiling.nii.gz",
+  noiseCeilingNetworks: table("voxels/noise_ceiling_networks.csv", [
+    "set",
+    "network",
+    "networkName",
+    "voxels",
+    "medianIsc",
+    "medianCeiling",
+    "model",
+    "medianR",
+    "medianFraction",
+  ]),
 };
 
-/** A model's files: its atoms, sub-groups and reconstruction. */
+/** A model's files: its atoms, sub-groups (counts and members), codes and reconstruction. */
 export interface ModelFiles {
   /** The atoms' time courses, one column per atom. */
   atoms: string;
   /** Per atom and layer: ANs with positive and negative codes. */
   subgroups: TableSpec;
+  /**
+   * Every AN of every atom's sub-group: one row per non-zero code, sorted by
+   * atom, then |code| descending (then AN index). `layer` and `unit` place
+   * the AN (unit within its layer); `code` is the float32 code, written with
+   * the fewest digits that read back as the same float32.
+   */
+  members: TableSpec<"layer" | "unit" | "atom" | "code">;
+  /**
+   * The full code matrix as NumPy `.npy` (float32, C order), shape
+   * (K atoms, N ANs): every AN recorded in the model's order, so column j
+   * is AN j (layers one after another, units within each); dead (constant)
+   * ANs are columns of zeros. Read with `numpy.load` or `decodeNpy`.
+   */
+  codes: string;
   /** Reconstruction R² of each layer's ANs. */
   layerR2: TableSpec;
 }
 
-/** The files of one model: its atoms, sub-groups and reconstruction. */
+/**
+ * The files of one model: its atoms, sub-groups (counts and members), codes and reconstruction.
+ *
+ * @example
+ * ```ts
+ * import { modelFiles } from "@brainorg/core/results";
+ * modelFiles("stories260K").codes; // "models/stories260K/codes.npy"
+ * ```
+ */
 export const modelFiles = (model: string): ModelFiles => ({
   atoms: `models/${model}/atoms.csv`,
   subgroups: table(`models/${model}/subgroups.csv`, ["atom", "layer", "positive", "negative"]),
+  members: table(`models/${model}/members.csv`, ["layer", "unit", "atom", "code"]),
+  codes: `models/${model}/codes.npy`,
   layerR2: table(`models/${model}/layer_r2.csv`, ["layer", "r2"]),
 });
 

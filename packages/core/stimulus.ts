@@ -29,6 +29,8 @@ export interface Stimulus {
   design: WordDesign;
   /** Words per volume, convolved: the word-rate regressor (volumes). */
   rate: Float32Array;
+  /** The story of each run, where runs hold several stories (see `stories.ts`). */
+  runStories?: string[];
   /** What `summary.json` records of this stage. */
   summary: StimulusSummary;
 }
@@ -95,10 +97,12 @@ export async function prepareStimulus(
     }
     check = { name: st.check.name, subjects, minR: Math.min(...subjects.map((s) => s.r)) };
   }
+  const named = st.runs.some((r) => r.story !== undefined);
   return {
     transcript,
     design,
     rate,
+    ...(named ? { runStories: st.runs.map((r, i) => r.story ?? `run${i + 1}`) } : {}),
     summary: {
       transcript: transcriptName,
       words: transcript.words.length,

@@ -12,14 +12,29 @@ import { BRAINORG_VERSION } from "@brainorg/common";
 import type { Backend, Matrix } from "@brainorg/kernels";
 import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import { type BrainMask, readNifti, resampleToGrid, unmask, writeNifti } from "@brainorg/neuro";
-import { cleanSeries } from "./clean.ts";
+import { cleanSeries, prepareRegressorCleaning } from "./clean.ts";
+import { keepMatrixRows } from "./voxel_data.ts";
 import { NetworkMatcher, networkSets } from "./networks.ts";
+import {
+  fractionOfCeiling,
+  type FractionOptions,
+  MIN_CEILING,
+  NOISE_CEILING_DEFINITION,
+  type NoiseCeiling,
+  noiseCeiling,
+} from "./noise_ceiling.ts";
 import { organizationMetrics } from "./organization.ts";
 import { median, studentTQuantileUpper } from "./stats.ts";
 import { encodeVoxels, type ModelVoxelResult } from "./voxel_encoding.ts";
 import type { TemplateSet } from "./templates.ts";
 import { cacheKey, loadVoxelResult, saveVoxelResult } from "./voxel_cache.ts";
-import { RESULT_FILES, templateFiles, voxelFiles } from "./results.ts";
+import {
+  type NoiseCeilingSummary,
+  RESULT_FILES,
+  type ResultTable,
+  templateFiles,
+  voxelFiles,
+} from "./results.ts";
 import { writeTable } from "./results_writer.ts";
 
 /** A model's atoms and where its sub-groups sit. */
@@ -38,8 +53,8 @@ export interface VoxelAnalysisOptions {
   permutations?: number;
   /** Seed of the surrogates. Default: 0. */
   seed?: number;
-  /** Contiguous cross-validation folds. Default: 5. */
-  folds?: number;
+  /** Contiguous cross-validation folds, or `[start, end)` row ranges (one per story). Default: 5. */
+  folds?: number | readonly (readonly [number, number])[];
   /** One-sided voxel p (per sign) that puts a voxel in an atom's map. Default: 0.01. */
   voxelP?: number;
   /** Level of the network links (per-cell p and FDR q). Default: 0.05. */
@@ -57,6 +72,13 @@ export interface VoxelAnalysisOptions {
   /** Volumes of each run, as for the data: cleaning and shifts stay within runs. */
   runs?: number[];
   /**
+   * Volumes kept (1) where scrubbing censored some (0) in any subject: the
+   * subjects' data hold the kept rows only; the regressors are cleaned on
+   * the kept rows and cut alike, and runs and folds count kept rows.
+   * (T) over the stimulus's volumes. Default: all kept.
+   */
+  keepRows?: Uint8Array;
+  /**
    * Keep each model's finished result here (`voxels/<key>/`, keyed by the
    * atoms, the data, the templates and every option), and reuse it: an
    * interrupted run resumes from the models it finished. Default: no cache.
@@ -68,18 +90,32 @@ export interface VoxelAnalysisOptions {
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
+/** What {@linkcode analyzeVoxels} finds. */
+export interface VoxelAnalysis {
+  /** Every model's maps, links and metrics, in the order given. */
+  models: ModelVoxelResult[];
+  /** The subjects' noise ceiling: of the data alone, so computed once, whatever the models. */
+  noiseCeiling: NoiseCeiling;
+}
+
 /**
- * Encode every subject from each model's atoms and match the group maps
- * with every template set.
+ * Compute the subjects' noise ceiling, encode every subject from each
+ * model's atoms and match the group maps with every template set.
  */
 export async function analyzeVoxels(
   backend: Backend,
-  subjects: { id: string; data: Matrix }[],
+  subjects: { id: string; data: Matrix; confounds?: Matrix }[],
   models: AtomSource[],
   templateSets: TemplateSet[],
   options: VoxelAnalysisOptions,
-): Promise<ModelVoxelResult[]> {
+): Promise<VoxelAnalysis> {
   const results: ModelVoxelResult[] = [];
+  const ceiling = await noiseCeiling(backend, subjects);
+  const medians = noiseCeilingSummary(ceiling);
+  options.log?.(
+    `noise ceiling: median ${medians.median.toFixed(3)} over ${ceiling.isc.length} voxels ` +
+      `(leave-one-subject-out ISC: median ${medians.medianIsc.toFixed(3)})`,
+  );
   const df = subjects.length - 1;
   const threshold = studentTQuantileUpper(options.voxelP ?? 0.01, df);
   const { onProgress: _p, log: _l, cacheDir, ...settings } = options;
@@ -88,10 +124,27 @@ export async function analyzeVoxels(
       // A change of method must not reuse results: bump with the computation.
       `brainorg ${BRAINORG_VERSION} voxel-results/2`,
       JSON.stringify(settings),
-      ...subjects.flatMap((s) => [s.id, s.data.data]),
+      ...subjects.flatMap((s) => [s.id, s.data.data, s.confounds?.data ?? "no confounds"]),
       ...templateSets.flatMap((t) => [t.name, t.kind, ...t.networks.map((n) => n.values)]),
     ])
     : "";
+  // Each subject's confounds, regressed out of its data, are regressed out
+  // of the regressors it is fit with too (prepared once, for every model).
+  const encodedSubjects = subjects.map((s) => ({
+    id: s.id,
+    data: s.data,
+    ...(s.confounds
+      ? {
+        design: prepareRegressorCleaning({
+          tr: options.tr,
+          highPassSeconds: options.highPassSeconds ?? 128,
+          runs: options.runs ?? [s.confounds.rows],
+          confounds: s.confounds,
+          ...(options.keepRows ? { keepRows: options.keepRows } : {}),
+        }),
+      }
+      : {}),
+  }));
   for (const model of models) {
     const dir = cacheDir
       ? join(cacheDir, "voxels", cacheKey([dataKey, model.name, model.atoms.data]).slice(0, 32))
@@ -102,11 +155,15 @@ export async function analyzeVoxels(
       results.push(cached);
       continue;
     }
-    const x = await cleanSeries(backend, model.atoms, {
+    const keep = options.keepRows;
+    const cleanedAtoms = await cleanSeries(backend, model.atoms, {
       tr: options.tr,
       highPassSeconds: options.highPassSeconds ?? 128,
       ...(options.runs ? { runs: options.runs } : {}),
+      ...(keep ? { sampleMask: keep } : {}),
     });
+    const x = keep ? keepMatrixRows(cleanedAtoms, keep) : cleanedAtoms;
+    const layout = keptLayout(model.atoms.rows, options.runs, options.folds ?? 5, keep);
     const sets = templateSets.map((t) => ({
       template: t,
       sets: networkSets(t.networks, t.kind),
@@ -115,15 +172,15 @@ export async function analyzeVoxels(
     const encoded = await encodeVoxels(
       backend,
       x,
-      subjects,
+      encodedSubjects,
       {
         permutations: options.permutations ?? 100,
         seed: options.seed ?? 0,
-        folds: options.folds ?? 5,
+        folds: layout.folds,
         ...(options.mapAlpha !== undefined ? { mapAlpha: options.mapAlpha } : {}),
         ...(options.maps ? { maps: options.maps } : {}),
         ...(options.method ? { method: options.method } : {}),
-        ...(options.runs ? { runs: options.runs } : {}),
+        ...(layout.runs ? { runs: layout.runs } : {}),
         onProgress: (label, done, total) =>
           options.onProgress?.(`${model.name} ${label}`, done, total),
       },
@@ -159,7 +216,150 @@ export async function analyzeVoxels(
     if (dir) await saveVoxelResult(dir, result);
     results.push(result);
   }
-  return results;
+  return { models: results, noiseCeiling: ceiling };
+}
+
+/**
+ * Runs and folds counted in kept rows: where scrubbing left rows out, each
+ * run and each fold range shrinks by its censored rows.
+ *
+ * @param rows the stimulus's volumes
+ * @param runs volumes of each run
+ * @param folds a count, or row ranges over the stimulus's volumes
+ * @param keep (rows) 1 kept, 0 censored
+ */
+export function keptLayout(
+  rows: number,
+  runs: number[] | undefined,
+  folds: number | readonly (readonly [number, number])[],
+  keep: Uint8Array | undefined,
+): { runs?: number[]; folds: number | [number, number][] } {
+  if (!keep) {
+    return {
+      ...(runs ? { runs } : {}),
+      folds: typeof folds === "number" ? folds : folds.map(([a, b]) => [a, b]),
+    };
+  }
+  const before = new Int32Array(rows + 1);
+  for (let t = 0; t < rows; t++) before[t + 1] = before[t] + (keep[t] ? 1 : 0);
+  const count = (a: number, b: number) => before[b] - before[a];
+  let start = 0;
+  const kept = (runs ?? [rows]).map((n) => count(start, start += n));
+  return {
+    ...(runs ? { runs: kept } : {}),
+    folds: typeof folds === "number"
+      ? folds
+      : folds.map(([a, b]) => [before[a], before[a] + count(a, b)] as [number, number]),
+  };
+}
+
+/** The median of the finite values; NaN when there is none. */
+function finiteMedian(values: ArrayLike<number>): number {
+  const finite = Array.from(values).filter(Number.isFinite);
+  return finite.length ? median(finite) : NaN;
+}
+
+/**
+ * What `summary.json` records of the noise ceiling: medians over the voxels
+ * and the definition.
+ *
+ * @param ceiling the analysis's {@linkcode VoxelAnalysis.noiseCeiling}
+ * @param options the smallest ceiling of a fraction. Default: {@linkcode MIN_CEILING}.
+ */
+export function noiseCeilingSummary(
+  ceiling: NoiseCeiling,
+  options: FractionOptions = {},
+): NoiseCeilingSummary {
+  const min = options.minCeiling ?? MIN_CEILING;
+  return {
+    median: finiteMedian(ceiling.ceiling),
+    medianIsc: finiteMedian(ceiling.isc),
+    minCeiling: min,
+    voxelsAboveMin: ceiling.ceiling.reduce((a, c) => a + (c > min ? 1 : 0), 0),
+    definition: NOISE_CEILING_DEFINITION,
+  };
+}
+
+/**
+ * A model's mean r over subjects as a fraction of the noise ceiling, median
+ * over the voxels where the ceiling exceeds `minCeiling` (NaN where none does).
+ *
+ * @param result the model's voxel results
+ * @param ceiling the analysis's noise ceiling, over the same voxels
+ * @param options the smallest ceiling of a fraction. Default: {@linkcode MIN_CEILING}.
+ */
+export function medianFractionOfCeiling(
+  result: ModelVoxelResult,
+  ceiling: NoiseCeiling,
+  options: FractionOptions = {},
+): number {
+  return finiteMedian(fractionOfCeiling(result.group.meanR, ceiling.ceiling, options));
+}
+
+/**
+ * The noise ceiling per template network: for every template set, network
+ * (its voxels as network matching counts them) and model, the medians of the
+ * ISC, the ceiling, the model's mean r and its fraction of the ceiling
+ * (over the network's voxels where the ceiling exceeds `minCeiling`).
+ *
+ * @param analysis the models and the noise ceiling of {@linkcode analyzeVoxels}
+ * @param templates the template sets the models were matched with
+ * @param options the smallest ceiling of a fraction. Default: {@linkcode MIN_CEILING}.
+ * @returns the rows of `voxels/noise_ceiling_networks.csv`
+ */
+export function noiseCeilingTable(
+  analysis: VoxelAnalysis,
+  templates: TemplateSet[],
+  options: FractionOptions = {},
+): ResultTable {
+  const { isc, ceiling } = analysis.noiseCeiling;
+  const fractions = analysis.models.map((m) => fractionOfCeiling(m.group.meanR, ceiling, options));
+  const rows = templates.flatMap((t) =>
+    networkSets(t.networks, t.kind).flatMap((n, network) => {
+      const voxels: number[] = [];
+      n.member.forEach((m, v) => m && voxels.push(v));
+      const within = (values: ArrayLike<number>) => finiteMedian(voxels.map((v) => values[v]));
+      const shared = {
+        set: t.name,
+        network,
+        networkName: n.name,
+        voxels: n.voxels,
+        medianIsc: within(isc),
+        medianCeiling: within(ceiling),
+      };
+      return analysis.models.map((m, i) => ({
+        ...shared,
+        model: m.model,
+        medianR: within(m.group.meanR),
+        medianFraction: within(fractions[i]),
+      }));
+    })
+  );
+  return { ...RESULT_FILES.noiseCeilingNetworks, rows };
+}
+
+/** What {@linkcode writeNoiseCeilingFiles} writes from. */
+export interface NoiseCeilingFiles {
+  /** The analysis mask the voxels are on. */
+  mask: BrainMask;
+  /** The template sets the models were matched with. */
+  templates: TemplateSet[];
+  /** The models and the noise ceiling of {@linkcode analyzeVoxels}. */
+  analysis: VoxelAnalysis;
+}
+
+/**
+ * Write the noise ceiling into the results folder `dir`, once per analysis:
+ * its map (`voxels/noise_ceiling.nii.gz`) and its table per template network
+ * and model (`voxels/noise_ceiling_networks.csv`).
+ */
+export async function writeNoiseCeilingFiles(dir: string, files: NoiseCeilingFiles): Promise<void> {
+  const { mask, templates, analysis } = files;
+  await writeNifti(join(dir, RESULT_FILES.noiseCeiling), {
+    ...unmask(analysis.noiseCeiling.ceiling, mask),
+    description: "noise ceiling of a subject's r (sqrt rho from LOSO ISC)",
+  });
+  await writeTable(dir, noiseCeilingTable(analysis, templates));
 }
 
 /**

@@ -4,7 +4,7 @@ import { InputError } from "@brainorg/common";
 import { createCpuBackend, rng } from "@brainorg/kernels";
 import { identityAffine, writeNifti } from "@brainorg/neuro";
 import { loadUserVoxels } from "./voxels.ts";
-import { parseAnalysisConfig } from "./analysis_config.ts";
+import { parseAnalysisConfig, withStimulus } from "./analysis_config.ts";
 import { dctBasis } from "./clean.ts";
 
 const T = 60, N = 24, shape = [4, 3, 2];
@@ -22,7 +22,7 @@ async function study(dir: string, subjects: Float32Array[]) {
       data,
     });
   }
-  return parseAnalysisConfig(
+  return withStimulus(parseAnalysisConfig(
     JSON.stringify({
       stimulus: { transcript: "t.csv", tr: 2, runs: [{ volumes: T }] },
       models: [{ name: "m", gguf: "m.gguf" }],
@@ -33,7 +33,7 @@ async function study(dir: string, subjects: Float32Array[]) {
       },
     }),
     join(dir, "study.json"),
-  );
+  ));
 }
 
 function noise(seed: number): Float32Array {

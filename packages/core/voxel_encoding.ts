@@ -11,7 +11,6 @@
 
 import {
   type Backend,
-  contiguousFolds,
   ExceedanceCounter,
   lassoCV,
   lassoFit,
@@ -19,10 +18,12 @@ import {
   type Matrix,
   refitBatchSize,
   type RefitSubject,
+  resolveFolds,
   ridgeCV,
   RidgeRefits,
   surrogates,
 } from "@brainorg/kernels";
+import type { RegressorCleaning } from "./clean.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import {
@@ -35,8 +36,8 @@ import {
 
 /** Options of {@linkcode encodeVoxels}. */
 export interface VoxelEncodingOptions {
-  /** Contiguous folds. Default: 5. */
-  folds?: number;
+  /** Contiguous folds, or `[start, end)` row ranges (one per story: leave one story out). Default: 5. */
+  folds?: number | readonly (readonly [number, number])[];
   /** Ridge penalties. Default: 10 values log-spaced from 0.1 to 10⁴. */
   alphas?: number[];
   /** Surrogates of the regressors. Default: 100. */
@@ -63,6 +64,19 @@ export interface VoxelEncodingOptions {
   runs?: number[];
   /** Called after each step with a label and (done, total). */
   onProgress?: (label: string, done: number, total: number) => void;
+}
+
+/**
+ * A subject's data, and where its data had confounds regressed out, the
+ * same design to regress out of the regressors (real and surrogate alike).
+ */
+export interface EncodedSubject {
+  /** The subject's id. */
+  id: string;
+  /** Cleaned data: (T × V). */
+  data: Matrix;
+  /** The subject's nuisance design, applied to every design before it is fit. */
+  design?: RegressorCleaning;
 }
 
 /** One subject's maps, each over the mask's V voxels. */
@@ -147,11 +161,12 @@ interface SubjectFit {
 export async function encodeVoxels(
   backend: Backend,
   x: Matrix,
-  subjects: { id: string; data: Matrix }[],
+  subjects: EncodedSubject[],
   options: VoxelEncodingOptions = {},
   observers: GroupNullObserver[] = [],
 ): Promise<{ subjects: SubjectMaps[]; group: GroupMaps }> {
-  const S = subjects.length, K = x.cols, T = x.rows, nFolds = options.folds ?? 5;
+  const S = subjects.length, K = x.cols, T = x.rows;
+  const folds = resolveFolds(T, options.folds ?? 5), nFolds = folds.length;
   if (S < 2) throw new RangeError(`group maps need at least 2 subjects, got ${S}`);
   const V = subjects[0].data.cols;
   for (const s of subjects) {
@@ -165,16 +180,18 @@ export async function encodeVoxels(
   const mapAlpha = options.mapAlpha ?? 1;
   const alphaGrid = options.alphas ?? logspace(-1, 4, 10);
   const refits = new RidgeRefits(backend, T, K, {
-    folds: contiguousFolds(T, nFolds),
+    folds,
     alphas: alphaGrid,
     weightAlphas: typeof mapAlpha === "number" ? [mapAlpha] : alphaGrid,
   });
   try {
     const fits: SubjectFit[] = [];
-    const real = refits.designs([x]);
+    const shared = refits.designs([x]);
     for (const [i, s] of subjects.entries()) {
-      const cv = await ridgeCV(backend, x, s.data, {
-        folds: nFolds,
+      const xs = s.design ? await s.design.apply(backend, x) : x;
+      const real = s.design ? refits.designs([xs]) : shared;
+      const cv = await ridgeCV(backend, xs, s.data, {
+        folds,
         alphas: alphaGrid,
         returnPredictions: false,
       });
@@ -193,8 +210,8 @@ export async function encodeVoxels(
       }
       let weights: Matrix = { rows: K, cols: V, data: w }, lassoAlpha: Float64Array | undefined;
       if (options.maps === "lasso") {
-        const lasso = await lassoCV(backend, x, s.data, {
-          folds: nFolds,
+        const lasso = await lassoCV(backend, xs, s.data, {
+          folds,
           nAlphas: 30,
           returnPredictions: false,
           checkFinite: false,
@@ -316,13 +333,14 @@ async function voxelNull(
   backend: Backend,
   refits: RidgeRefits,
   x: Matrix,
-  subjects: { id: string; data: Matrix }[],
+  subjects: EncodedSubject[],
   fits: SubjectFit[],
   meanR: Float32Array,
   options: VoxelEncodingOptions,
   observers: GroupNullObserver[],
 ): Promise<{ p: Float64Array[]; weights: MapMoments[] }> {
-  const S = fits.length, K = x.cols, V = meanR.length, F = options.folds ?? 5;
+  const S = fits.length, K = x.cols, V = meanR.length;
+  const F = resolveFolds(x.rows, options.folds ?? 5).length;
   const P = options.permutations ?? 100, progress = options.onProgress ?? (() => {});
   const exceed = [...fits.map((f) => new ExceedanceCounter(f.r)), new ExceedanceCounter(meanR)];
   const weights = fits.map(() => moments(K * V));
@@ -341,11 +359,21 @@ async function voxelNull(
     const batch: Matrix[] = [];
     for (let i = 0; i < B && done + batch.length < P; i++) batch.push(pending.next().value!.x);
     const nb = batch.length, designs = refits.designs(batch);
+    // A subject with its own nuisance design fits the surrogates after that design is regressed out.
+    const own: (Matrix[] | undefined)[] = [];
+    for (const s of subjects) {
+      own.push(
+        s.design ? await Promise.all(batch.map((xb) => s.design!.apply(backend, xb))) : undefined,
+      );
+    }
+    const designsOf = own.map((xs) => (xs ? refits.designs(xs) : designs));
     const lassoW = lassoMaps
       ? await Promise.all(
-        batch.flatMap((xb) =>
+        batch.flatMap((xb, b) =>
           fits.map(async (f, s) =>
-            (await lassoFit(backend, xb, subjects[s].data, { alpha: f.lassoAlpha! })).weights.data
+            (await lassoFit(backend, own[s]?.[b] ?? xb, subjects[s].data, {
+              alpha: f.lassoAlpha!,
+            })).weights.data
           )
         ),
       )
@@ -365,7 +393,8 @@ async function voxelNull(
       rSum.fill(0);
       // Two subjects in flight, each with its own output buffers: one
       // subject's products run while the workers finish the other's.
-      const call = (s: number) => refits.refit(designs, fits[s].prepared, v0, vb, outputs[s % 2]);
+      const call = (s: number) =>
+        refits.refit(designsOf[s], fits[s].prepared, v0, vb, outputs[s % 2]);
       const calls = [call(0), S > 1 ? call(1) : undefined];
       for (let s = 0; s < S; s++) {
         const res = await calls[s % 2]!;

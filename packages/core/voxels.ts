@@ -15,7 +15,8 @@ import type { Backend } from "@brainorg/kernels";
 import { voxelSizes } from "@brainorg/neuro";
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { CapturedModel } from "./capture_atoms.ts";
-import { scoreRecovery } from "./phantom.ts";
+import { type PhantomTruth, scoreRecovery } from "./phantom.ts";
+import { storySpans } from "./stories.ts";
 import { cachedPhantom, phantomFiles } from "./phantom_files.ts";
 import { RESULT_FILES, type ResultTable, type VoxelSummary } from "./results.ts";
 import {
@@ -26,7 +27,10 @@ import {
 } from "./templates.ts";
 import {
   analyzeVoxels,
+  medianFractionOfCeiling,
+  noiseCeilingSummary,
   subjectSummaries,
+  writeNoiseCeilingFiles,
   writeTemplateFiles,
   writeVoxelResults,
 } from "./voxel_analysis.ts";
@@ -54,6 +58,25 @@ export interface VoxelStageOptions {
   log: (line: string) => void;
   /** Progress of the long steps, by label (e.g. a model's permutations). */
   onProgress?: (label: string, done: number, total: number) => void;
+  /**
+   * What the user's data is known to hold (a phantom dataset such as
+   * `deno task phantom --bids` writes): its links are scored as the
+   * phantom's are.
+   */
+  planted?: PlantedTruth;
+}
+
+/** A phantom's planted links, its network set and the model whose atoms it holds. */
+export interface PlantedTruth {
+  /** The truth as the phantom wrote it. */
+  truth: Pick<
+    PhantomTruth,
+    "links" | "undrivenAtoms" | "subjects" | "r2" | "medianR2" | "voxels" | "noise" | "seed"
+  >;
+  /** The template set the links are to. */
+  networks: NetworkChoice;
+  /** The model whose atoms were planted. */
+  model: string;
 }
 
 /**
@@ -75,6 +98,7 @@ export async function loadUserVoxels(
     discarded: vx.discarded,
     maxBadVoxelShare: vx.maxBadVoxelShare,
     highPassSeconds: vx.highPassSeconds,
+    confounds: vx.confounds,
   }, { volumes: options.volumes, tr: config.stimulus.tr, runs: options.runs, log: options.log });
 }
 
@@ -92,12 +116,15 @@ export async function analyzeVoxelLevel(
   const vx = config.voxels!, tr = config.stimulus.tr;
   const phantom = vx.phantom ? await phantomData(backend, config, models, options) : undefined;
   const data = loaded ?? phantom!.loaded;
+  const planted: PlantedTruth | undefined = phantom
+    ? { truth: phantom.truth, networks: vx.phantom!.networks, model: phantom.model }
+    : options.planted;
   const { mask, subjects } = data;
   const resolution = voxelSizes(mask.grid.affine)[0] >= 3.5 ? 4 : 2;
   // The phantom's own networks are matched first, so that recovery can be scored on them.
   const choices = [
     ...new Set<NetworkChoice>([
-      ...(vx.phantom ? [vx.phantom.networks] : []),
+      ...(planted ? [planted.networks] : []),
       ...config.networks,
     ]),
   ];
@@ -111,7 +138,14 @@ export async function analyzeVoxelLevel(
     })`,
   );
   const voxelP = vx.voxelP, permutations = vx.permutations ?? config.permutations;
-  const results = await analyzeVoxels(
+  // Stories heard one after another: each fold holds one story out.
+  const stories = storySpans(config.stimulus.runs);
+  if (stories.length >= 2) {
+    options.log(
+      `cross-validation: leave one story out (${stories.map((s) => s.story).join(", ")})`,
+    );
+  }
+  const analysis = await analyzeVoxels(
     backend,
     subjects,
     models.map((m) => ({ name: m.name, atoms: m.atoms.atoms, layerCounts: m.layerCounts })),
@@ -122,15 +156,17 @@ export async function analyzeVoxelLevel(
       voxelP,
       maps: vx.maps,
       method: config.nullMethod,
+      ...(stories.length >= 2 ? { folds: stories.map((s) => s.rows) } : {}),
       tr,
       highPassSeconds: vx.highPassSeconds,
       ...(options.runs ? { runs: options.runs } : {}),
+      ...(data.keepRows ? { keepRows: data.keepRows } : {}),
       cacheDir: cacheDirFor(options.data),
       log: options.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   );
-  const truth = phantom?.truth;
+  const { models: results, noiseCeiling } = analysis, truth = planted?.truth;
   const summary: VoxelSummary = {
     dataset: phantom ? "phantom" : "user",
     subjects: subjects.length,
@@ -141,9 +177,26 @@ export async function analyzeVoxelLevel(
           subjects: loaded.verdicts,
           maskVoxels: loaded.maskVoxels,
           droppedVoxels: loaded.dropped.length,
+          ...(loaded.confounds
+            ? {
+              confounds: {
+                ...loaded.confounds,
+                censoredVolumes: loaded.keepRows
+                  ? loaded.keepRows.reduce((n, k) => n + (k ? 0 : 1), 0)
+                  : 0,
+              },
+            }
+            : {}),
         },
       }
       : {}),
+    space: {
+      data: config.bids?.space ?? "MNI (as the mask's affine says)",
+      templates: "MNI152NLin6Asym",
+      note: "both MNI: templates resampled onto the data's grid through the images' affines " +
+        "(nearest label for parcellations, linear for continuous maps), no nonlinear warp " +
+        "between the two MNI templates",
+    },
     ...(truth
       ? {
         phantom: {
@@ -155,19 +208,21 @@ export async function analyzeVoxelLevel(
           voxels: truth.voxels,
           noise: truth.noise,
           seed: truth.seed,
-          networks: templateSetName(vx.phantom!.networks),
+          networks: templateSetName(planted!.networks),
           resolutionMm: resolution,
-          model: phantom!.model,
+          model: planted!.model,
         },
       }
       : {}),
     permutations,
     voxelP,
     threshold: results[0].threshold,
+    noiseCeiling: noiseCeilingSummary(noiseCeiling),
     models: results.map((r) => ({
       name: r.model,
       subjects: subjectSummaries(r),
       voxelsMeanRQ05: r.group.qR.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
+      medianFractionOfCeiling: medianFractionOfCeiling(r, noiseCeiling),
       templates: r.templates.map((t) => ({
         name: t.name,
         metrics: t.metrics,
@@ -210,6 +265,7 @@ export async function analyzeVoxelLevel(
     async write(dir) {
       if (truth) await writeJsonAtomic(join(dir, RESULT_FILES.phantomTruth), truth);
       await writeTemplateFiles(dir, mask, templates, options.data);
+      await writeNoiseCeilingFiles(dir, { mask, templates, analysis });
       for (const r of results) await writeVoxelResults(dir, mask, r);
     },
   };
@@ -264,6 +320,7 @@ async function phantomData(
     discarded: 0,
     maxBadVoxelShare: vx.maxBadVoxelShare,
     highPassSeconds: vx.highPassSeconds,
+    confounds: vx.confounds,
   }, { volumes: options.volumes, tr: config.stimulus.tr, runs: options.runs, log: options.log });
   return { truth, loaded, model: planted.name };
 }

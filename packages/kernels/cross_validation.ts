@@ -39,6 +39,46 @@ export function contiguousFolds(n: number, k: number): [number, number][] {
 }
 
 /**
+ * The folds of a cross-validation: `k` contiguous folds
+ * ({@linkcode contiguousFolds}), or the row ranges given (e.g. one per
+ * story, for leave-one-story-out), checked to cover the rows `[0, n)` in
+ * order without gaps or overlap.
+ *
+ * @param n number of samples
+ * @param folds a count, or `[start, end)` ranges
+ * @returns the folds as `[start, end)` ranges
+ * @throws {RangeError} for fewer than 2 folds, an empty fold, or ranges that do not tile `[0, n)`
+ *
+ * @example
+ * ```ts
+ * import { resolveFolds } from "@brainorg/kernels";
+ * resolveFolds(10, [[0, 6], [6, 10]]); // [[0, 6], [6, 10]]
+ * resolveFolds(10, 2); // [[0, 5], [5, 10]]
+ * ```
+ */
+export function resolveFolds(
+  n: number,
+  folds: number | readonly (readonly [number, number])[],
+): [number, number][] {
+  if (typeof folds === "number") return contiguousFolds(n, folds);
+  let at = 0;
+  for (const [s, e] of folds) {
+    if (s !== at || !(e > s) || !Number.isInteger(e)) {
+      throw new RangeError(
+        `fold ranges must tile the ${n} samples in order: ${JSON.stringify(folds)}`,
+      );
+    }
+    at = e;
+  }
+  if (at !== n || folds.length < 2) {
+    throw new RangeError(
+      `fold ranges must be at least 2 and tile the ${n} samples: ${JSON.stringify(folds)}`,
+    );
+  }
+  return folds.map(([s, e]) => [s, e]);
+}
+
+/**
  * `count` values log-spaced from 10^lo to 10^hi, both included (numpy's
  * `logspace`): the usual grid of penalties.
  *

@@ -12,7 +12,7 @@
  */
 
 import type { Backend } from "./backend.ts";
-import { centeredDesign, contiguousFolds, foldIndicator } from "./cross_validation.ts";
+import { centeredDesign, foldIndicator, resolveFolds } from "./cross_validation.ts";
 import type { LassoBatch } from "./lasso_batch.ts";
 import { columnBlock, type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 
@@ -32,8 +32,12 @@ export interface LassoCVOptions {
   l1Ratio?: number;
   /** Constrain weights to be ≥ 0. Default: false. */
   positive?: boolean;
-  /** Contiguous folds. Default: 5. */
-  folds?: number;
+  /**
+   * Number of contiguous folds (fMRI samples are autocorrelated, so no
+   * shuffling), or the folds as `[start, end)` row ranges (one per story or
+   * run). Default: 5.
+   */
+  folds?: number | readonly (readonly [number, number])[];
   /** Fit an intercept. Default: true. */
   fitIntercept?: boolean;
   /** Choose α by held-out mean squared error (as LassoCV) or R². Default: `"mse"`. */
@@ -126,7 +130,7 @@ export async function lassoCV(
     ? Float64Array.from(options.alphas)
     : Float64Array.from({ length: nA }, (_, i) => eps ** (nA === 1 ? 0 : i / (nA - 1)));
   const intercept = options.fitIntercept ?? true;
-  const folds = contiguousFolds(n, options.folds ?? 5);
+  const folds = resolveFolds(n, options.folds ?? 5);
   const criterion = options.criterion ?? "mse";
   const keepPred = options.returnPredictions ?? true;
   const batch = Math.max(1, Math.min(V, options.targetBatch ?? (keepPred ? 2_048 : 16_384)));

@@ -24,7 +24,7 @@ export * from "./matrix.ts";
 export * from "./cpu_reference.ts";
 export * from "./cpu_backend.ts";
 export * from "./linalg.ts";
-export { contiguousFolds, logspace } from "./cross_validation.ts";
+export { contiguousFolds, logspace, resolveFolds } from "./cross_validation.ts";
 export * from "./ridge.ts";
 export * from "./ridge_fixed.ts";
 export {
@@ -41,6 +41,8 @@ export { lassoCDReference } from "./lasso_cd_reference.ts";
 export * from "./webgpu_device.ts";
 export * from "./webgpu_kernels.ts";
 export * from "./webgpu_backend.ts";
+export { GPU_MATRIX_USAGE, GpuMatrix, type GpuMatrixOptions } from "./webgpu_gpu_matrix.ts";
+export * from "./webgpu_ridge.ts";
 export * from "./select_backend.ts";
 export * from "./lasso.ts";
 export { type SparseCodes, sparseEncode, type SparseEncodeOptions } from "./sparse_coding.ts";

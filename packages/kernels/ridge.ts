@@ -20,15 +20,19 @@
 
 import type { Backend } from "./backend.ts";
 import { designOn, transposed } from "./ridge_design.ts";
-import { contiguousFolds, foldIndicator, getter, logspace } from "./cross_validation.ts";
+import { foldIndicator, getter, logspace, resolveFolds } from "./cross_validation.ts";
 import { columnBlock, type Matrix, type MatrixView, rowBlock, validateMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode ridgeCV}. */
 export interface RidgeCVOptions {
   /** Penalties to try, positive. Default: 10 values log-spaced from 0.1 to 10⁴. */
   alphas?: number[];
-  /** Number of contiguous folds (fMRI samples are autocorrelated, so no shuffling). Default: 5. */
-  folds?: number;
+  /**
+   * Number of contiguous folds (fMRI samples are autocorrelated, so no
+   * shuffling), or the folds as `[start, end)` row ranges (one per story or
+   * run). Default: 5.
+   */
+  folds?: number | readonly (readonly [number, number])[];
   /** Fit an intercept (center X and y on the training rows). Default: true. */
   fitIntercept?: boolean;
   /** Targets per batch; bounds memory (about 6·(p + 1) floats per target). Default: 8,192. */
@@ -110,7 +114,7 @@ export async function ridgeCV(
     );
   }
   const intercept = options.fitIntercept ?? true;
-  const folds = contiguousFolds(n, options.folds ?? 5);
+  const folds = resolveFolds(n, options.folds ?? 5);
   const nA = alphaGrid.length;
   const maxVal = Math.max(...folds.map(([s, e]) => e - s));
   // Small enough that a batch's per-fold buffers stay near the cache.

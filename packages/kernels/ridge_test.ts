@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { havePython, runPython } from "../../test/python.ts";
 import { createCpuBackend } from "./cpu_backend.ts";
 import { ridgeCV } from "./ridge.ts";
-import { contiguousFolds, logspace } from "./cross_validation.ts";
+import { contiguousFolds, logspace, resolveFolds } from "./cross_validation.ts";
 import { choleskySolve } from "./linalg.ts";
 import { normal, randomMatrix, rng, scaledError } from "./_testing.ts";
 import { BACKEND_KINDS, ignoreBackend, once, withBackend } from "./_test_backends.ts";
@@ -28,6 +28,59 @@ function problem(n: number, p: number, v: number, seed: number) {
 Deno.test("contiguous folds match scikit-learn's KFold sizes", () => {
   assert.deepEqual(contiguousFolds(11, 3), [[0, 4], [4, 8], [8, 11]]);
   assert.throws(() => contiguousFolds(3, 5), /folds must be an integer from 2 to the 3 samples/);
+});
+
+Deno.test("folds given as row ranges: checked to tile the rows, and used as given", async () => {
+  assert.deepEqual(resolveFolds(10, [[0, 7], [7, 10]]), [[0, 7], [7, 10]]);
+  assert.deepEqual(resolveFolds(11, 3), contiguousFolds(11, 3));
+  for (const bad of [[[0, 5]], [[0, 4], [5, 10]], [[0, 6], [4, 10]], [[0, 4], [4, 9]]]) {
+    assert.throws(() => resolveFolds(10, bad as [number, number][]), /tile the 10 samples/);
+  }
+  // Two uneven folds (one story of 23 volumes, one of 37), against a float64
+  // ridge with intercept fit on each fold's training rows.
+  const cpu = await createCpuBackend({ blas: "typescript" });
+  const { x, y } = problem(60, 3, 4, 11);
+  const folds: [number, number][] = [[0, 23], [23, 60]], alphas = [0.1, 10];
+  const fit = await ridgeCV(cpu, x, y, { folds, alphas });
+  assert.deepEqual(fit.folds, folds);
+  for (const [a, alpha] of alphas.entries()) {
+    for (let c = 0; c < y.cols; c++) {
+      let r2 = 0;
+      for (const [s, e] of folds) {
+        const train = [...Array(60).keys()].filter((r) => r < s || r >= e);
+        const mean = (f: (r: number) => number) =>
+          train.reduce((t, r) => t + f(r), 0) / train.length;
+        const xm = [0, 1, 2].map((j) => mean((r) => x.data[r * 3 + j]));
+        const ym = mean((r) => y.data[r * 4 + c]);
+        const g = new Float64Array(9), b = new Float64Array(3);
+        for (const r of train) {
+          for (let i = 0; i < 3; i++) {
+            b[i] += (x.data[r * 3 + i] - xm[i]) * (y.data[r * 4 + c] - ym);
+            for (let j = 0; j < 3; j++) {
+              g[i * 3 + j] += (x.data[r * 3 + i] - xm[i]) * (x.data[r * 3 + j] - xm[j]);
+            }
+          }
+        }
+        for (let i = 0; i < 3; i++) g[i * 3 + i] += alpha;
+        const w = choleskySolve(g, b, 3);
+        let ss = 0, st = 0, tm = 0;
+        for (let r = s; r < e; r++) tm += y.data[r * 4 + c] / (e - s);
+        for (let r = s; r < e; r++) {
+          let pred = ym;
+          for (let j = 0; j < 3; j++) pred += w[j] * (x.data[r * 3 + j] - xm[j]);
+          ss += (y.data[r * 4 + c] - pred) ** 2;
+          st += (y.data[r * 4 + c] - tm) ** 2;
+        }
+        r2 += (1 - ss / st) / folds.length;
+      }
+      const got = fit.cvScores.data[a * y.cols + c];
+      assert.ok(
+        Math.abs(got - r2) < 1e-4 * Math.max(1, Math.abs(r2)),
+        `α ${alpha}, target ${c}: ${got} vs ${r2}`,
+      );
+    }
+  }
+  cpu.dispose();
 });
 
 Deno.test("ridgeCV validates its inputs", async () => {

@@ -16,7 +16,9 @@ import { type Backend, type GemmOptions, gemmShape } from "./backend.ts";
 import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
 import type { LassoBatch } from "./lasso_batch.ts";
 import { acquireDevice, type AcquireOptions } from "./webgpu_device.ts";
-import { KernelContext, packPadded, roundUp } from "./webgpu_context.ts";
+import { KernelContext, packPadded, roundUp, type TransferStats } from "./webgpu_context.ts";
+import type { GpuMatrix } from "./webgpu_gpu_matrix.ts";
+import { registerResident, Resident } from "./webgpu_resident.ts";
 import {
   columnCorrelationOnDevice,
   type ColumnLimits,
@@ -24,16 +26,11 @@ import {
   stackedR2OnDevice,
 } from "./webgpu_columns.ts";
 import { lassoCDOnDevice } from "./webgpu_lasso.ts";
-import {
-  cacheKey,
-  GEMM_LARGE_TILE,
-  GEMM_MAX_K,
-  GEMM_TILE,
-  KERNELS,
-  type KernelSet,
-} from "./webgpu_kernels.ts";
+import { cacheKey, KERNELS, type KernelSet } from "./webgpu_kernels.ts";
+import { planGemm } from "./webgpu_gemm_plan.ts";
 import { runSelfCheck, type SelfCheckReport, WebGpuSelfCheckError } from "./webgpu_self_check.ts";
 
+export type { TransferStats } from "./webgpu_context.ts";
 export {
   describeFailures,
   type SelfCheckFailure,
@@ -61,7 +58,39 @@ export interface WebGpuBackendOptions extends AcquireOptions {
   kernels?: Partial<KernelSet>;
 }
 
-/** The WebGPU backend: a {@linkcode Backend} whose adapter can be checked. */
+/** Options of {@linkcode WebGpuBackend.gemmGpu}. */
+export interface GemmGpuOptions {
+  /** Use Aᵀ: A is stored (k × m). Default: false. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored (n × k). Default: false. */
+  transB?: boolean;
+}
+
+/**
+ * The WebGPU backend: a {@linkcode Backend} whose adapter can be checked,
+ * and which also computes on data already on its device (WebGPU only: the
+ * CPU backend has none of the `…Gpu` methods, `upload` or `download`).
+ *
+ * Resident calls take {@linkcode GpuMatrix} operands on the backend's
+ * device (host matrices are uploaded first, counted in `stats`) and return
+ * new GpuMatrix results that the caller owns and disposes; they read
+ * nothing back, so a chain of them waits for the device only at
+ * {@linkcode WebGpuBackend.download}. Each operand and result must fit one
+ * storage binding (`device.limits.maxStorageBufferBindingSize`).
+ *
+ * @example
+ * ```ts
+ * import { createWebGpuBackend } from "@brainorg/kernels";
+ * const gpu = await createWebGpuBackend();
+ * const before = { ...gpu.stats };
+ * const a = gpu.upload({ rows: 3, cols: 2, data: new Float32Array([1, 2, 3, 4, 5, 6]) });
+ * const c = await gpu.gemmGpu(a, a, { transA: true }); // Aᵀ A, (2 × 2), on the device
+ * const r = await gpu.columnCorrelationGpu(a, a); // (1 × 2): [1, 1], on the device
+ * console.log((await gpu.download(c)).data, gpu.stats.readbacks - before.readbacks); // [35, 44, 44, 56], 1
+ * for (const m of [a, c, r]) m.dispose();
+ * gpu.dispose();
+ * ```
+ */
 export interface WebGpuBackend extends Backend {
   /**
    * Run the kernel self-check on this backend's device and kernels, once:
@@ -69,6 +98,62 @@ export interface WebGpuBackend extends Backend {
    * any backend on the same device) return it with `cached: true`.
    */
   selfCheck(): Promise<SelfCheckReport>;
+
+  /** The device the backend runs on: create GpuMatrix buffers on it. */
+  readonly device: GPUDevice;
+
+  /**
+   * Uploads and readbacks so far, the self-check's included (see
+   * {@linkcode TransferStats}); live, so snapshot it (`{ ...backend.stats }`)
+   * to count a piece of work's.
+   */
+  readonly stats: Readonly<TransferStats>;
+
+  /**
+   * Copy a host matrix to a new GpuMatrix on the backend's device (one upload).
+   *
+   * @param m (rows × cols), float32, row-major (strided views are packed)
+   * @returns the matrix on the device; the caller disposes it
+   */
+  upload(m: MatrixView): GpuMatrix;
+
+  /**
+   * Read a GpuMatrix back to the host (one readback: waits for every
+   * command submitted before it).
+   *
+   * @param m (rows × cols), on the backend's device
+   * @returns a new host matrix, (rows × cols)
+   * @throws {TypeError} for a matrix of another device, disposed, or whose
+   *   buffer lacks STORAGE | COPY_SRC | COPY_DST usage
+   */
+  download(m: GpuMatrix): Promise<Matrix>;
+
+  /**
+   * C = op(A) · op(B), kept on the device.
+   *
+   * @param a (m × k), or (k × m) with `transA`: on the device, or a host matrix (uploaded)
+   * @param b (k × n), or (n × k) with `transB`: likewise
+   * @param options the transposes (see {@linkcode GemmGpuOptions}). Default: none.
+   * @returns C, (m × n), a new GpuMatrix the caller disposes
+   * @throws {RangeError} when the inner dimensions differ, or an operand or C
+   *   does not fit one storage binding
+   */
+  gemmGpu(
+    a: GpuMatrix | MatrixView,
+    b: GpuMatrix | MatrixView,
+    options?: GemmGpuOptions,
+  ): Promise<GpuMatrix>;
+
+  /**
+   * Per-column Pearson correlation of two matrices of the same shape (e.g.
+   * predictions and targets), kept on the device; 0 where a column is constant.
+   *
+   * @param a (n × p), on the device
+   * @param b (n × p), on the device
+   * @returns r, (1 × p), a new GpuMatrix the caller disposes
+   * @throws {RangeError} when the shapes differ
+   */
+  columnCorrelationGpu(a: GpuMatrix, b: GpuMatrix): Promise<GpuMatrix>;
 }
 
 // Self-check verdicts per device, then per kernel set.
@@ -111,28 +196,8 @@ export async function createWebGpuBackend(
     validateMatrix("b", b, false);
     const { m, n, k } = gemmShape(a, b, o);
     const transA = !!o.transA, transB = !!o.transB;
-    // Split the inner dimension when one 64-row slice of it overflows a
-    // binding, or its loop Mesa's loop limit; the partial products are then summed here.
-    if (maxElems < GEMM_TILE * GEMM_TILE) {
-      throw new RangeError(
-        `gemm: a ${maxElems * 4}-byte storage binding cannot hold one 64 × 64 output tile`,
-      );
-    }
-    // 128 × 128 workgroup tiles feed more FMAs per load (≈ 1.4× on llvmpipe), when
-    // padding both sides to 128 costs at most a quarter more work than to 64.
-    const large = m >= 128 && n >= 128 && maxElems >= GEMM_LARGE_TILE * GEMM_LARGE_TILE * 4 &&
-      roundUp(m, 128) * roundUp(n, 128) <= 1.25 * roundUp(m, 64) * roundUp(n, 64);
-    const T = large ? GEMM_LARGE_TILE : GEMM_TILE;
+    const { large, tile: T, kc, mc, nc } = planGemm(m, n, k, maxElems, maxWg);
     const kernel = large ? kernels.gemmLarge : kernels.gemm;
-    const kc = Math.min(roundUp(k, 4), Math.floor(maxElems / T / 4) * 4, GEMM_MAX_K);
-    // Tile C so that every packed operand fits one binding and one dispatch.
-    const fit = (x: number) => Math.max(T, Math.floor(x / T) * T);
-    let mc = Math.min(roundUp(m, T), fit(maxElems / kc), maxWg * T);
-    let nc = Math.min(roundUp(n, T), fit(maxElems / kc), maxWg * T);
-    while (mc * nc > maxElems) {
-      if (nc >= mc && nc > T) nc = fit(nc / 2);
-      else mc = fit(mc / 2);
-    }
     const c = o.out ? o.out.subarray(0, m * n) : new Float32Array(m * n);
     if (c.length < m * n) {
       throw new RangeError(`gemm: out holds ${c.length} values; C needs ${m * n}`);
@@ -179,6 +244,7 @@ export async function createWebGpuBackend(
     [gpu.adapter.vendor, gpu.adapter.architecture].filter(Boolean).join(" ") ||
     "WebGPU adapter";
 
+  const resident = new Resident(ctx, kernels, maxElems, maxWg);
   const backend: WebGpuBackend = {
     info: {
       name: "webgpu",
@@ -193,6 +259,19 @@ export async function createWebGpuBackend(
     ...primitives,
     productR2,
     lassoCD: (batch) => lassoCD(batch),
+    get device() {
+      return gpu.device;
+    },
+    stats: ctx.stats,
+    upload: (m) => resident.upload("m", m),
+    download: (m) => resident.scoped("download", () => resident.download("m", m)),
+    gemmGpu: (a, b, o = {}) =>
+      resident.scoped(
+        "gemmGpu",
+        () => resident.gemm(a, b, { transA: o.transA, transB: o.transB, label: "gemmGpu" }),
+      ),
+    columnCorrelationGpu: (a, b) =>
+      resident.scoped("columnCorrelationGpu", () => resident.columnCorrelation(a, b)),
     selfCheck() {
       let perDevice = VERDICTS.get(gpu.device);
       if (!perDevice) VERDICTS.set(gpu.device, perDevice = new Map());
@@ -220,6 +299,7 @@ export async function createWebGpuBackend(
       if (gpu.owned) gpu.device.destroy();
     },
   };
+  registerResident(backend, resident);
   if (options.selfCheck ?? true) {
     const report = await backend.selfCheck();
     if (!report.ok) {

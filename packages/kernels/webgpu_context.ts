@@ -57,6 +57,21 @@ export function packPadded(
   return out;
 }
 
+/**
+ * Host ↔ device transfers of one WebGPU backend since it was created (its
+ * self-check included): compare two snapshots to count a piece of work's.
+ */
+export interface TransferStats {
+  /** Buffers written from the host with operand data (uniform blocks are not counted). */
+  uploads: number;
+  /** Bytes of those writes. */
+  bytesUploaded: number;
+  /** Buffers mapped for reading: each waits for the device to finish the work before it. */
+  readbacks: number;
+  /** Bytes mapped for reading. */
+  bytesRead: number;
+}
+
 // Pipelines per device, shared by every backend made on that device.
 const PIPELINES = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
@@ -64,6 +79,8 @@ const PIPELINES = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 export class KernelContext {
   /** Compiled pipelines by {@linkcode cacheKey}. */
   readonly pipelines: Map<string, GPUComputePipeline>;
+  /** Transfers made through this context (see {@linkcode TransferStats}). */
+  readonly stats: TransferStats = { uploads: 0, bytesUploaded: 0, readbacks: 0, bytesRead: 0 };
 
   /** @param gpu the device, as {@linkcode acquireDevice} returns it */
   constructor(readonly gpu: AcquiredDevice) {
@@ -100,6 +117,30 @@ export class KernelContext {
     return p;
   }
 
+  /** Write `data` to `buffer` at offset 0, counted as an upload. */
+  write(buffer: GPUBuffer, data: ArrayBufferView): void {
+    if (data.byteLength === 0) return;
+    this.stats.uploads++;
+    this.stats.bytesUploaded += data.byteLength;
+    this.device.queue.writeBuffer(
+      buffer,
+      0,
+      data.buffer as ArrayBuffer,
+      data.byteOffset,
+      data.byteLength,
+    );
+  }
+
+  /** Map `buffer` (MAP_READ) and copy out its first `bytes`, counted as a readback. */
+  async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    this.stats.readbacks++;
+    this.stats.bytesRead += bytes;
+    await buffer.mapAsync(1 /* READ */);
+    const out = buffer.getMappedRange().slice(0, bytes);
+    buffer.unmap();
+    return out;
+  }
+
   /** A storage buffer holding `data` (at least 4 bytes). */
   upload(label: string, data: Float32Array): GPUBuffer {
     const buf = this.device.createBuffer({
@@ -107,15 +148,7 @@ export class KernelContext {
       size: Math.max(4, data.byteLength),
       usage: USAGE_IN,
     });
-    if (data.byteLength > 0) {
-      this.device.queue.writeBuffer(
-        buf,
-        0,
-        data.buffer as ArrayBuffer,
-        data.byteOffset,
-        data.byteLength,
-      );
-    }
+    this.write(buf, data);
     return buf;
   }
 
@@ -156,15 +189,7 @@ export class KernelContext {
         size,
         usage: USAGE_OUT | 0x08,
       });
-      if (o.init && o.init.byteLength > 0) {
-        device.queue.writeBuffer(
-          buf,
-          0,
-          o.init.buffer as ArrayBuffer,
-          o.init.byteOffset,
-          o.init.byteLength,
-        );
-      }
+      if (o.init) this.write(buf, o.init);
       return buf;
     });
     const words = spec.uniforms(shape);
@@ -207,9 +232,7 @@ export class KernelContext {
       device.queue.submit([enc.finish()]);
       const results: Float32Array[] = [];
       for (let i = 0; i < reads.length; i++) {
-        await reads[i].mapAsync(1 /* READ */);
-        results.push(new Float32Array(reads[i].getMappedRange().slice(0, outputs[i].length * 4)));
-        reads[i].unmap();
+        results.push(new Float32Array(await this.read(reads[i], outputs[i].length * 4)));
       }
       return results;
     } finally {

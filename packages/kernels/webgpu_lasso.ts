@@ -100,15 +100,7 @@ export async function lassoCDOnDevice(
         size: Math.max(16, bytes),
         usage: USAGE_OUT | 0x08,
       });
-      if (init && init.byteLength > 0) {
-        device.queue.writeBuffer(
-          buf,
-          0,
-          init.buffer as ArrayBuffer,
-          init.byteOffset,
-          init.byteLength,
-        );
-      }
+      if (init) ctx.write(buf, init);
       return buf;
     };
     // The parameters go in a storage buffer, not a uniform one (see the shader):
@@ -171,9 +163,7 @@ export async function lassoCDOnDevice(
         }
         enc.copyBufferToBuffer(active, 0, readActive, 0, 4);
         device.queue.submit([enc.finish()]);
-        await readActive.mapAsync(1);
-        const still = new Uint32Array(readActive.getMappedRange().slice(0, 4))[0];
-        readActive.unmap();
+        const still = new Uint32Array(await ctx.read(readActive, 4))[0];
         if (still === 0) break;
         if (round > 1_000_000) throw new Error("lasso_cd: no progress after a million dispatches");
       }
@@ -186,9 +176,7 @@ export async function lassoCDOnDevice(
       device.queue.submit([enc.finish()]);
       const out: ArrayBuffer[] = [];
       for (const { dst } of reads) {
-        await dst.mapAsync(1);
-        out.push(dst.getMappedRange().slice(0));
-        dst.unmap();
+        out.push(await ctx.read(dst, dst.size));
         dst.destroy();
       }
       const [wOut, sseOut, stOut] = [

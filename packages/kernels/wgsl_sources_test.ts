@@ -6,10 +6,14 @@ Deno.test("the embedded WGSL is the current content of shaders/ (run `deno task 
   assert.equal(await Deno.readTextFile(SHADER_MODULE), await renderShaderModule());
   assert.deepEqual(Object.keys(WGSL).sort(), [
     "column_correlation",
+    "column_pearson",
     "column_stats",
+    "copy_padded",
     "gemm",
     "gemm_large",
     "lasso_cd",
+    "ridge_score",
+    "select_product",
     "stacked_r2",
   ]);
 });

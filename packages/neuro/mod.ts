@@ -41,3 +41,5 @@ export * from "./series_checks.ts";
 export * from "./voxel_subjects.ts";
 export * from "./atlas.ts";
 export * from "./smooth.ts";
+export * from "./bids.ts";
+export * from "./confounds.ts";

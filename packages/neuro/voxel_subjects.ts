@@ -61,6 +61,51 @@ export interface LoadScreenedOptions extends Omit<VoxelScreenOptions, "firstVolu
   volumes: number;
   /** Volumes to drop at the start of every file. Default: 0. */
   discarded?: number;
+  /**
+   * Where a subject's runs are separate files: the volumes each must have
+   * after dropping `discarded` (they add up to `volumes`).
+   */
+  runVolumes?: readonly number[];
+}
+
+/**
+ * A subject's masked series (volumes × V), its runs' files end to end, or
+ * why it cannot be used (a file with the wrong number of volumes).
+ */
+async function readRuns(
+  mask: BrainMask,
+  s: { id: string; path: string | readonly string[] },
+  options: LoadScreenedOptions,
+): Promise<Float32Array | string> {
+  const drop = options.discarded ?? 0, V = mask.indices.length;
+  const paths = typeof s.path === "string" ? [s.path] : s.path;
+  const expected = typeof s.path === "string" ? [options.volumes] : options.runVolumes;
+  if (!expected || expected.length !== paths.length) {
+    throw new RangeError(
+      `${s.id}: ${paths.length} files, but runVolumes gives ${expected?.length}`,
+    );
+  }
+  const parts: Float32Array[] = [];
+  for (const [i, path] of paths.entries()) {
+    const img = await readNifti(path);
+    const all = applyMask(img, mask, path);
+    const found = volumeCount(img), T = expected[i];
+    if (found - drop !== T) {
+      const which = paths.length > 1 ? `${path}: ` : "";
+      return `${which}${found} volumes, but the stimulus needs ${
+        T + drop
+      } (${T} after dropping ${drop})`;
+    }
+    parts.push(all.subarray(drop * V));
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(options.volumes * V);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -86,30 +131,26 @@ export interface LoadScreenedOptions extends Omit<VoxelScreenOptions, "firstVolu
  */
 export async function loadScreenedSubjects(
   mask: BrainMask,
-  subjects: { id: string; path: string }[],
+  subjects: { id: string; path: string | readonly string[] }[],
   options: LoadScreenedOptions,
 ): Promise<ScreenedSubjects> {
   const drop = options.discarded ?? 0, T = options.volumes, V = mask.indices.length;
   const verdicts: VoxelSubjectVerdict[] = [];
   const kept: { id: string; data: Float32Array; problem: Uint8Array }[] = [];
   for (const s of subjects) {
-    const img = await readNifti(s.path);
-    const all = applyMask(img, mask, s.path);
-    const found = volumeCount(img);
-    if (found - drop !== T) {
+    const read = await readRuns(mask, s, options);
+    if (typeof read === "string") {
       verdicts.push({
         id: s.id,
         usable: false,
-        reason: `${found} volumes, but the stimulus needs ${
-          T + drop
-        } (${T} after dropping ${drop})`,
+        reason: read,
         nonFinite: 0,
         constant: 0,
         lostVolumes: [],
       });
       continue;
     }
-    const data = all.subarray(drop * V);
+    const data = read;
     const screen = screenVoxelSeries(data, T, { ...options, firstVolume: drop });
     verdicts.push({
       id: s.id,

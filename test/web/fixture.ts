@@ -9,6 +9,7 @@
  */
 
 import { join } from "node:path";
+import { encodeNpy } from "@brainorg/common";
 import { rng } from "@brainorg/kernels";
 import { encodeNifti1 } from "@brainorg/neuro";
 import {
@@ -67,6 +68,37 @@ async function write(dir: string, path: string, content: string | Uint8Array): P
   await Deno.mkdir(join(file, ".."), { recursive: true });
   if (typeof content === "string") await Deno.writeTextFile(file, content);
   else await Deno.writeFile(file, content);
+}
+
+/** ANs per layer of the fixture's models. */
+const UNITS = 64;
+
+/**
+ * A member every fixture model has: atom 0's strongest AN (|code| above all
+ * others, which stay below 0.9), unit 17 of layer 2 (the fixtures have 3
+ * layers or more).
+ */
+export const KNOWN_MEMBER = { atom: 0, layer: 2, unit: 17, code: 0.97, text: "L2.u17 +0.97" };
+
+/**
+ * Codes (K × L·64, about a fifth non-zero, every 29th AN dead) with
+ * {@linkcode KNOWN_MEMBER} planted, and the rows of `members.csv` for them
+ * (layer, unit, atom, code; by atom, then |code| descending), computed here
+ * on their own rather than by the pipeline's code.
+ */
+function memberTable(K: number, L: number, seed: number) {
+  const rand = rng(seed), N = L * UNITS, codes = new Float32Array(K * N);
+  for (let i = 0; i < codes.length; i++) {
+    if (i % N % 29 !== 5 && rand() < 0.2) codes[i] = (rand() - 0.5) * 1.8;
+  }
+  codes[KNOWN_MEMBER.atom * N + KNOWN_MEMBER.layer * UNITS + KNOWN_MEMBER.unit] = KNOWN_MEMBER.code;
+  const rows: unknown[][] = [];
+  for (let k = 0; k < K; k++) {
+    const js = Array.from({ length: N }, (_, j) => j).filter((j) => codes[k * N + j] !== 0);
+    js.sort((a, b) => Math.abs(codes[k * N + b]) - Math.abs(codes[k * N + a]) || a - b);
+    for (const j of js) rows.push([Math.floor(j / UNITS), j % UNITS, k, codes[k * N + j]]);
+  }
+  return { codes, rows };
 }
 
 /** The demo's 4 mm MNI affine (voxel → mm), row-major 4×4, for any grid. */
@@ -184,6 +216,9 @@ export async function writeResultsFolder(
     );
     const layerR2 = Array.from({ length: L }, () => rand());
     await putTable(mf.layerR2, layerR2.map((r, l) => [l, r]));
+    const members = memberTable(K, L, 11 + models.indexOf(m));
+    await put(mf.codes, encodeNpy({ shape: [K, L * UNITS], data: members.codes }));
+    await putTable(mf.members, members.rows);
     await put(vf.groupT, nifti(volumeMaps(K, 4), K));
     await put(vf.groupMeanR, nifti(volumeMaps(1, 0.2)));
     await put(vf.groupNegLog10Q, nifti(volumeMaps(1, 3)));
@@ -239,7 +274,7 @@ export async function writeResultsFolder(
     summaryModels.push({
       name: m,
       source: "fixture",
-      ans: L * 64,
+      ans: L * UNITS,
       deadAns: 0,
       atoms: K,
       alpha: 0.1,
@@ -268,6 +303,7 @@ export async function writeResultsFolder(
         voxelsQ05: 100,
       })),
       voxelsMeanRQ05: 500,
+      medianFractionOfCeiling: 0.4,
       templates,
       recovery: {
         truePositives: 7,
@@ -329,6 +365,13 @@ export async function writeResultsFolder(
       permutations: 19,
       voxelP: 0.01,
       threshold: 3.1,
+      noiseCeiling: {
+        median: 0.21,
+        medianIsc: 0.09,
+        minCeiling: 0.2,
+        voxelsAboveMin: 1,
+        definition: "ceiling = √ρ",
+      },
       models: voxelModels,
     },
   };

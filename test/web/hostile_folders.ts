@@ -98,6 +98,11 @@ export async function writeHostileFolders(root: string) {
     join(m0, "subgroups.csv"),
     `1000000000,0,5,5\n${quoted},1,1,1\n0,99999999,1,1\n`,
   );
+  // Members: a unit and an atom out of range, hostile text, a code that is not a number.
+  await appendText(
+    join(m0, "members.csv"),
+    `0,99999999,0,0.5\n0,1,1000000000,0.5\n${quoted},1,1,1\n1,2,0,NaN\n1,3,0,${quoted}\n`,
+  );
   await replaceText(
     join(m0, "atoms.csv"),
     /\n3,[^,\n]*,[^,\n]*,[^,\n]*,/,

@@ -103,6 +103,14 @@ export default function Overview(props: PageProps<LoadedData<typeof load>>) {
       <p class="muted">
         {run.dir} · {provenance.createdAt ?? ""} · schema {s.schema} · backend {s.backend}
       </p>
+      <p data-testid="models">
+        Models' sub-groups (which ANs load on each atom): {s.models.map((m, i) => (
+          <>
+            {i > 0 && ", "}
+            <a href={runHref(run.id, "models", m.name)}>{m.name}</a>
+          </>
+        ))}
+      </p>
       {!s.voxel && (
         <p class="muted">This run has no voxel level (run without --no-phantom to get one).</p>
       )}
@@ -116,6 +124,16 @@ export default function Overview(props: PageProps<LoadedData<typeof load>>) {
             {fmt(s.voxel?.permutations, 0)}{" "}
             circularly shifted surrogates). Click an atom for its view.
           </p>
+          {s.voxel?.noiseCeiling && (
+            <p class="muted" data-testid="noise-ceiling">
+              Noise ceiling (the r of a perfect model of the response shared across subjects):
+              median {fmt(s.voxel.noiseCeiling.median)}{" "}
+              over the voxels; mean r as a fraction of it (median where it exceeds{" "}
+              {fmt(s.voxel.noiseCeiling.minCeiling, 2)}): {s.voxel.models.map((m) =>
+                `${m.name} ${fmt(m.fractionOfCeiling, 2)}`
+              ).join(", ")}.
+            </p>
+          )}
           <div class="grid2">
             {models.map((m) => (
               <div data-model={m.name}>

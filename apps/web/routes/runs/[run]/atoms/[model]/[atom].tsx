@@ -18,6 +18,7 @@ import {
   VIEWER_ATLAS,
   viewerThreshold,
 } from "../../../../../run_data.ts";
+import { knownModel } from "../../../../../members.ts";
 import { resolveRunFile } from "../../../../../runs.ts";
 import { readTable } from "../../../../../tables.ts";
 import { fileHref, runHref } from "../../../../../urls.ts";
@@ -148,7 +149,12 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
           <h2>Sub-group: {total(d.positive) + total(d.negative)} ANs</h2>
           <p class="muted">
             ANs with a non-zero code on this atom, per layer: positive (red) and negative (blue)
-            codes.
+            codes.{knownModel(d.run, d.model) && (
+              <>
+                {" "}Which ANs:{" "}
+                <a href={runHref(d.run.id, "models", d.model)}>{d.model}'s members</a>.
+              </>
+            )}
           </p>
           <Bars labels={d.positive.map((_, l) => `L${l}`)} values={d.positive} colour="#e45756" />
           <Bars labels={d.negative.map((_, l) => `L${l}`)} values={d.negative} colour="#4c78a8" />

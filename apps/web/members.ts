@@ -1,0 +1,133 @@
+/**
+ * Which ANs belong to each atom's sub-group, as the pages show it: read
+ * from `models/<model>/members.csv` through the results schema, reduced on
+ * the server to each atom's size and strongest ANs, so that the page gets
+ * at most `top` ANs per atom and never the code matrix.
+ *
+ * @module
+ */
+
+import type { Problem } from "./problems.ts";
+import { MAX_LAYERS } from "./run_data.ts";
+import { resolveRunFile, type Run } from "./runs.ts";
+import { MAX_ATOMS } from "./summary.ts";
+import { readTable, type Row } from "./tables.ts";
+import { modelFiles } from "@brainorg/core/results";
+
+/** The largest unit index read (far above any model's FFN width). */
+export const MAX_UNITS = 2 ** 20;
+
+const MEMBER = {
+  layer: { kind: "int", max: MAX_LAYERS - 1 },
+  unit: { kind: "int", max: MAX_UNITS - 1 },
+  atom: { kind: "int", max: MAX_ATOMS - 1 },
+  code: { kind: "number" },
+} as const;
+
+/** An AN of a sub-group: where it is and its code. */
+export interface MemberView {
+  layer: number;
+  unit: number;
+  code: number;
+}
+
+/** An atom's sub-group: its size and its strongest ANs. */
+export interface AtomMembersView {
+  atom: number;
+  /** ANs with a non-zero code on the atom (rows of the table). */
+  size: number;
+  positive: number;
+  negative: number;
+  /** The strongest, by |code| descending (NaN last), at most the `top` asked for. */
+  top: MemberView[];
+}
+
+/** What {@linkcode atomMembers} found. */
+export interface MembersView {
+  /** Per atom that has a member, by atom. */
+  atoms: AtomMembersView[];
+  /** Whether the run has no members table (runs written before it existed). */
+  missing: boolean;
+}
+
+/** Whether the run names the model (in its models or its voxel level): its model page exists. */
+export function knownModel(run: Run, model: string): boolean {
+  const s = run.summary;
+  return !!s && [...s.models, ...(s.voxel?.models ?? [])].some((m) => m.name === model);
+}
+
+/** |code| as a sort key: NaN below every number. */
+const strength = (code: number) => (Number.isNaN(code) ? -1 : Math.abs(code));
+
+/**
+ * Reduced tables by file version (path, size, modification time) and `top`,
+ * with the problems their reading found. A large model's table (1.7 × 10⁶
+ * rows, 34 MiB at 131,072 ANs × 64 atoms) is above what `readTable` keeps
+ * parsed, and takes seconds to parse: it is read once per version, and
+ * only the few hundred ANs shown stay in memory.
+ */
+const reduced = new Map<string, { atoms: AtomMembersView[]; problems: Problem[] }>();
+const REDUCED_ENTRIES = 64;
+
+/** Each atom's size and its `top` strongest ANs, in one pass over the rows. */
+function reduce(rows: Row<typeof MEMBER>[], top: number): AtomMembersView[] {
+  const byAtom = new Map<number, AtomMembersView>();
+  for (const r of rows) {
+    let a = byAtom.get(r.atom);
+    if (!a) byAtom.set(r.atom, a = { atom: r.atom, size: 0, positive: 0, negative: 0, top: [] });
+    a.size++;
+    if (r.code > 0) a.positive++;
+    else if (r.code < 0) a.negative++;
+    // The writer sorts by |code| already; a kept list of `top` makes any order right.
+    const s = strength(r.code), list = a.top;
+    if (list.length === top && s <= strength(list[top - 1].code)) continue;
+    let i = list.length;
+    while (i > 0 && strength(list[i - 1].code) < s) i--;
+    list.splice(i, 0, { layer: r.layer, unit: r.unit, code: r.code });
+    if (list.length > top) list.pop();
+  }
+  return [...byAtom.values()].sort((a, b) => a.atom - b.atom);
+}
+
+/**
+ * Each atom's sub-group of a model: its size and its strongest ANs.
+ *
+ * @param run the run
+ * @param model the model's name (its folder under `models/`)
+ * @param problems where rows that do not fit the table's columns are reported
+ * @param top ANs kept per atom. Default: 20.
+ */
+export async function atomMembers(
+  run: Run,
+  model: string,
+  problems: Problem[],
+  top = 20,
+): Promise<MembersView> {
+  const table = modelFiles(model).members, file = await resolveRunFile(run, table.path);
+  const stat = file ? await Deno.stat(file).catch(() => null) : null;
+  if (!stat) return { atoms: [], missing: true };
+  const key = `${file}\0${stat.size}\0${stat.mtime?.getTime()}\0${top}`;
+  let hit = reduced.get(key);
+  if (!hit) {
+    const mine: Problem[] = [];
+    const { rows } = await readTable(run, { table, columns: MEMBER, problems: mine });
+    hit = { atoms: reduce(rows, top), problems: mine };
+    if (reduced.size >= REDUCED_ENTRIES) reduced.delete(reduced.keys().next().value!);
+    reduced.set(key, hit);
+  }
+  problems.push(...hit.problems);
+  return { atoms: hit.atoms, missing: false };
+}
+
+/**
+ * An AN and its code as the pages print them: `L3.u117 +0.82`.
+ *
+ * @example
+ * ```ts
+ * memberText({ layer: 3, unit: 117, code: 0.8213 }); // "L3.u117 +0.82"
+ * ```
+ */
+export function memberText(m: MemberView): string {
+  const code = Number.isFinite(m.code) ? `${m.code >= 0 ? "+" : ""}${m.code.toFixed(2)}` : "—";
+  return `L${m.layer}.u${m.unit} ${code}`;
+}
