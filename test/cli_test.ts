@@ -33,6 +33,7 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
       "20",
       "--phantom-subjects",
       "5",
+      "--ablation",
       "--cache-dir",
       cache,
     ]);
@@ -61,6 +62,7 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
       "voxel-data",
       "voxel-encoding",
       "networks",
+      "ablation",
     ]);
     assert.match(summary.steps[2].detail, /^27 of 28 subjects usable$/);
 
@@ -233,6 +235,7 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
         "encoding/models_group.csv",
         "voxels/stories260K/networks_Yeo-7.csv",
         "models/stories260K-random/atoms.csv",
+        "models/stories260K/ablation.csv",
       ]
     ) {
       assert.equal(

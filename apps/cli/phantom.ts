@@ -8,6 +8,7 @@
 import {
   demoModelAtoms,
   demoStimulus,
+  networkDisplayName,
   resolveSettings,
   writePhantom,
   writePhantomBids,
@@ -91,12 +92,14 @@ export async function phantomCommand(args: string[]): Promise<number> {
         `phantom: mini-Narratives, ${truth.subjects} subjects × ` +
           truth.stories.map((s) => `${s.task} (${s.volumes} volumes)`).join(" + ") +
           `, ${truth.voxels} voxels; planted: ` +
-          truth.links.map((l) => `atom${l.atom}${l.sign > 0 ? "+" : "−"}→${l.networkName}`).join(
-            ", ",
-          ) +
+          truth.links.map((l) =>
+            `atom${l.atom}${l.sign > 0 ? "+" : "−"}→${
+              networkDisplayName(truth.space.templates, l.networkName)
+            }`
+          ).join(", ") +
           `; artefact: word-rate motion (r ${
             truth.artefact.correlationWithWordRate.toFixed(2)
-          }) → ${truth.artefact.networkName}`,
+          }) → ${networkDisplayName(truth.space.templates, truth.artefact.networkName)}`,
       );
       log(`written to ${run.phantomBids}`);
       return 0;
@@ -110,9 +113,11 @@ export async function phantomCommand(args: string[]): Promise<number> {
     log(
       `phantom: ${truth.subjects} subjects × ${truth.volumes} volumes × ${truth.voxels} voxels ` +
         `(${resolution} mm, ${truth.templates}); planted: ` +
-        truth.links.map((l) => `atom${l.atom}${l.sign > 0 ? "+" : "−"}→${l.networkName}`).join(
-          ", ",
-        ),
+        truth.links.map((l) =>
+          `atom${l.atom}${l.sign > 0 ? "+" : "−"}→${
+            networkDisplayName(truth.templates, l.networkName)
+          }`
+        ).join(", "),
     );
     log(`written to ${out}`);
   } finally {

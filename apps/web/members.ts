@@ -7,11 +7,12 @@
  * @module
  */
 
+import { fileCache } from "./file_cache.ts";
 import type { Problem } from "./problems.ts";
 import { MAX_LAYERS } from "./run_data.ts";
 import { resolveRunFile, type Run } from "./runs.ts";
 import { MAX_ATOMS } from "./summary.ts";
-import { readTable, type Row } from "./tables.ts";
+import { type Row, scanTable } from "./tables.ts";
 import { modelFiles } from "@brainorg/core/results";
 
 /** The largest unit index read (far above any model's FFN width). */
@@ -56,37 +57,38 @@ export function knownModel(run: Run, model: string): boolean {
   return !!s && [...s.models, ...(s.voxel?.models ?? [])].some((m) => m.name === model);
 }
 
+/** What a reduced table costs per AN kept, as the cache counts (a few small objects per atom). */
+const BYTES_PER_TOP = 64 * 64;
+
 /** |code| as a sort key: NaN below every number. */
 const strength = (code: number) => (Number.isNaN(code) ? -1 : Math.abs(code));
 
 /**
- * Reduced tables by file version (path, size, modification time) and `top`,
- * with the problems their reading found. A large model's table (1.7 × 10⁶
- * rows, 34 MiB at 131,072 ANs × 64 atoms) is above what `readTable` keeps
- * parsed, and takes seconds to parse: it is read once per version, and
+ * A large model's table (1.7 × 10⁶ rows, 34 MiB at 131,072 ANs × 64 atoms)
+ * is scanned row by row, never kept parsed ({@linkcode scanTable}), and
+ * reduced once per file version and `top` (kept in {@linkcode fileCache}):
  * only the few hundred ANs shown stay in memory.
  */
-const reduced = new Map<string, { atoms: AtomMembersView[]; problems: Problem[] }>();
-const REDUCED_ENTRIES = 64;
-
-/** Each atom's size and its `top` strongest ANs, in one pass over the rows. */
-function reduce(rows: Row<typeof MEMBER>[], top: number): AtomMembersView[] {
+/** Each atom's size and its `top` strongest ANs, row by row (one pass, nothing else kept). */
+function reducer(top: number) {
   const byAtom = new Map<number, AtomMembersView>();
-  for (const r of rows) {
-    let a = byAtom.get(r.atom);
-    if (!a) byAtom.set(r.atom, a = { atom: r.atom, size: 0, positive: 0, negative: 0, top: [] });
-    a.size++;
-    if (r.code > 0) a.positive++;
-    else if (r.code < 0) a.negative++;
-    // The writer sorts by |code| already; a kept list of `top` makes any order right.
-    const s = strength(r.code), list = a.top;
-    if (list.length === top && s <= strength(list[top - 1].code)) continue;
-    let i = list.length;
-    while (i > 0 && strength(list[i - 1].code) < s) i--;
-    list.splice(i, 0, { layer: r.layer, unit: r.unit, code: r.code });
-    if (list.length > top) list.pop();
-  }
-  return [...byAtom.values()].sort((a, b) => a.atom - b.atom);
+  return {
+    add(r: Row<typeof MEMBER>): void {
+      let a = byAtom.get(r.atom);
+      if (!a) byAtom.set(r.atom, a = { atom: r.atom, size: 0, positive: 0, negative: 0, top: [] });
+      a.size++;
+      if (r.code > 0) a.positive++;
+      else if (r.code < 0) a.negative++;
+      // The writer sorts by |code| already; a kept list of `top` makes any order right.
+      const s = strength(r.code), list = a.top;
+      if (list.length === top && s <= strength(list[top - 1].code)) return;
+      let i = list.length;
+      while (i > 0 && strength(list[i - 1].code) < s) i--;
+      list.splice(i, 0, { layer: r.layer, unit: r.unit, code: r.code });
+      if (list.length > top) list.pop();
+    },
+    atoms: () => [...byAtom.values()].sort((a, b) => a.atom - b.atom),
+  };
 }
 
 /**
@@ -104,17 +106,14 @@ export async function atomMembers(
   top = 20,
 ): Promise<MembersView> {
   const table = modelFiles(model).members, file = await resolveRunFile(run, table.path);
-  const stat = file ? await Deno.stat(file).catch(() => null) : null;
-  if (!stat) return { atoms: [], missing: true };
-  const key = `${file}\0${stat.size}\0${stat.mtime?.getTime()}\0${top}`;
-  let hit = reduced.get(key);
-  if (!hit) {
-    const mine: Problem[] = [];
-    const { rows } = await readTable(run, { table, columns: MEMBER, problems: mine });
-    hit = { atoms: reduce(rows, top), problems: mine };
-    if (reduced.size >= REDUCED_ENTRIES) reduced.delete(reduced.keys().next().value!);
-    reduced.set(key, hit);
-  }
+  const hit = file
+    ? await fileCache.get(file, `members:${top}`, async () => {
+      const mine: Problem[] = [], reduced = reducer(top);
+      await scanTable(run, { table, columns: MEMBER, problems: mine }, reduced.add);
+      return { atoms: reduced.atoms(), problems: mine };
+    }, { bytes: () => top * BYTES_PER_TOP })
+    : null;
+  if (!hit) return { atoms: [], missing: true };
   problems.push(...hit.problems);
   return { atoms: hit.atoms, missing: false };
 }

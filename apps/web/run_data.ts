@@ -14,7 +14,7 @@ import type { RouteContext } from "./router.ts";
 import type { Run } from "./runs.ts";
 import { MAX_ATOMS } from "./summary.ts";
 import { isProblem, readCell, readCsv, readTable } from "./tables.ts";
-import { modelFiles, templateFiles, voxelFiles } from "@brainorg/core/results";
+import { modelFiles, networkDisplayName, templateFiles, voxelFiles } from "@brainorg/core/results";
 
 /** The most layers, networks and volumes a table may index (far above any real run). */
 export const MAX_LAYERS = 1024, MAX_NETWORKS = 1024, MAX_VOLUMES = 100_000;
@@ -79,7 +79,17 @@ const CELL = {
   linked: { kind: "bool" },
 } as const;
 
-/** Every cell of a model × template set (`voxels/<model>/networks_<set>.csv`). */
+/**
+ * Cells with readable network names, per table version's rows (shared, like
+ * the rows): a page under load names a table once, not once per request.
+ */
+const named = new WeakMap<object, Cell[]>();
+
+/**
+ * Every cell of a model × template set (`voxels/<model>/networks_<set>.csv`),
+ * `networkName` as people read it ({@linkcode networkDisplayName}: `Limbic`,
+ * not the file's `5_Lymbic_Area`). Read them, never change them.
+ */
 export async function networkCells(
   run: Run,
   model: string,
@@ -87,7 +97,13 @@ export async function networkCells(
   problems: Problem[],
 ): Promise<Cell[]> {
   const table = voxelFiles(model).networks(set);
-  return (await readTable(run, { table, columns: CELL, problems, required: true })).rows;
+  const { rows } = await readTable(run, { table, columns: CELL, problems, required: true });
+  let cells = named.get(rows);
+  if (!cells) {
+    cells = rows.map((r) => ({ ...r, networkName: networkDisplayName(set, r.networkName) }));
+    named.set(rows, cells);
+  }
+  return cells;
 }
 
 /**
@@ -177,7 +193,10 @@ export async function layerCounts(
 
 const NAMES = { index: { kind: "int", max: MAX_NETWORKS }, name: { kind: "string" } } as const;
 
-/** Names of the template networks, by label (from `voxels/networks_<set>.csv`). */
+/**
+ * Names of the template networks, by label (from `voxels/networks_<set>.csv`),
+ * as people read them ({@linkcode networkDisplayName}).
+ */
 export async function networkNames(
   run: Run,
   set: string,
@@ -188,7 +207,7 @@ export async function networkNames(
     columns: NAMES,
     problems,
   });
-  return Object.fromEntries(rows.map((r) => [String(r.index), r.name]));
+  return Object.fromEntries(rows.map((r) => [String(r.index), networkDisplayName(set, r.name)]));
 }
 
 /** Format a number (or a CSV cell) for tables; "—" for missing, null (a JSON NaN) or non-finite. */

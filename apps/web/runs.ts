@@ -1,8 +1,9 @@
 /**
  * Results folders as the dashboard sees them: each one checked (missing,
- * partial, corrupt or ready), its summary and provenance read once into
- * checked views with their problems, and its files resolved only inside
- * the folder.
+ * partial, corrupt or ready), its summary and provenance read once per
+ * version of their files into checked views with their problems (a new run
+ * writing the folder is seen on the next request), and its files resolved
+ * only inside the folder.
  *
  * @module
  */
@@ -10,6 +11,7 @@
 import { basename, join, normalize, relative, resolve, sep } from "node:path";
 import { type Problem, problemText, shown } from "./problems.ts";
 import { readSummary, type SummaryView } from "./summary.ts";
+import { fileCache } from "./file_cache.ts";
 
 /** What the run overview shows of `provenance.json`. */
 export interface ProvenanceView {
@@ -24,7 +26,10 @@ export interface ProvenanceView {
 export interface Run {
   /** URL-safe, unique name. */
   id: string;
+  /** The folder, absolute. */
   dir: string;
+  /** The folder as given on the command line (its messages name it so). */
+  given?: string;
   status: "ready" | "missing" | "partial" | "corrupt";
   /** What makes the run unreadable (status other than ready), for its card and error page. */
   problem?: string;
@@ -68,9 +73,18 @@ async function readText(
   }
 }
 
+/** `provenance.json` checked, kept in {@linkcode fileCache} until it changes. */
 async function readProvenance(dir: string): Promise<{ view: ProvenanceView; problems: Problem[] }> {
+  const file = "provenance.json";
+  return await fileCache.get(join(dir, file), "provenance", checkProvenance) ??
+    { view: { parameters: [], inputs: 0 }, problems: [{ file, message: "is missing" }] };
+}
+
+async function checkProvenance(
+  path: string,
+): Promise<{ view: ProvenanceView; problems: Problem[] }> {
   const file = "provenance.json", view: ProvenanceView = { parameters: [], inputs: 0 };
-  const read = await readText(join(dir, file));
+  const read = await readText(path);
   if ("missing" in read) return { view, problems: [{ file, message: "is missing" }] };
   if ("error" in read) {
     return { view, problems: [{ file, message: `cannot be read: ${read.error}` }] };
@@ -109,7 +123,44 @@ async function readProvenance(dir: string): Promise<{ view: ProvenanceView; prob
   return { view, problems };
 }
 
-/** Check one folder. */
+/** What a run's `summary.json` makes of it: its status, or its checked summary. */
+type SummaryOutcome = Pick<Run, "status" | "problem" | "summary" | "problems">;
+
+async function checkSummary(file: string): Promise<SummaryOutcome> {
+  const read = await readText(file);
+  if ("missing" in read) {
+    return {
+      status: "partial",
+      problem: `${file} is missing: the run did not finish, or this is not a ` +
+        `results folder of 'deno task analyze'`,
+      problems: [],
+    };
+  }
+  if ("error" in read) {
+    return { status: "corrupt", problem: `${file} cannot be read: ${read.error}`, problems: [] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(read.text);
+  } catch (err) {
+    return {
+      status: "corrupt",
+      problem: `${file} is not valid JSON (${(err as Error).message})`,
+      problems: [],
+    };
+  }
+  const { summary, problems, fatal } = readSummary(raw, "summary.json");
+  if (!summary) {
+    return { status: "corrupt", problem: problemText({ ...fatal!, file }), problems: [] };
+  }
+  return { status: "ready", summary, problems };
+}
+
+/**
+ * Check one folder. Its summary and provenance are read once per version
+ * of their files (kept in {@linkcode fileCache}), so checking a folder
+ * again costs a few `stat` calls unless a new run rewrote or replaced it.
+ */
 export async function loadRun(dir: string, id: string): Promise<Run> {
   const run: Run = {
     id,
@@ -124,39 +175,31 @@ export async function loadRun(dir: string, id: string): Promise<Run> {
     return { ...run, status: "missing", problem: `${dir} does not exist or is not a folder` };
   }
   const file = join(dir, "summary.json");
-  const read = await readText(file);
-  if ("missing" in read) {
-    return {
-      ...run,
-      status: "partial",
-      problem: `${file} is missing: the run did not finish, or this is not a ` +
-        `results folder of 'deno task analyze'`,
-    };
-  }
-  if ("error" in read) {
-    return { ...run, status: "corrupt", problem: `${file} cannot be read: ${read.error}` };
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(read.text);
-  } catch (err) {
-    return {
-      ...run,
-      status: "corrupt",
-      problem: `${file} is not valid JSON (${(err as Error).message})`,
-    };
-  }
-  const { summary, problems, fatal } = readSummary(raw, "summary.json");
-  if (!summary) {
-    return { ...run, status: "corrupt", problem: problemText({ ...fatal!, file }) };
-  }
-  const provenance = await readProvenance(dir);
+  const outcome = await fileCache.get(resolve(file), "summary", () => checkSummary(file)) ??
+    await checkSummary(file);
+  if (outcome.status !== "ready") return { ...run, ...outcome };
+  const provenance = await readProvenance(run.dir);
   return {
     ...run,
-    summary,
-    problems: [...problems, ...provenance.problems],
+    summary: outcome.summary,
+    problems: [...outcome.problems, ...provenance.problems],
     provenance: provenance.view,
   };
+}
+
+/**
+ * The runs as their folders are now, in place: a folder rewritten or
+ * replaced by a new run since it was last checked is read again (same id),
+ * an unchanged one costs a few `stat` calls and keeps its checked views.
+ *
+ * @param runs the runs to refresh (changed in place, and returned)
+ */
+export async function refreshRuns(runs: Run[]): Promise<Run[]> {
+  const fresh = await Promise.all(
+    runs.map(async (r) => ({ ...(await loadRun(r.given ?? r.dir, r.id)), given: r.given })),
+  );
+  fresh.forEach((r, i) => (runs[i] = r));
+  return runs;
 }
 
 /** Check every folder; ids from folder names, made unique. */
@@ -168,7 +211,7 @@ export async function loadRuns(dirs: string[]): Promise<Run[]> {
     const n = seen.get(id) ?? 0;
     seen.set(id, n + 1);
     if (n > 0) id = `${id}-${n + 1}`;
-    runs.push(await loadRun(dir, id));
+    runs.push({ ...(await loadRun(dir, id)), given: dir });
   }
   return runs;
 }

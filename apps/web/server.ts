@@ -10,14 +10,15 @@ import { fileURLToPath } from "node:url";
 import { h, type VNode } from "preact";
 import { buildIslands } from "./islands.ts";
 import { loadRoutes, matchRoute, type PageProps, type RouteContext } from "./router.ts";
-import { loadRuns, type Run } from "./runs.ts";
+import { loadRuns, refreshRuns, type Run } from "./runs.ts";
 import { ErrorPage } from "./components/ErrorPage.tsx";
 import { htmlResponse } from "./render.ts";
 
 const ROUTES = join(dirname(fileURLToPath(import.meta.url)), "routes");
 
 /**
- * A request handler over the given results folders. A page that fails
+ * A request handler over the given results folders, each checked again
+ * (cheaply: see {@linkcode refreshRuns}) on every page request. A page that fails
  * anyway answers 500 with the error's message (escaped like any text); the
  * pages are written so that no results folder, however broken, gets there.
  */
@@ -51,8 +52,9 @@ export async function createHandler(folders: string[]): Promise<{
         404,
       );
     }
-    const ctx: RouteContext = { req, url, params: found.params, runs };
     try {
+      // A folder rewritten or replaced by a new run is seen now, not at the next start.
+      const ctx: RouteContext = { req, url, params: found.params, runs: await refreshRuns(runs) };
       const mod = found.route.module;
       if (mod.GET) return await mod.GET(ctx);
       const data = mod.load ? await mod.load(ctx) : undefined;

@@ -25,3 +25,12 @@ export function runHref(run: string, ...segments: (string | number)[]): string {
 export function fileHref(run: string, path: string): string {
   return runHref(run, "files") + "/" + path.split("/").map(seg).join("/");
 }
+
+/**
+ * One volume of a run's 4-D map, as a 3-D NIfTI the server cuts out:
+ * `volumeHref("demo", "voxels/m/group_t.nii.gz", 3)` is
+ * `/runs/demo/files/voxels/m/group_t.nii.gz?volume=3`.
+ */
+export function volumeHref(run: string, path: string, volume: number): string {
+  return `${fileHref(run, path)}?volume=${volume}`;
+}

@@ -483,6 +483,34 @@ export const FILE_SPEC = object({
       });
     },
   }),
+  ablation: object({
+    randomAblations: integer({
+      min: 1,
+      max: MAX_PERMUTATIONS,
+      default: 100,
+      doc: "random size- and layer-matched ablations per atom (R)",
+    }),
+    storyTokens: integer({
+      min: 1,
+      max: 1_000_000,
+      default: 512,
+      doc: "the story's first tokens the loss is measured on",
+    }),
+    heldOutTokens: integer({
+      min: 0,
+      max: 1_000_000,
+      default: 256,
+      doc: "tokens of the held-out text (The Little Prince's first words, data:lpp/...); 0: none",
+    }),
+    randomControls: boolean({
+      default: true,
+      doc: "also ablate the random-weights controls (their loss is above chance: nothing to lose)",
+    }),
+  }, {
+    optional: true,
+    doc: "causal test of the sub-groups: each atom's ANs zeroed in the forward pass (GGUF " +
+      "models on the TypeScript engine), the next-token loss change against random ablations",
+  }),
   networks: list(
     choice(NETWORK_CHOICES, { doc: "a template set" }),
     {
@@ -507,6 +535,29 @@ export const FILE_SPEC = object({
     above: 0,
     optional: true,
     doc: "the sparsity penalty itself, instead of calibrating it to targetDensity",
+  }),
+  stability: object({
+    seeds: integer({
+      min: 0,
+      max: 100,
+      default: 4,
+      doc: "dictionaries learned again on all volumes, with other seeds",
+    }),
+    halves: boolean({
+      default: true,
+      doc: "also learned on each half of the volumes (each story, where there are several)",
+    }),
+    minStability: number({
+      min: 0,
+      max: 1,
+      default: 0,
+      doc: "links of atoms less stable than this are left out of the summary's links " +
+        "(the networks tables keep them)",
+    }),
+  }, {
+    optional: true,
+    doc: "stability of each atom: median |r| with its Hungarian match among dictionaries " +
+      "learned again (models/<model>/stability.csv)",
   }),
   null: choice(["shift", "phase"], {
     default: "shift",
@@ -721,6 +772,12 @@ export const OPTION_DEFS = {
     },
   }),
   bidsSpace: fileOption("bids.space", { flag: "space", arg: "LABEL", modes: { config: {} } }),
+  bidsTasks: fileOption("bids.tasks", { flag: "tasks", arg: "A,B", modes: { config: {} } }),
+  bidsSubjects: fileOption("bids.subjects", {
+    flag: "subjects",
+    arg: "A,B",
+    modes: { config: {} },
+  }),
   confounds: fileOption("voxels.confounds", {
     flag: "confounds",
     arg: "NAME",
@@ -767,6 +824,16 @@ export const OPTION_DEFS = {
     spec: integer({ min: 1, default: 6, doc: "subjects of the voxel-level phantom" }),
     // The demo's group maps and their null need a few subjects.
     modes: { demo: { min: 3 }, phantom: { flag: "subjects", doc: "subjects of the phantom" } },
+  },
+  ablation: {
+    scope: "analysis",
+    flag: "ablation",
+    spec: boolean({
+      default: false,
+      doc: "also the causal test: each atom's sub-group ablated in the model against matched " +
+        "random ablations (the demo's file sets its budget; about 30 s on 2 cores)",
+    }),
+    modes: { demo: {} },
   },
   phantom: {
     scope: "analysis",

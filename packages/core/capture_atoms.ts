@@ -35,6 +35,7 @@ import {
 } from "@brainorg/models";
 import type { Transcript, WordDesign } from "@brainorg/neuro";
 import { anTimeSeries, learnModelAtoms, type ModelAtoms } from "./model_atoms.ts";
+import { type AtomStability, atomStability } from "./stability.ts";
 
 /** One model's atoms on a story. */
 export interface CapturedModel {
@@ -54,6 +55,8 @@ export interface CapturedModel {
   layerCounts: number[][];
   /** What was captured, for provenance: the cache key (model hash), tensors, settings. */
   captured: { key: string; tensors: string; context: number; aggregate: string };
+  /** Each atom's stability, where `CaptureAtomsOptions.stability` asked for it. */
+  stability?: AtomStability;
 }
 
 /** Options of {@linkcode captureModelAtoms}. */
@@ -72,6 +75,12 @@ export interface CaptureAtomsOptions {
   log?: (line: string) => void;
   /** No progress bars. Default: true. */
   quiet?: boolean;
+  /**
+   * Also each atom's stability (`atomStability`): fits with `seeds` other
+   * seeds, and on the halves (each story of `spans`, volumes per story).
+   * Default: none.
+   */
+  stability?: { seeds: number; halves: boolean; spans?: number[] };
 }
 
 /**
@@ -293,19 +302,38 @@ export async function captureModelAtoms(
       if (cached) log(`${c.name}: activations read from the cache`);
       const name = c.name, layers = c.layers;
       const ts = anTimeSeries(acts.data, acts.units, stimulus.design);
-      const atoms = await learnModelAtoms(backend, ts, (an) => acts.index[an].layer, layers, {
+      const learn = {
         atoms: K,
         ...(options.alpha !== undefined
           ? { alpha: options.alpha }
           : { targetDensity: options.targetDensity ?? 0.2 }),
         passes: 20,
         seed,
-      });
+      };
+      const atoms = await learnModelAtoms(backend, ts, (an) => acts.index[an].layer, layers, learn);
       log(
         `${name}: ${acts.units} ANs (${ts.dead} dead), ${K} atoms, code density ` +
           `${atoms.density.toFixed(2)}, reconstruction R² by layer ` +
           atoms.layerR2.map((r) => r.toFixed(2)).join(" "),
       );
+      const began = performance.now();
+      const stability = options.stability &&
+        await atomStability(backend, ts.series, {
+          reference: atoms.atoms,
+          learn,
+          seeds: options.stability.seeds,
+          halves: options.stability.halves,
+          ...(options.stability.spans ? { spans: options.stability.spans } : {}),
+        });
+      if (stability) {
+        log(
+          `${name}: atom stability (median |r| of matches over ${stability.fits.length} fits) ` +
+            `median ${stability.median.toFixed(2)}, range ` +
+            `${Math.min(...stability.atoms.map((a) => a.stability)).toFixed(2)}–` +
+            `${Math.max(...stability.atoms.map((a) => a.stability)).toFixed(2)} ` +
+            `(${((performance.now() - began) / 1000).toFixed(1)} s)`,
+        );
+      }
       const layerCounts = Array.from(
         { length: K },
         (_, k) =>
@@ -323,6 +351,7 @@ export async function captureModelAtoms(
         atoms,
         layerCounts,
         captured: { key: c.key, tensors: c.tensors, context: CONTEXT, aggregate: "mean" },
+        ...(stability ? { stability } : {}),
       });
     }
   }

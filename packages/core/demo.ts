@@ -74,6 +74,8 @@ export async function demoConfig(settings: DemoSettings): Promise<AnalysisConfig
     raw.voxels.phantom.subjects = settings.phantomSubjects;
     raw.voxels.phantom.r2 = settings.r2;
   } else delete raw.voxels;
+  // The causal test is the demo's slowest step: on request only.
+  if (!settings.ablation) delete raw.ablation;
   return withStimulus(parseAnalysisConfig(JSON.stringify(raw), DEMO_FILE));
 }
 

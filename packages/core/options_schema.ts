@@ -497,7 +497,19 @@ export function list<S extends Spec, const O extends ListOptions<Infer<S>>>(
       kind: "list",
       item,
       expected,
-      expectedText: expected,
+      // On the command line: items separated by commas, each read as the item's flag text.
+      expectedText: item.readText ? `a comma-separated list, each ${item.expectedText}` : expected,
+      ...(item.readText
+        ? {
+          readText: (t: string) => {
+            const parts = t.split(",").map((p) => p.trim());
+            const items = parts.map((p) => (p === "" ? undefined : item.readText!(p)));
+            return items.length >= min && items.every((x) => x !== undefined)
+              ? items as Infer<S>[]
+              : undefined;
+          },
+        }
+        : {}),
       read: (v, at) => {
         if (!Array.isArray(v) || v.length < min) {
           if (Array.isArray(v) && v.length > 0) {

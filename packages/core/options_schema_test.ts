@@ -186,6 +186,13 @@ Deno.test("flag text: the same ranges and choices, plain decimal numbers only", 
   const resolution = choice([4, 2], { default: 4, doc: "mm" });
   assert.equal(resolution.readText?.("2"), 2);
   assert.equal(resolution.readText?.("3"), undefined);
+  // A list on the command line: comma-separated items, each read as its flag text.
+  const nets = list(choice(["yeo7", "giles"], { doc: "set" }), { doc: "sets" });
+  assert.deepEqual(nets.readText?.("yeo7, giles"), ["yeo7", "giles"]);
+  for (const bad of ["", "yeo7,,giles", "yeo7,yeo8"]) {
+    assert.equal(nets.readText?.(bad), undefined, bad);
+  }
+  assert.match(nets.expectedText, /comma-separated/);
   assert.equal(resolution.expectedText, "4 or 2");
   const backend = choice(["auto", "webgpu", "cpu"], { default: "auto", doc: "backend" });
   assert.equal(backend.expected, '"auto", "webgpu" or "cpu"');

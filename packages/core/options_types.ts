@@ -190,6 +190,26 @@ export interface AnalysisFile {
     discarded: number;
   };
   /**
+   * Causal test of the sub-groups: each atom's ANs zeroed in the forward pass (GGUF models on the
+   * TypeScript engine), the next-token loss change against random ablations.
+   */
+  ablation?: {
+    /** Random size- and layer-matched ablations per atom (R). Default: `100`. */
+    randomAblations: number;
+    /** The story's first tokens the loss is measured on. Default: `512`. */
+    storyTokens: number;
+    /**
+     * Tokens of the held-out text (The Little Prince's first words, data:lpp/...); 0: none.
+     * Default: `256`.
+     */
+    heldOutTokens: number;
+    /**
+     * Also ablate the random-weights controls (their loss is above chance: nothing to lose).
+     * Default: `true`.
+     */
+    randomControls: boolean;
+  };
+  /**
    * Network templates the maps are matched with: Yeo-7, Yeo-17, Giles' 39 ICA maps. Default:
    * `["yeo7"]`.
    */
@@ -200,6 +220,24 @@ export interface AnalysisFile {
   targetDensity: number;
   /** The sparsity penalty itself, instead of calibrating it to targetDensity. */
   dictionaryAlpha?: number;
+  /**
+   * Stability of each atom: median |r| with its Hungarian match among dictionaries learned again
+   * (models/<model>/stability.csv).
+   */
+  stability?: {
+    /** Dictionaries learned again on all volumes, with other seeds. Default: `4`. */
+    seeds: number;
+    /**
+     * Also learned on each half of the volumes (each story, where there are several). Default:
+     * `true`.
+     */
+    halves: boolean;
+    /**
+     * Links of atoms less stable than this are left out of the summary's links (the networks tables
+     * keep them). Default: `0`.
+     */
+    minStability: number;
+  };
   /**
    * Surrogates of the nulls: circular shifts or phase randomization (`"null"` in the file).
    * Default: `"shift"`.
@@ -226,11 +264,14 @@ export type OptionName =
   | "seed"
   | "bidsRoot"
   | "bidsSpace"
+  | "bidsTasks"
+  | "bidsSubjects"
   | "confounds"
   | "list"
   | "phantomBids"
   | "voxelPermutations"
   | "phantomSubjects"
+  | "ablation"
   | "phantom"
   | "resolution"
   | "networks"
@@ -256,6 +297,12 @@ export interface DemoSettings {
   voxelPermutations: number;
   /** Subjects of the voxel-level phantom. Flag: `--phantom-subjects`. Default: 6. */
   phantomSubjects: number;
+  /**
+   * Also the causal test: each atom's sub-group ablated in the model against matched random
+   * ablations (the demo's file sets its budget; about 30 s on 2 cores). Flag: `--ablation`.
+   * Default: false.
+   */
+  ablation: boolean;
   /** The voxel level, on a phantom. Flag: `--no-phantom` (sets it false). Default: true. */
   phantom: boolean;
   /**

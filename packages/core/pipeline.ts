@@ -20,8 +20,9 @@ import { cacheDirFor, resolveDataFile, type ResolveOptions } from "@brainorg/dat
 import { createBackend } from "@brainorg/kernels";
 import { join } from "node:path";
 import { type AnalysisConfig, type AnalysisDescription, withStimulus } from "./analysis_config.ts";
+import { analyzeAblation } from "./ablation_stage.ts";
 import { bidsAnalysis, bidsUnitRows, planBids, plantedTruthOf } from "./bids_input.ts";
-import { captureModelAtoms } from "./capture_atoms.ts";
+import { type CapturedModel, captureModelAtoms } from "./capture_atoms.ts";
 import { fullCodes, memberRows, topMembers } from "./members.ts";
 import { renderReport } from "./report.ts";
 import {
@@ -35,6 +36,12 @@ import {
 import { npyFile, writeResults } from "./results_writer.ts";
 import { analyzeRois, readRoiSubjects } from "./rois.ts";
 import { prepareStimulus, stimulusTables } from "./stimulus.ts";
+import {
+  stabilitySummary,
+  stabilityTables,
+  storySpans,
+  withLinkStability,
+} from "./stability_results.ts";
 import { analyzeVoxelLevel, loadUserVoxels } from "./voxels.ts";
 
 /** Options of {@linkcode runAnalysis}: how to run, not what (that is the analysis file's). */
@@ -219,8 +226,18 @@ export async function runAnalysis(
         seed: config.seed,
         log,
         quiet,
+        ...(config.stability
+          ? {
+            stability: {
+              seeds: config.stability.seeds,
+              halves: config.stability.halves,
+              spans: storySpans(config.stimulus.runs.map((r) => r.volumes), stimulus.runStories),
+            },
+          }
+          : {}),
       },
     );
+    const minStability = config.stability?.minStability ?? 0;
     steps.push({
       step: "capture",
       detail: models.map((m) => `${m.name}: ${m.ans} ANs`).join("; "),
@@ -303,6 +320,22 @@ export async function runAnalysis(
         detail: v.models[0].templates.map((t) => t.name).join(", "),
       });
     }
+    const ablationThreads = backend.info.details.threads;
+    const ablation = config.ablation
+      ? await analyzeAblation(config, models, stimulus.transcript.words.map((w) => w.word), {
+        data,
+        log,
+        ...(typeof ablationThreads === "number" ? { threads: ablationThreads } : {}),
+      })
+      : undefined;
+    if (ablation) {
+      steps.push({
+        step: "ablation",
+        detail: ablation.summary.models.map((m) =>
+          `${m.name}: ${m.atomsMatterStory} atoms matter (story)`
+        ).join("; "),
+      });
+    }
     const summary: ResultsSummary = {
       schema: RESULTS_SCHEMA,
       brainorg: BRAINORG_VERSION,
@@ -318,9 +351,17 @@ export async function runAnalysis(
         alpha: m.atoms.alpha,
         codeDensity: m.atoms.density,
         layerR2: m.atoms.layerR2,
+        ...(m.stability ? { stability: stabilitySummary(m.stability, minStability) } : {}),
       })),
       ...(roi ? { rois: roi.summary } : {}),
-      ...(voxel ? { voxel: voxel.summary } : {}),
+      ...(ablation ? { ablation: ablation.summary } : {}),
+      ...(voxel
+        ? {
+          voxel: config.stability
+            ? withLinkStability(voxel.summary, models.map(stabilityModel), minStability)
+            : voxel.summary,
+        }
+        : {}),
     };
     const provenance = await createProvenance({
       inputs: inputFiles(config),
@@ -359,7 +400,9 @@ export async function runAnalysis(
           { ...RESULT_FILES.modelsGroup, rows: roi.summary.models },
         ]
         : []),
+      ...(config.stability ? stabilityTables(models.map(stabilityModel), minStability) : []),
       ...(voxel?.tables ?? []),
+      ...(ablation?.tables ?? []),
       ...(bids ? [{ ...RESULT_FILES.bidsUnits, rows: bidsUnitRows(bids) }] : []),
     ];
     await writeResults(options.outDir, {
@@ -382,6 +425,13 @@ export async function runAnalysis(
     backend.dispose();
   }
 }
+
+/** A captured model as the stability results read it. */
+const stabilityModel = (m: CapturedModel) => ({
+  name: m.name,
+  atoms: m.atoms.atoms,
+  ...(m.stability ? { stability: m.stability } : {}),
+});
 
 /** Progress bars for the long steps, one per label. */
 function progressBars(quiet: boolean) {

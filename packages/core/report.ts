@@ -7,6 +7,7 @@
 
 import { memberLabel, type ModelMembers } from "./members.ts";
 import type { NetworkMatch } from "./networks.ts";
+import { networkDisplayName } from "./network_names.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import type { Recovery } from "./phantom.ts";
 import type { ResultsSummary } from "./results.ts";
@@ -150,14 +151,39 @@ export function renderReport(
   } s.</p>
 ${check}
 <h2>Models</h2>${models}
+${stabilitySection(summary)}
 ${membersSection(options.members ?? [])}
 ${roiSection(summary)}
 ${voxelSection(summary)}
+${ablationSection(summary)}
 <p>Files: <code>summary.json</code>, <code>encoding/*.csv</code>, <code>models/*/atoms.csv</code>,
 <code>models/*/members.csv</code> and <code>models/*/codes.npy</code> (every AN's code on every atom),
 <code>voxels/*/</code> (NIfTI maps, network tables), <code>provenance.json</code>.</p>
 </body></html>
 `;
+}
+
+/** The atoms' stability per model, where it was computed. */
+function stabilitySection(summary: ResultsSummary): string {
+  const rows = summary.models.filter((m) => m.stability);
+  if (!rows.length) return "";
+  return `<h3>Stability of the atoms</h3>
+<p>Each atom's stability is the median |r| of its time course with its Hungarian match in each
+dictionary learned again (other seeds; halves of the story, or each story): near 1, the atom comes
+back whatever the seed and the data; <code>models/*/stability.csv</code> per atom.</p>${
+    table(
+      ["model", "fits (seeds + parts)", "median stability", "stable atoms"],
+      rows.map((m) => {
+        const s = m.stability!;
+        return [
+          m.name,
+          `${s.fits.seeds} + ${s.fits.parts}`,
+          s.median,
+          `${s.stableAtoms} of ${m.atoms} (≥ ${num(s.minStability, 2)})`,
+        ];
+      }),
+    )
+  }`;
 }
 
 /** The ROI level: the baseline, each model (with it), the gains. */
@@ -262,7 +288,7 @@ ${
         first.links.map((l) => [
           String(l.atom),
           l.sign > 0 ? "activated" : "deactivated",
-          l.networkName,
+          networkDisplayName(first.name, l.networkName),
           l.dice,
           l.overlap,
           l.p,
@@ -284,7 +310,11 @@ function voxelSection(summary: ResultsSummary): string {
     }'s atoms planted on ${esc(ph.networks)}, median true R² ${
       num(ph.r2, 2)
     } in driven voxels; noise: ${esc(ph.noise)}. Planted: ${
-      ph.links.map((l) => `atom ${l.atom} ${l.sign > 0 ? "+" : "−"} → ${esc(l.networkName)}`).join(
+      ph.links.map((l) =>
+        `atom ${l.atom} ${l.sign > 0 ? "+" : "−"} → ${
+          esc(networkDisplayName(ph.networks, l.networkName))
+        }`
+      ).join(
         "; ",
       )
     }.`
@@ -313,4 +343,68 @@ above ${num(nc.minCeiling, 2)}. Each model's mean r over subjects as a fraction 
 median over those voxels: ${fractions}. Definition: ${esc(nc.definition)}. Per network and model:
 <code>voxels/noise_ceiling_networks.csv</code>; the map: <code>voxels/noise_ceiling.nii.gz</code>.</p>
 `;
+}
+
+/**
+ * The causal test: per model, the atoms whose sub-group the model needs
+ * (ablation raises the loss more than matched random ablations, BH q ≤ 0.05),
+ * with the networks each is linked to where the voxel level ran.
+ */
+function ablationSection(summary: ResultsSummary): string {
+  const ab = summary.ablation;
+  if (!ab) return "";
+  const skipped = ab.skipped.length
+    ? `<p>Not ablated: ${
+      ab.skipped.map((s) => `${esc(s.name)} (${esc(s.reason)})`).join("; ")
+    }.</p>`
+    : "";
+  const perModel = ab.models.map((m) => {
+    const vm = summary.voxel?.models.find((v) => v.name === m.name);
+    const linksOf = (atom: number) =>
+      (vm?.templates ?? []).flatMap((t) =>
+        t.links.filter((l) => l.atom === atom).map((l) =>
+          `${esc(t.name)} ${esc(networkDisplayName(t.name, l.networkName))} ${
+            l.sign > 0 ? "+" : "−"
+          }`
+        )
+      );
+    const networks = new Map<string, number[]>();
+    for (const n of m.needed) {
+      for (const label of linksOf(n.atom)) {
+        networks.set(label, [...networks.get(label) ?? [], n.atom]);
+      }
+    }
+    const byNetwork = networks.size
+      ? `<p>Per network, the linked sub-groups the model needs: ${
+        [...networks].map(([net, atoms]) => `${net}: atom ${atoms.join(", ")}`).join("; ")
+      }.</p>`
+      : "";
+    return `<h3>${esc(m.name)}</h3>
+<p>Whole-model loss ${num(m.storyLoss)} nats/token on the story, ${
+      num(m.heldOutLoss)
+    } held out; atoms that matter (q ≤ 0.05): ${m.atomsMatterStory} on the story, ${m.atomsMatterHeldOut} held out.</p>${
+      m.needed.length
+        ? table(
+          ["atom", "ANs", "Δloss story", "q", "Δloss held out", "q", "linked networks"],
+          m.needed.map((n) => [
+            String(n.atom),
+            String(n.ans),
+            n.storyLossChange,
+            n.storyQ,
+            n.heldOutLossChange,
+            n.heldOutQ,
+            linksOf(n.atom).join(", ") || "–",
+          ]),
+        )
+        : ""
+    }${byNetwork}`;
+  }).join("");
+  return `<h2>Which sub-groups the model needs</h2>
+<p>Each atom's sub-group (its ANs with a non-zero code) zeroed in the forward pass: the change of
+the next-token loss on the story's first ${ab.storyTokens} tokens and on ${ab.heldOutTokens} tokens of
+${
+    esc(ab.heldOutText)
+  }, against ${ab.randomAblations} random ablations of as many units in each layer
+(p one-sided, BH q over each model's atoms). Every atom: <code>models/*/ablation.csv</code>.</p>
+${skipped}${perModel}`;
 }

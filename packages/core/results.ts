@@ -18,6 +18,8 @@ import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import type { PhantomTruth, Recovery } from "./phantom.ts";
 
+export { networkDisplayName, YEO17_NETWORKS, YEO7_NAMES } from "./network_names.ts";
+
 /** The schema of `summary.json` this version writes and reads. */
 export const RESULTS_SCHEMA = "brainorg.results/2";
 
@@ -34,7 +36,8 @@ export interface StepRecord {
     | "roi-encoding"
     | "voxel-data"
     | "voxel-encoding"
-    | "networks";
+    | "networks"
+    | "ablation";
   /** One line, from the run's own counts (e.g. "27 of 28 subjects usable"). */
   detail: string;
 }
@@ -75,6 +78,17 @@ export interface ModelSummary {
   codeDensity: number;
   /** Reconstruction R² of each layer's ANs. */
   layerR2: number[];
+  /** The atoms' stability, where the analysis asked for it (`stability.csv`). */
+  stability?: {
+    /** Median over the atoms of each atom's stability (median |r| with its matches). */
+    median: number;
+    /** Dictionaries learned again: with other seeds, and on parts of the story. */
+    fits: { seeds: number; parts: number };
+    /** Atoms at least as stable as `minStability`. */
+    stableAtoms: number;
+    /** Links of less stable atoms are left out of the voxel summary's links. */
+    minStability: number;
+  };
 }
 
 /** One subject × ROI encoding result. */
@@ -151,8 +165,11 @@ export interface TemplateResult {
   name: string;
   /** How the model's atoms organize against the set's networks. */
   metrics: OrganizationMetrics;
-  /** The linked atom × sign × network cells only. */
-  links: NetworkMatch[];
+  /**
+   * The linked atom × sign × network cells only; with the atom's stability
+   * where it was computed (and, with a `minStability`, only stable atoms').
+   */
+  links: (NetworkMatch & { stability?: number })[];
 }
 
 /**
@@ -237,6 +254,51 @@ export interface VoxelSummary {
   }[];
 }
 
+/** An atom whose ablation matters (q ≤ 0.05 on the story or the held-out text). */
+export interface AblationNeed {
+  /** The atom, from 0. */
+  atom: number;
+  /** ANs of its sub-group. */
+  ans: number;
+  /** Loss change on the story (nats/token). */
+  storyLossChange: number;
+  /** BH q over the model's atoms of the story's p. */
+  storyQ: number;
+  /** Loss change on the held-out text (NaN where there is none). */
+  heldOutLossChange: number;
+  /** BH q of the held-out text's p. */
+  heldOutQ: number;
+}
+
+/** The causal test of the sub-groups: each atom's ANs zeroed, the loss change against random ablations. */
+export interface AblationSummary {
+  /** Random size- and layer-matched ablations per atom. */
+  randomAblations: number;
+  /** Story tokens the loss is measured on. */
+  storyTokens: number;
+  /** Held-out tokens (0: none). */
+  heldOutTokens: number;
+  /** The held-out text, in words. */
+  heldOutText: string;
+  /** Per model ablated: whole-model losses (nats/token) and the atoms that matter. */
+  models: {
+    /** The model's name. */
+    name: string;
+    /** The whole model's loss on the story (nats/token). */
+    storyLoss: number;
+    /** The whole model's loss on the held-out text (NaN where there is none). */
+    heldOutLoss: number;
+    /** Atoms whose ablation matters at BH q ≤ 0.05 on the story. */
+    atomsMatterStory: number;
+    /** Atoms whose ablation matters at BH q ≤ 0.05 on the held-out text. */
+    atomsMatterHeldOut: number;
+    /** Those atoms (either text), in order. */
+    needed: AblationNeed[];
+  }[];
+  /** Models not ablated, with the reason (e.g. run by onnxruntime). */
+  skipped: { name: string; reason: string }[];
+}
+
 /** What `summary.json` holds. */
 export interface ResultsSummary {
   /** The shape's version: {@linkcode RESULTS_SCHEMA}. */
@@ -255,6 +317,8 @@ export interface ResultsSummary {
   rois?: RoiSummary;
   /** The voxel level, where the analysis has one. */
   voxel?: VoxelSummary;
+  /** The causal test of the sub-groups, where the analysis asks for it. */
+  ablation?: AblationSummary;
 }
 
 /** A table of the results folder: its path and columns, in order. */
@@ -428,6 +492,16 @@ export interface ModelFiles {
   codes: string;
   /** Reconstruction R² of each layer's ANs. */
   layerR2: TableSpec;
+  /** Per atom: its sub-group zeroed, loss change, p, z and BH q on the story and held-out text. */
+  ablation: TableSpec;
+  /**
+   * Per atom: stability (median |r| with its Hungarian matches over every
+   * re-learned dictionary), the medians over seeds and over parts of the
+   * story, and whether it reaches `minStability`. Where computed.
+   */
+  stability: TableSpec<"atom" | "stability" | "seedMedianR" | "halvesMedianR" | "stable">;
+  /** Each atom paired with one of another model's (its control) by the Hungarian algorithm on |r|. */
+  matched: (other: string) => TableSpec<"atom" | "matchedAtom" | "r">;
 }
 
 /**
@@ -445,6 +519,27 @@ export const modelFiles = (model: string): ModelFiles => ({
   members: table(`models/${model}/members.csv`, ["layer", "unit", "atom", "code"]),
   codes: `models/${model}/codes.npy`,
   layerR2: table(`models/${model}/layer_r2.csv`, ["layer", "r2"]),
+  ablation: table(`models/${model}/ablation.csv`, [
+    "atom",
+    "ans",
+    "storyLossChange",
+    "storyP",
+    "storyZ",
+    "storyQ",
+    "heldOutLossChange",
+    "heldOutP",
+    "heldOutZ",
+    "heldOutQ",
+  ]),
+  stability: table(`models/${model}/stability.csv`, [
+    "atom",
+    "stability",
+    "seedMedianR",
+    "halvesMedianR",
+    "stable",
+  ]),
+  matched: (other: string) =>
+    table(`models/${model}/matched_${other}.csv`, ["atom", "matchedAtom", "r"]),
 });
 
 const NETWORK_SUBJECT_COLUMNS = ["subject", "medianR", "medianR2", "voxelsQ05"] as const;

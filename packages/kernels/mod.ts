@@ -49,4 +49,5 @@ export { type SparseCodes, sparseEncode, type SparseEncodeOptions } from "./spar
 export * from "./dictionary_learning.ts";
 export * from "./random.ts";
 export * from "./permutation.ts";
+export * from "./assignment.ts";
 export { FISHER_R_LIMIT, fisherZ } from "./_fisher.ts";

@@ -19,7 +19,7 @@
  */
 
 import type { Backend } from "./backend.ts";
-import { designOn, transposed } from "./ridge_design.ts";
+import { designOn, heldOutMaps, transposed } from "./ridge_design.ts";
 import { foldIndicator, getter, logspace, resolveFolds } from "./cross_validation.ts";
 import { columnBlock, type Matrix, type MatrixView, rowBlock, validateMatrix } from "./matrix.ts";
 
@@ -124,41 +124,10 @@ export async function ridgeCV(
   const designs = folds.map(([s, e]) => designOn(x, (r) => r < s || r >= e, intercept));
   const full = designOn(x, () => true, intercept);
   const getX = getter(x);
-  // Held-out rows of X, centered by the training mean and rotated into the
-  // eigenbasis (the left factor of the out-of-fold predictions), and, for
-  // scoring, every α's map from the training XᵀY to the held-out
-  // predictions, (X_val − x̄) V (S² + α)⁻¹ Vᵀ, stacked; each with a column of
-  // ones that adds the training mean of y.
+  // Per fold: its held-out rows in the training eigenbasis, and every α's
+  // map from the training XᵀY to the held-out predictions (heldOutMaps).
   const p1 = p + 1;
-  const heldOut = folds.map(([s, e], f) => {
-    const d = designs[f], nv = e - s;
-    const rotated = new Float32Array(nv * p1);
-    const stacked = new Float32Array(nA * nv * p1);
-    const row = new Float64Array(p), scaledRow = new Float64Array(p);
-    for (let i = 0; i < nv; i++) {
-      for (let j = 0; j < p; j++) {
-        let acc = 0;
-        for (let k = 0; k < p; k++) acc += (getX(s + i, k) - d.mean[k]) * d.vectors[k * p + j];
-        row[j] = acc;
-        rotated[i * p1 + j] = acc;
-      }
-      rotated[i * p1 + p] = 1;
-      alphaGrid.forEach((alpha, a) => {
-        const out = (a * nv + i) * p1;
-        for (let j = 0; j < p; j++) scaledRow[j] = row[j] / (d.s2[j] + alpha);
-        for (let k = 0; k < p; k++) {
-          let acc = 0;
-          for (let j = 0, at = k * p; j < p; j++, at++) acc += scaledRow[j] * d.vectors[at];
-          stacked[out + k] = acc;
-        }
-        stacked[out + p] = 1;
-      });
-    }
-    return {
-      rotated: { rows: nv, cols: p1, data: rotated },
-      stacked: { rows: nA * nv, cols: p1, data: stacked },
-    };
-  });
+  const heldOut = folds.map(([s, e], f) => heldOutMaps(getX, designs[f], s, e - s, alphaGrid));
   const foldRows = foldIndicator(folds, n);
 
   const weights = new Float32Array(p * V);

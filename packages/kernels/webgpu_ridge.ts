@@ -20,7 +20,7 @@
 
 import { foldIndicator, getter, logspace, resolveFolds } from "./cross_validation.ts";
 import { type MatrixView, validateMatrix } from "./matrix.ts";
-import { designOn } from "./ridge_design.ts";
+import { designOn, heldOutMaps } from "./ridge_design.ts";
 import type { WebGpuBackend } from "./webgpu_backend.ts";
 import type { GpuMatrix } from "./webgpu_gpu_matrix.ts";
 import { GALLIVM_LOOP_LIMIT, ROWS_PER_INVOCATION } from "./webgpu_kernels.ts";
@@ -358,26 +358,7 @@ function hostFactors(
   const perFold = folds.map(([s, e], f): Factors => {
     const d = designOn(x, (r) => r < s || r >= e, intercept), nv = e - s;
     const design = designOf(d.masked, (r) => indicator[f * n + r] ? 0 : 1 / (n - nv));
-    const stacked = new Float32Array(nA * nv * p1);
-    const row = new Float64Array(p), scaledRow = new Float64Array(p);
-    for (let i = 0; i < nv; i++) {
-      for (let j = 0; j < p; j++) {
-        let acc = 0;
-        for (let k = 0; k < p; k++) acc += (getX(s + i, k) - d.mean[k]) * d.vectors[k * p + j];
-        row[j] = acc;
-      }
-      alphaGrid.forEach((alpha, a) => {
-        const out = (a * nv + i) * p1;
-        for (let j = 0; j < p; j++) scaledRow[j] = row[j] / (d.s2[j] + alpha);
-        for (let k = 0; k < p; k++) {
-          let acc = 0;
-          for (let j = 0, at = k * p; j < p; j++, at++) acc += scaledRow[j] * d.vectors[at];
-          stacked[out + k] = acc;
-        }
-        stacked[out + p] = 1;
-      });
-    }
-    return { design, stacked: { rows: nA * nv, cols: p1, data: stacked } };
+    return { design, stacked: heldOutMaps(getX, d, s, nv, alphaGrid).stacked };
   });
   const full = designOn(x, () => true, intercept);
   const stacked = new Float32Array(nA * p1 * p1);

@@ -18,12 +18,48 @@ export interface StepOutput {
   logits: Float32Array;
   /** FFN `down_proj` outputs of every block, (layers × dim), layer-major. */
   ffnOut: Float32Array;
+  /**
+   * The residual stream after each block's attention (before its FFN),
+   * (layers × dim), layer-major: only with `SessionOptions.trace`.
+   */
+  attnResidual?: Float32Array;
+}
+
+/**
+ * Where a step starts instead of at the embedding: the residual stream
+ * entering block `layer` (dim values). Blocks before it are skipped, so their
+ * key/value caches stay empty: every step of such a session starts at the
+ * same block or later.
+ */
+export interface StepStart {
+  /** The first block to run, 0 … layers (layers: only the final norm and the logits). */
+  layer: number;
+  /** The residual stream entering it (dim). */
+  x: Float32Array;
+}
+
+/**
+ * Units of the FFN `down_proj` output to zero, per layer: `ablate[l][u]`
+ * non-zero zeroes unit u of block l (a Uint8Array of `dim` entries), before
+ * the block's residual add; an absent layer is left whole.
+ */
+export type AblationMask = readonly (Uint8Array | undefined)[];
+
+/** Options of {@linkcode createLlamaSession}. */
+export interface SessionOptions {
+  /** FFN output units to zero (see {@linkcode AblationMask}). Default: none. */
+  ablate?: AblationMask;
+  /** Report each block's residual stream after attention (`StepOutput.attnResidual`). Default: false. */
+  trace?: boolean;
 }
 
 /** A running sequence with its key/value cache. */
 export interface LlamaSession {
-  /** Feed one token at the next position. */
-  step(token: number): StepOutput;
+  /**
+   * Feed one token at the next position; with `start`, from that block's
+   * input (a run resumed from a traced one, see {@linkcode StepStart}).
+   */
+  step(token: number, start?: StepStart): StepOutput;
   /** Tokens fed so far. */
   readonly position: number;
 }
@@ -54,7 +90,10 @@ function rmsnorm(out: Float32Array, x: Float32Array, w: Float32Array, eps: numbe
  * Start a session (an empty key/value cache) on a model.
  *
  * @param model a loaded model (e.g. from {@linkcode readGgufLlama})
+ * @param options units to ablate (zeroed in every step, also in the reported
+ *   `ffnOut`). Default: none.
  * @returns the session, at position 0; its cache holds `contextLength` positions
+ * @throws {RangeError} when a mask's length is not the model's `dim`
  *
  * @example
  * ```ts
@@ -64,9 +103,20 @@ function rmsnorm(out: Float32Array, x: Float32Array, w: Float32Array, eps: numbe
  * const { logits, ffnOut } = s.step(model.vocab.bos);
  * ```
  */
-export function createLlamaSession(model: LlamaModel): LlamaSession {
+export function createLlamaSession(
+  model: LlamaModel,
+  options: SessionOptions = {},
+): LlamaSession {
   const { dim, hiddenDim, layers, heads, kvHeads, contextLength, normEps, ropeTheta } =
     model.config;
+  const ablate = options.ablate ?? [];
+  ablate.forEach((m, l) => {
+    if (m && m.length !== dim) {
+      throw new RangeError(
+        `\`ablate[${l}]\` must have the model's dim (${dim}) entries: current length is ${m.length}`,
+      );
+    }
+  });
   const headDim = dim / heads, kvDim = headDim * kvHeads, group = heads / kvHeads;
   const keys = Array.from({ length: layers }, () => new Float32Array(contextLength * kvDim));
   const values = Array.from({ length: layers }, () => new Float32Array(contextLength * kvDim));
@@ -77,9 +127,14 @@ export function createLlamaSession(model: LlamaModel): LlamaSession {
   const V = model.config.vocabSize;
   let pos = 0;
 
+  // The same expression as per element, computed once: the pow dominated RoPE.
+  const freqs = Float64Array.from(
+    { length: headDim },
+    (_, i) => 1 / ropeTheta ** (i / headDim),
+  );
   const rope = (vec: Float32Array, n: number, p: number) => {
     for (let i = 0; i < n; i += 2) {
-      const freq = 1 / ropeTheta ** ((i % headDim) / headDim);
+      const freq = freqs[i % headDim];
       const a = p * freq, c = Math.cos(a), s = Math.sin(a);
       const v0 = vec[i], v1 = vec[i + 1];
       vec[i] = v0 * c - v1 * s;
@@ -91,16 +146,24 @@ export function createLlamaSession(model: LlamaModel): LlamaSession {
     get position() {
       return pos;
     },
-    step(token) {
+    step(token, start) {
       if (pos >= contextLength) {
         throw new RangeError(`the context of ${contextLength} tokens is full`);
       }
       if (!(token >= 0 && token < V)) {
         throw new RangeError(`token ${token} is outside the vocabulary of ${V}`);
       }
-      x.set(model.embedding.subarray(token * dim, (token + 1) * dim));
+      if (start && !(start.layer >= 0 && start.layer <= layers && start.x.length === dim)) {
+        throw new RangeError(
+          `\`start\` must name a block 0 … ${layers} and hold ${dim} values: current value is ` +
+            `block ${start.layer}, ${start.x.length} values`,
+        );
+      }
+      if (start) x.set(start.x);
+      else x.set(model.embedding.subarray(token * dim, (token + 1) * dim));
       const ffnOut = new Float32Array(layers * dim);
-      for (let l = 0; l < layers; l++) {
+      const attnResidual = options.trace ? new Float32Array(layers * dim) : undefined;
+      for (let l = start?.layer ?? 0; l < layers; l++) {
         const w = model.layers[l];
         rmsnorm(xb, x, w.attnNorm, normEps);
         matvec(w.wq, xb, q, dim, dim);
@@ -129,19 +192,22 @@ export function createLlamaSession(model: LlamaModel): LlamaSession {
         }
         matvec(w.wo, xb2, xb, dim, dim);
         for (let i = 0; i < dim; i++) x[i] += xb[i];
+        attnResidual?.set(x, l * dim);
         rmsnorm(xb, x, w.ffnNorm, normEps);
         matvec(w.gate, xb, h1, hiddenDim, dim);
         matvec(w.up, xb, h3, hiddenDim, dim);
         for (let i = 0; i < hiddenDim; i++) h1[i] = (h1[i] / (1 + Math.exp(-h1[i]))) * h3[i];
         const out = ffnOut.subarray(l * dim, (l + 1) * dim);
         matvec(w.down, h1, out, dim, hiddenDim);
+        const mask = ablate[l];
+        if (mask) { for (let i = 0; i < dim; i++) if (mask[i]) out[i] = 0; }
         for (let i = 0; i < dim; i++) x[i] += out[i];
       }
       rmsnorm(xb, x, model.finalNorm, normEps);
       const logits = new Float32Array(V);
       matvec(model.output, xb, logits, V, dim);
       pos++;
-      return { logits, ffnOut };
+      return attnResidual ? { logits, ffnOut, attnResidual } : { logits, ffnOut };
     },
   };
 }

@@ -43,6 +43,15 @@ export {
   type WordActivations,
 } from "./capture.ts";
 export * from "./activation_cache.ts";
+export {
+  ablationMask,
+  type LossesOptions,
+  type LossOptions,
+  type LossTrace,
+  lossTrace,
+  nextTokenLoss,
+  nextTokenLosses,
+} from "./loss.ts";
 export * from "./onnx_export.ts";
 export * from "./onnx_rewrite.ts";
 export {

@@ -16,15 +16,24 @@ interface ModelTables {
   recovery?: { precision: number; recall: number };
 }
 
-/** The run's voxel-level models with their network-matching tables. */
+/**
+ * The run's voxel-level models with their network-matching tables, for one
+ * template set (`?set=`, default: each model's first): a Llama-sized run's
+ * three sets are 12,000 heatmap cells, 2.2 MB of HTML, where one set is a
+ * seventh of that.
+ */
 export async function load(ctx: RouteContext) {
   const run = findRun(ctx);
   if (run instanceof Response) return run;
   const problems: Problem[] = [];
   const models: ModelTables[] = [];
-  for (const m of run.summary!.voxel?.models ?? []) {
+  const voxelModels = run.summary!.voxel?.models ?? [];
+  const sets = [...new Set(voxelModels.flatMap((m) => m.templates.map((t) => t.name)))];
+  const asked = ctx.url.searchParams.get("set");
+  const set = asked !== null && sets.includes(asked) ? asked : sets[0];
+  for (const m of voxelModels) {
     const templates = [];
-    for (const t of m.templates) {
+    for (const t of m.templates.filter((t) => t.name === set)) {
       templates.push({
         name: t.name,
         cells: await networkCells(run, m.name, t.name, problems),
@@ -35,7 +44,7 @@ export async function load(ctx: RouteContext) {
     if (!hasAtoms) problems.push({ file: atoms, message: "is missing" });
     models.push({ name: m.name, hasAtoms, templates, recovery: m.recovery });
   }
-  return { run, models, problems };
+  return { run, models, sets, set, problems };
 }
 
 /** The most heatmap cells drawn (64 atoms × 400 networks is 25,600); a bigger table is named. */
@@ -95,7 +104,7 @@ const METRICS: [keyof MetricsView, string, number][] = [
 
 /** The run overview: atoms × networks per model, metrics, parameters and provenance. */
 export default function Overview(props: PageProps<LoadedData<typeof load>>) {
-  const { run, models, problems } = props.data;
+  const { run, models, sets, set, problems } = props.data;
   const s = run.summary!, provenance = run.provenance;
   return (
     <Layout title={run.id} runId={run.id} problems={[...run.problems, ...problems]}>
@@ -124,6 +133,18 @@ export default function Overview(props: PageProps<LoadedData<typeof load>>) {
             {fmt(s.voxel?.permutations, 0)}{" "}
             circularly shifted surrogates). Click an atom for its view.
           </p>
+          {sets.length > 1 && (
+            <p data-testid="template-sets">
+              Networks: {sets.map((t, i) => (
+                <>
+                  {i > 0 && " · "}
+                  {t === set
+                    ? <strong>{t}</strong>
+                    : <a href={`${runHref(run.id)}?set=${encodeURIComponent(t)}`}>{t}</a>}
+                </>
+              ))}
+            </p>
+          )}
           {s.voxel?.noiseCeiling && (
             <p class="muted" data-testid="noise-ceiling">
               Noise ceiling (the r of a perfect model of the response shared across subjects):

@@ -1,5 +1,8 @@
 import type { RouteContext } from "../../../../router.ts";
+import { basename } from "node:path";
+import { fileCache } from "../../../../file_cache.ts";
 import { resolveRunFile } from "../../../../runs.ts";
+import { extractVolume } from "../../../../volumes.ts";
 
 const TYPES: Record<string, string> = {
   ".json": "application/json",
@@ -10,10 +13,16 @@ const TYPES: Record<string, string> = {
   ".svg": "text/plain; charset=utf-8",
 };
 
-/** A file of a run, only from inside its folder; 404 for anything else. */
+/**
+ * A file of a run, only from inside its folder; 404 for anything else.
+ * `?volume=k` on a NIfTI map: its volume k alone, as a 3-D `.nii` (what a
+ * page showing one atom hands its viewer), 422 when the map has none.
+ */
 export async function GET(ctx: RouteContext): Promise<Response> {
   const run = ctx.runs.find((r) => r.id === ctx.params.run);
   const file = run ? await resolveRunFile(run, ctx.params.path) : null;
+  const volume = ctx.url.searchParams.get("volume");
+  if (file && volume !== null && /\.nii(\.gz)?$/.test(file)) return await oneVolume(file, volume);
   let body: ReadableStream<Uint8Array> | null | undefined;
   try {
     // HEAD gets the headers only: an opened file would wait for a reader that never comes.
@@ -29,6 +38,30 @@ export async function GET(ctx: RouteContext): Promise<Response> {
   return new Response(body, {
     headers: {
       "content-type": TYPES[ext] ?? "application/octet-stream",
+      "x-content-type-options": "nosniff",
+      "content-security-policy": "sandbox",
+    },
+  });
+}
+
+async function oneVolume(file: string, volume: string): Promise<Response> {
+  const k = /^\d{1,6}$/.test(volume) ? Number(volume) : NaN;
+  const bytes = Number.isInteger(k)
+    ? await fileCache.get(file, `volume:${k}`, () => extractVolume(file, k), {
+      // Unknown before it is cut out; an eighth of the map errs on the side of keeping fewer.
+      bytes: (stat) => stat.size / 8,
+    })
+    : `volume must be a whole number: current value is ${JSON.stringify(volume)}`;
+  if (bytes === null) return new Response("not found", { status: 404 });
+  if (typeof bytes === "string") {
+    return new Response(`${basename(file)}: ${bytes}`, {
+      status: 422,
+      headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+    });
+  }
+  return new Response(bytes.slice(), {
+    headers: {
+      "content-type": "application/octet-stream",
       "x-content-type-options": "nosniff",
       "content-security-policy": "sandbox",
     },

@@ -21,7 +21,7 @@ import {
 import { knownModel } from "../../../../../members.ts";
 import { resolveRunFile } from "../../../../../runs.ts";
 import { readTable } from "../../../../../tables.ts";
-import { fileHref, runHref } from "../../../../../urls.ts";
+import { fileHref, runHref, volumeHref } from "../../../../../urls.ts";
 import { RESULT_FILES, templateFiles, voxelFiles } from "@brainorg/core/results";
 
 /**
@@ -200,8 +200,9 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
         <Island
           name="BrainViewer"
           props={{
-            map: fileHref(d.run.id, d.map.path),
-            volume: d.atom,
+            // The atom's volume only: a 64-atom 2 mm map is 231 MB for the browser to inflate.
+            map: volumeHref(d.run.id, d.map.path, d.atom),
+            volume: 0,
             ...(d.anatomy?.ok ? { anatomy: fileHref(d.run.id, d.anatomy.path) } : {}),
             ...(d.atlas?.ok
               ? { atlas: fileHref(d.run.id, d.atlas.path), atlasNames: d.atlasNames }
