@@ -33,6 +33,7 @@ Deno.test("each mode's settings: given values checked, the mode's defaults fille
     voxelPermutations: 100,
     phantomSubjects: 6,
     phantom: true,
+    ablation: false,
     r2: 0.1,
     // The analysis file's defaults: one value for the demo and a user's file.
     targetDensity: fieldAt(ANALYSIS_FILE, "targetDensity").default,
