@@ -16,7 +16,7 @@ import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import { createTokenizer, randomizeWeights, readGgufLlama } from "@brainorg/models";
 import { ablateSubgroups, type ModelAblation } from "./ablation.ts";
 import type { AnalysisConfig } from "./analysis_config.ts";
-import type { CapturedModel } from "./capture_atoms.ts";
+import { type CapturedModel, randomControl } from "./capture_atoms.ts";
 import { fullCodes } from "./members.ts";
 import { type AblationSummary, modelFiles, type ResultTable } from "./results.ts";
 
@@ -64,9 +64,10 @@ export async function analyzeAblation(
   const tables: ResultTable[] = [];
   for (const spec of config.models) {
     const control = (spec.randomControl ?? true) && (a.randomControls ?? true);
-    const names = [spec.name, ...(control ? [`${spec.name}-random`] : [])];
+    const redrawn = randomControl(spec.name, config.seed);
+    const names = [spec.name, ...(control ? [redrawn.name] : [])];
     if ((spec.randomControl ?? true) && !control) {
-      const name = `${spec.name}-random`;
+      const name = redrawn.name;
       const reason = "ablation.randomControls is false (random weights: a loss above chance)";
       summary.skipped.push({ name, reason });
       log(`ablation: ${name} skipped (${reason})`);
@@ -89,8 +90,7 @@ export async function analyzeAblation(
     for (const [i, name] of names.entries()) {
       const m = models.find((m) => m.name === name);
       if (!m) continue;
-      // The control's weights as capture_atoms.ts draws them (seed + 1).
-      const model = i === 0 ? trained : randomizeWeights(trained, config.seed + 1);
+      const model = i === 0 ? trained : randomizeWeights(trained, redrawn.seed);
       const t0 = performance.now();
       const result = await ablateSubgroups(
         model,

@@ -129,6 +129,15 @@ interface Capturable {
 
 const CONTEXT = 64;
 
+/**
+ * A model's random-weights control: its name in the results and the seed its
+ * weights are redrawn with (the analysis's seed + 1). Every stage that
+ * rebuilds the control (capture, ablation) draws it by this one rule.
+ */
+export function randomControl(name: string, seed: number): { name: string; seed: number } {
+  return { name: `${name}-random`, seed: seed + 1 };
+}
+
 /** The models of a spec (and its control) as things to capture. */
 async function capturables(
   spec: ModelSpec,
@@ -144,11 +153,8 @@ async function capturables(
     const sha = spec.sha256 ?? await sha256File(spec.gguf);
     const variants: [string, LlamaModel, string][] = [[spec.name, trained, sha]];
     if (control) {
-      variants.push([
-        `${spec.name}-random`,
-        randomizeWeights(trained, seed + 1),
-        `${sha}:random:${seed + 1}`,
-      ]);
+      const c = randomControl(spec.name, seed);
+      variants.push([c.name, randomizeWeights(trained, c.seed), `${sha}:random:${c.seed}`]);
     }
     return variants.map(([name, model, key]) => ({
       name,
@@ -192,7 +198,9 @@ async function capturables(
     ...(spec.units ? { kind: spec.units } : {}),
     ...(spec.tensors ? { tensors: spec.tensors } : {}),
   };
-  const seeds: (number | undefined)[] = control ? [undefined, seed + 1] : [undefined];
+  const seeds: (number | undefined)[] = control
+    ? [undefined, randomControl(spec.name, seed).seed]
+    : [undefined];
   const out: Capturable[] = [];
   for (const randomSeed of seeds) {
     const hf = await openHfModel(dir, {
@@ -200,7 +208,7 @@ async function capturables(
       ...(randomSeed !== undefined ? { randomSeed } : {}),
     });
     out.push({
-      name: randomSeed === undefined ? spec.name : `${spec.name}-random`,
+      name: randomSeed === undefined ? spec.name : randomControl(spec.name, seed).name,
       source: `${dir} (onnxruntime${
         randomSeed === undefined ? "" : `, weights redrawn, seed ${randomSeed}`
       })`,
