@@ -274,12 +274,13 @@ function ridgeBench(V: number): Bench {
         y.data[i] = mix[i] * 0.3 + y.data[i] * (1 + (i % V) / V * 4);
       }
       let ours: Awaited<ReturnType<typeof ridgeCV>> | undefined;
-      // The job as brainorg does it: XᵀY on all rows and on each fold's held-out rows, every α's
-      // held-out predictions (the bulk) scored in place, the refit; Y read about three times.
-      // The peers compute the same choice of α and the weights, no out-of-fold predictions.
-      const flops = 2 * T * P * V * 2 + 2 * alphas.length * T * (P + 1) * V +
+      // The job as brainorg does it: each fold's held-out [X − x̄ | 1]ᵀY (one pass over Y for
+      // all folds; their sum is XᵀY), every α's held-out predictions (the bulk) scored where
+      // they are computed, the refit; Y read twice (the products, the scoring). The peers
+      // compute the same choice of α and the weights, no out-of-fold predictions.
+      const flops = 2 * T * (P + 1) * V + 2 * alphas.length * T * (P + 1) * V +
         3 * alphas.length * T * V + 4 * P * P * V;
-      const bytes = 3 * T * V * 4;
+      const bytes = 2 * T * V * 4;
       for (const be of backends) {
         if (be.info.name === "webgpu" && V > 26_000) continue; // minutes on a software adapter
         const cpuSide = be.info.name === "cpu";

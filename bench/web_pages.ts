@@ -6,7 +6,10 @@
  * which reads and parses its files) and warm (the median of the next
  * `--repeat`), and with `--browser`, the time until it is interactive in
  * headless Chromium (navigation start until the page's islands have drawn:
- * the atom page's time course and brain viewer with its map loaded).
+ * the atom page's time course and volume viewer (NiiVue, loaded on demand) with its map drawn
+ * on the slices; the 3-D render is off until asked for), and for the atom pages, the time
+ * from scrolling the cortical surfaces (created only once in view) into view until they are
+ * drawn.
  *
  * Usage: deno task bench:pages [--folder DIR] [--keep] [--repeat 5] [--browser]
  *   --folder DIR  a results folder to time (default: a Llama-sized one written to a
@@ -94,23 +97,45 @@ if (values.browser) {
   const browser = await launchChromium();
   try {
     const base = `http://127.0.0.1:${server.addr.port}`;
-    console.log("page                      interactive (ms, cold browser cache; warm server)");
+    console.log(
+      "page                      interactive (ms, cold browser cache; warm server)  surfaces (ms)",
+    );
     for (const [name, path] of pages.slice(0, 4)) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(base + path, { waitUntil: "load" });
       if (path.includes("/atoms/")) {
         await page.locator('[data-testid="time-course"] svg').waitFor();
+        // The volume viewer is ready once NiiVue (loaded on demand) has drawn the atom's map.
         await page.waitForFunction(
-          () => {
-            const info = document.querySelector('[data-testid="cursor-info"]')?.textContent;
-            return info !== undefined && !info.includes("loading");
-          },
+          () =>
+            document.querySelector('[data-testid="volume-viewer"]')?.getAttribute("data-ready") ===
+              "1",
           undefined,
-          { timeout: 60_000 },
+          { timeout: 120_000 },
         );
       }
       const ms = await page.evaluate(() => performance.now());
-      console.log(`${name.padEnd(24)} ${ms.toFixed(0).padStart(10)}`);
+      let surfaces = "";
+      const surface = page.locator('[data-testid="surface-viewer"]');
+      if (await surface.count()) {
+        const t = performance.now();
+        await surface.scrollIntoViewIfNeeded();
+        await page.waitForFunction(
+          () => {
+            const v = document.querySelector('[data-testid="surface-viewer"]');
+            return v?.getAttribute("data-ready") === "1" || v?.querySelector(".error");
+          },
+          undefined,
+          { timeout: 120_000 },
+        );
+        surfaces = (performance.now() - t).toFixed(0).padStart(52);
+      }
+      console.log(`${name.padEnd(24)} ${ms.toFixed(0).padStart(10)}${surfaces}`);
+      // Where the volume viewer's time went (its performance marks, ms from navigation).
+      const marks = await page.evaluate(() =>
+        performance.getEntriesByType("mark").map((m) => `${m.name} ${m.startTime.toFixed(0)}`)
+      );
+      if (marks.length) console.log(`  ${marks.join(" · ")}`);
       await page.close();
     }
   } finally {

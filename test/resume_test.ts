@@ -9,7 +9,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkCacheEntry, parseTempSibling } from "@brainorg/common";
-import { assertSameResults, type CliRun, startAnalyze, writeSmallStudy } from "./small_study.ts";
+import {
+  assertSameResults,
+  type CliRun,
+  startAnalyze,
+  writeSmallStudyReference,
+} from "./small_study.ts";
 
 /** Temporary siblings (see packages/common/temp_siblings.ts) anywhere under `dir`. */
 async function debrisUnder(dir: string): Promise<string[]> {
@@ -31,17 +36,7 @@ Deno.test({
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "brainorg-resume-" });
   try {
-    const config = await writeSmallStudy(dir);
-    const reference = join(dir, "reference");
-    const ref = await startAnalyze([
-      "--config",
-      config,
-      "--out",
-      reference,
-      "--cache-dir",
-      join(dir, "reference-cache"),
-    ]);
-    assert.equal(ref.code, 0, ref.stderr.slice(-2000));
+    const { config, reference } = await writeSmallStudyReference(dir);
 
     const cache = join(dir, "cache"), out = join(dir, "out");
     const args = ["--config", config, "--out", out, "--cache-dir", cache];

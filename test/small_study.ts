@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { rng } from "@brainorg/kernels";
 import { readNifti, writeNifti } from "@brainorg/neuro";
+import { runner } from "../apps/cli/shard.ts";
 import { dataPath } from "./data.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -123,15 +124,7 @@ export async function startAnalyze(
   options: StartAnalyzeOptions = {},
 ): Promise<CliRun> {
   const deno = [
-    Deno.execPath(),
-    "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-net",
-    "--allow-sys",
-    "--allow-ffi",
-    "apps/cli/main.ts",
+    ...runner(),
     "analyze",
     "--offline",
     "--backend",
@@ -165,6 +158,28 @@ export async function startAnalyze(
   const status = await child.status;
   clearTimeout(timer);
   return { code: status.code, signal: status.signal, stderr };
+}
+
+/**
+ * The small study written under `dir` and run once, uninterrupted, into
+ * `dir/reference` (cache `dir/reference-cache`): what the sharded, resumed
+ * and cluster runs must reproduce.
+ */
+export async function writeSmallStudyReference(
+  dir: string,
+): Promise<{ config: string; reference: string }> {
+  const config = await writeSmallStudy(dir);
+  const reference = join(dir, "reference");
+  const ref = await startAnalyze([
+    "--config",
+    config,
+    "--out",
+    reference,
+    "--cache-dir",
+    join(dir, "reference-cache"),
+  ]);
+  assert.equal(ref.code, 0, ref.stderr.slice(-2000));
+  return { config, reference };
 }
 
 /** Every file under `dir`, as paths relative to it, sorted. */

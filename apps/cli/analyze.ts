@@ -17,6 +17,7 @@ import {
   resolveSettings,
   runAnalysis,
   runDemo,
+  type VoxelAnalyzer,
 } from "@brainorg/core";
 import {
   ANALYZE,
@@ -68,8 +69,34 @@ Exit codes: 0 done, 1 unexpected failure, 2 bad usage, 3 bad input file,
 (read-only, full disk, no permission).
 `;
 
+/** How a sharded step runs the analysis (`shard.ts`): its voxel stage and results folder. */
+export interface AnalyzeHooks {
+  /** Replaces the voxel encoding; also means `--plan` is not acted on again. */
+  voxelAnalyzer?: VoxelAnalyzer;
+  /** Results folder instead of `--out`'s (a shard's never holds results). */
+  outDir?: string;
+  /** What `--plan` does (`shard.ts`'s `planCommand`, given by `main.ts`). */
+  plan?: (args: string[], settings: PlanSettings) => Promise<number>;
+}
+
+/** The settings `--plan` is acted on with. */
+export interface PlanSettings {
+  plan?: string;
+  local?: number;
+  shardVoxels?: number;
+  config?: string;
+  quiet?: boolean;
+}
+
+/** Act on `--plan` where it is given and this run is not itself a sharded step. */
+function planned(args: string[], s: PlanSettings, hooks: AnalyzeHooks) {
+  if (s.plan === undefined || hooks.voxelAnalyzer) return undefined;
+  if (!hooks.plan) throw new UsageError("--plan is acted on by the brainorg command", ANALYZE_HELP);
+  return hooks.plan(args, s);
+}
+
 /** Run `analyze` with the arguments after the subcommand. */
-export async function analyzeCommand(args: string[]): Promise<number> {
+export async function analyzeCommand(args: string[], hooks: AnalyzeHooks = {}): Promise<number> {
   const line = readCommandLine(args, ANALYZE, ANALYZE_HELP);
   if (line.help) {
     console.log(ANALYZE_HELP);
@@ -101,9 +128,12 @@ export async function analyzeCommand(args: string[]): Promise<number> {
       console.log(formatBidsPlan(await planBids(config)));
       return 0;
     }
+    const plan = planned(args, s, hooks);
+    if (plan) return await plan;
     const name = s.config ? basename(file).replace(/\.json$/i, "") : basename(config.bids!.root);
     await runAnalysis(config, {
-      outDir: s.out ?? join("results", name),
+      outDir: hooks.outDir ?? s.out ?? join("results", name),
+      ...(hooks.voxelAnalyzer ? { voxelAnalyzer: hooks.voxelAnalyzer } : {}),
       data: dataSettings(s),
       backend: s.backend,
       ...(s.threads !== undefined ? { threads: s.threads } : {}),
@@ -114,9 +144,12 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   }
   const fail = flagFailure("demo", ANALYZE_HELP);
   const s = resolveSettings("demo", line.given, { scope: "run", fail });
+  const plan = planned(args, s, hooks);
+  if (plan) return await plan;
   await runDemo({
     ...resolveSettings("demo", line.given, { scope: "analysis", fail }),
-    outDir: s.out,
+    outDir: hooks.outDir ?? s.out,
+    ...(hooks.voxelAnalyzer ? { voxelAnalyzer: hooks.voxelAnalyzer } : {}),
     data: dataSettings(s),
     backend: s.backend,
     ...(s.threads !== undefined ? { threads: s.threads } : {}),

@@ -20,6 +20,8 @@ Usage:
   deno task analyze [options]     the main job (no options: the built-in demo)
   deno task phantom [options]     write a voxel-level phantom with planted atom → network links
   deno task convert MODEL.gguf DIR a GGUF Llama model to the Hugging Face layout (ONNX)
+  deno task shard DIR N           run shard N of a plan (deno task analyze … --plan DIR)
+  deno task merge DIR             the results folder of a plan's finished shards
   deno task data <command>        reference data: list, where, verify, fetch
 
 Run a command with --help for its options.
@@ -45,7 +47,13 @@ export async function main(args: string[]): Promise<number> {
       // Loaded on demand: the model commands bring onnxruntime's native addon,
       // which `data` neither needs nor has the permission (--allow-ffi) for.
       case "analyze":
-        return await (await import("./analyze.ts")).analyzeCommand(rest);
+        return await (await import("./analyze.ts")).analyzeCommand(rest, {
+          plan: (await import("./shard.ts")).planCommand,
+        });
+      case "shard":
+        return await (await import("./shard.ts")).shardCommand(rest);
+      case "merge":
+        return await (await import("./shard.ts")).mergeCommand(rest);
       case "data":
         return await (await import("./data.ts")).dataCommand(rest);
       case "phantom":

@@ -8,7 +8,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
+import { bundleBrowserModule } from "./_bundle.ts";
 
 const ISLANDS = join(dirname(fileURLToPath(import.meta.url)), "islands");
 
@@ -28,21 +28,8 @@ export async function buildIslands(): Promise<string> {
     `  if (C) hydrate(h(C, JSON.parse(el.dataset.props || "{}")), el);`,
     `}`,
   ].join("\n");
-  try {
-    const out = await esbuild.build({
-      stdin: { contents: entry, resolveDir: ISLANDS, loader: "tsx" },
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      jsx: "automatic",
-      jsxImportSource: "preact",
-      minify: true,
-      write: false,
-      logLevel: "silent",
-      nodePaths: [join(Deno.cwd(), "node_modules")],
-    });
-    return out.outputFiles[0].text;
-  } finally {
-    await esbuild.stop();
-  }
+  return await bundleBrowserModule(
+    { contents: entry, resolveDir: ISLANDS, loader: "tsx" },
+    { jsx: "automatic", jsxImportSource: "preact" },
+  );
 }

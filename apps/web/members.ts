@@ -118,6 +118,109 @@ export async function atomMembers(
   return { atoms: hit.atoms, missing: false };
 }
 
+/** How a sub-group's table may be ordered: `code` is by |code| descending (NaN last). */
+export const MEMBER_SORTS = ["code", "layer", "unit"] as const;
+
+/** One of {@linkcode MEMBER_SORTS}. */
+export type MemberSort = typeof MEMBER_SORTS[number];
+
+/**
+ * ANs in a table's order: by |code| descending, or by layer or unit
+ * ascending with |code| descending within a tie (a new array).
+ *
+ * @example
+ * ```ts
+ * sortMembers([{ layer: 1, unit: 0, code: 0.9 }, { layer: 0, unit: 5, code: -0.2 }], "layer")[0].layer; // 0
+ * ```
+ */
+export function sortMembers(members: MemberView[], sort: MemberSort): MemberView[] {
+  const byCode = (a: MemberView, b: MemberView) => strength(b.code) - strength(a.code);
+  const key = sort === "code" ? null : sort;
+  return [...members].sort((a, b) =>
+    (key ? a[key] - b[key] || (key === "layer" ? a.unit - b.unit : a.layer - b.layer) : 0) ||
+    byCode(a, b)
+  );
+}
+
+/** The rows of members.csv read per chunk of the streamed download. */
+const LINES_PER_CHUNK = 4096;
+
+/**
+ * One atom's rows of a model's `members.csv`, streamed as CSV (the file's
+ * header, then its rows whose `atom` column is `atom`, as written), so that
+ * a 1.7 × 10⁶-row table is filtered without being held in memory.
+ *
+ * @param run the run
+ * @param model the model's name
+ * @param atom the atom's index
+ * @returns the CSV bytes; null when the table is absent; a problem when its header has no `atom` column
+ */
+export async function atomMembersCsv(
+  run: Run,
+  model: string,
+  atom: number,
+): Promise<ReadableStream<Uint8Array> | Problem | null> {
+  const path = modelFiles(model).members.path, file = await resolveRunFile(run, path);
+  let handle: Deno.FsFile;
+  try {
+    if (!file) return null;
+    handle = await Deno.open(file);
+  } catch {
+    return null;
+  }
+  const lines = splitLines(handle.readable.pipeThrough(new TextDecoderStream()));
+  const first = await lines.next();
+  const header = first.done ? "" : first.value, column = header.split(",").indexOf("atom");
+  if (column < 0) {
+    await lines.return(undefined);
+    return {
+      file: path,
+      field: "header",
+      expected: "columns layer, unit, atom, code",
+      found: header ? header.slice(0, 80) : "an empty file",
+    };
+  }
+  const wanted = String(atom), encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(header + "\n"));
+    },
+    async pull(controller) {
+      // A pull that enqueues nothing is not called again: read on until a line matches or the end.
+      let out = "";
+      for (let n = 0; n < LINES_PER_CHUNK || !out; n++) {
+        const next = await lines.next();
+        if (next.done) {
+          if (out) controller.enqueue(encoder.encode(out));
+          controller.close();
+          return;
+        }
+        // Cells are numbers (the writer quotes nothing here), so a split finds the column.
+        if (next.value.split(",", column + 1)[column] === wanted) out += next.value + "\n";
+      }
+      controller.enqueue(encoder.encode(out));
+    },
+    async cancel() {
+      await lines.return(undefined);
+    },
+  });
+}
+
+/** A text stream's lines, without their line ends; empty lines are skipped. */
+async function* splitLines(text: ReadableStream<string>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of text) {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    for (const p of parts) {
+      const line = p.replace(/\r$/, "");
+      if (line) yield line;
+    }
+  }
+  const line = rest.replace(/\r$/, "");
+  if (line) yield line;
+}
+
 /**
  * An AN and its code as the pages print them: `L3.u117 +0.82`.
  *

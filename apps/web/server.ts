@@ -9,6 +9,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { h, type VNode } from "preact";
 import { buildIslands } from "./islands.ts";
+import {
+  buildNiivueBundle,
+  NIIVUE_URL,
+  niivueBuildSettled,
+  serveNiivueBundle,
+} from "./niivue_bundle.ts";
 import { loadRoutes, matchRoute, type PageProps, type RouteContext } from "./router.ts";
 import { loadRuns, refreshRuns, type Run } from "./runs.ts";
 import { ErrorPage } from "./components/ErrorPage.tsx";
@@ -28,9 +34,12 @@ export async function createHandler(folders: string[]): Promise<{
 }> {
   const [routes, islands, runs] = await Promise.all([
     loadRoutes(ROUTES),
-    buildIslands(),
+    // One esbuild build at a time: each stops the shared service when it is done.
+    niivueBuildSettled().then(buildIslands),
     loadRuns(folders),
   ]);
+  // Built now, in the background, so that the first brain view does not wait for it.
+  buildNiivueBundle().catch((err) => console.error(err));
   const html = htmlResponse;
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
@@ -45,6 +54,7 @@ export async function createHandler(folders: string[]): Promise<{
         },
       });
     }
+    if (url.pathname === NIIVUE_URL) return await serveNiivueBundle(req);
     const found = matchRoute(routes, url.pathname);
     if (!found) {
       return html(

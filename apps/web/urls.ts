@@ -34,3 +34,10 @@ export function fileHref(run: string, path: string): string {
 export function volumeHref(run: string, path: string, volume: number): string {
   return `${fileHref(run, path)}?volume=${volume}`;
 }
+
+/**
+ * NiiVue's browser module (`export * from "@niivue/niivue"`), served apart
+ * from the islands' bundle: islands that draw a brain `import()` it, so
+ * pages without one never download it.
+ */
+export const NIIVUE_URL = "/assets/niivue.js";

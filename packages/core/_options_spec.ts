@@ -305,6 +305,16 @@ export const FILE_SPEC = object({
         default: true,
         doc: "also the same model with its weight matrices redrawn (seeded)",
       }),
+      streamed: custom({
+        optional: true,
+        doc: "for gguf on the TypeScript engine: read the weights block by block from the file " +
+          '(true), whole into memory (false), or "auto" (default): streamed when in memory they ' +
+          "would take more than half the machine's memory",
+        expected: '"auto", true or false',
+        tsType: '"auto" | boolean',
+        read: (v: unknown, at: Cursor): "auto" | boolean =>
+          v === "auto" || typeof v === "boolean" ? v : at.fail(at.path, '"auto", true or false', v),
+      }),
     }, {
       doc: "a model",
       check: (m, at) => {
@@ -791,6 +801,40 @@ export const OPTION_DEFS = {
       doc: "with --bids: list what would be analysed and what is set aside (and why), then stop",
     }),
     modes: { config: {} },
+  },
+  plan: {
+    scope: "run",
+    flag: "plan",
+    arg: "DIR",
+    spec: text({
+      optional: true,
+      expected: FOLDER,
+      doc: "split the study into shards instead of running it: DIR/plan.json and " +
+        'DIR/submit.sbatch (Slurm); see the README, "Clusters (Slurm)"',
+    }),
+    modes: { demo: {}, config: {} },
+  },
+  local: {
+    scope: "run",
+    flag: "local",
+    arg: "N",
+    spec: integer({
+      min: 1,
+      optional: true,
+      doc: "with --plan: run the shards as N local processes, then merge",
+    }),
+    modes: { demo: {}, config: {} },
+  },
+  shardVoxels: {
+    scope: "run",
+    flag: "shard-voxels",
+    arg: "N",
+    spec: integer({
+      min: 1,
+      default: 50000,
+      doc: "with --plan: voxels per shard",
+    }),
+    modes: { demo: {}, config: {} },
   },
   phantomBids: {
     scope: "run",

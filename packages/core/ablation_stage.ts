@@ -83,7 +83,7 @@ export async function analyzeAblation(
     const trained = await readGgufLlama(spec.gguf);
     const tok = createTokenizer(trained.vocab);
     const tokens = (ws: string[], n: number) =>
-      ws.flatMap((w) => tok.encode(w, { bos: false })).slice(0, n);
+      ws.flatMap((w) => tok.encode(w, { bos: false, word: true })).slice(0, n);
     // Words tokenized one by one, as the capture reads them.
     const story = tokens(words.slice(0, storyTokens), storyTokens);
     const heldOut = tokens(heldOutWords.slice(0, heldOutTokens), heldOutTokens);

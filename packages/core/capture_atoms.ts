@@ -20,13 +20,12 @@ import {
 import {
   cachedCapture,
   cachedCaptureStream,
+  captureGgufWords,
   captureWordsFramed,
-  captureWordsParallel,
-  createTokenizer,
-  type LlamaModel,
   openHfModel,
-  randomizeWeights,
+  RANDOM_WEIGHTS_RULE,
   readGgufLlama,
+  readGgufLlamaHeader,
   resolveHfModel,
   type RowSink,
   type UnitKind,
@@ -105,6 +104,15 @@ export interface ModelSpec {
   tensors?: string[];
   /** Also analyse the same architecture with random weights (seeded). Default: true. */
   randomControl?: boolean;
+  /**
+   * For `gguf` with the TypeScript forward pass: read the weights block by
+   * block from the file (`true`), whole into memory (`false`), or streamed
+   * when in memory they would take more than half the machine's memory
+   * (`"auto"`, see `captureGgufWords`). The activations are the same either way. Default: `"auto"`.
+   */
+  streamed?: "auto" | boolean;
+  /** Bytes the in-memory path may take (see `captureGgufWords`). Default: half the machine's memory. */
+  memoryBudget?: number;
 }
 
 /** One model (or control) ready to capture. */
@@ -118,6 +126,7 @@ interface Capturable {
   capture: (
     words: string[],
     onProgress: (done: number, total: number) => void,
+    log?: (line: string) => void,
   ) => Promise<WordActivations>;
   /** Rows streamed to disk as windows finish (large models); returns the words' tokens. */
   stream?: (
@@ -148,26 +157,41 @@ async function capturables(
   const options = { context: CONTEXT, aggregate: "mean" as const };
   const control = spec.randomControl ?? true;
   if (spec.gguf && (spec.engine ?? "typescript") === "typescript") {
-    const trained = await readGgufLlama(spec.gguf);
-    const tokenizer = createTokenizer(trained.vocab);
-    const sha = spec.sha256 ?? await sha256File(spec.gguf);
-    const variants: [string, LlamaModel, string][] = [[spec.name, trained, sha]];
+    const path = spec.gguf, header = await readGgufLlamaHeader(path);
+    const sha = spec.sha256 ?? await sha256File(path);
+    // The trained model's key is the in-memory path's as before: streamed
+    // activations equal them within float32 rounding (1e-5), so either path
+    // may reuse the other's. The control's key names its draw rule: the
+    // per-tensor draws (the same weights in both paths) replaced one
+    // sequence over the whole model, whose cached activations must not be reused.
+    const variants: [string, number | undefined, string][] = [[spec.name, undefined, sha]];
     if (control) {
       const c = randomControl(spec.name, seed);
-      variants.push([c.name, randomizeWeights(trained, c.seed), `${sha}:random:${c.seed}`]);
+      variants.push([c.name, c.seed, `${sha}:random:${RANDOM_WEIGHTS_RULE}:${c.seed}`]);
     }
-    return variants.map(([name, model, key]) => ({
+    return variants.map(([name, randomSeed, key]) => ({
       name,
-      source: model.source,
+      source: randomSeed === undefined
+        ? header.source
+        : `${header.source} (weights redrawn, seed ${randomSeed})`,
       key: `${key}:ffn_down_proj`,
       tensors: "ffn_down_proj (TypeScript forward pass)",
-      layers: model.config.layers,
-      capture: (words, onProgress) =>
-        captureWordsParallel(model, tokenizer, words, {
+      layers: header.config.layers,
+      capture: async (words, onProgress, log) => {
+        const got = await captureGgufWords(path, words, {
           ...options,
           onProgress,
+          streamed: spec.streamed ?? "auto",
+          ...(spec.memoryBudget !== undefined ? { memoryBudget: spec.memoryBudget } : {}),
+          ...(randomSeed !== undefined ? { randomSeed } : {}),
           ...(threads ? { threads } : {}),
-        }),
+        });
+        log?.(
+          `${name}: ${got.streamed ? "weights streamed block by block" : "weights in memory"}` +
+            ` (${got.reason})`,
+        );
+        return got.activations;
+      },
     }));
   }
   let dir = spec.hf && (await resolveHfModel(spec.hf, {
@@ -299,7 +323,7 @@ export async function captureModelAtoms(
         };
         const got = stream
           ? await cachedCaptureStream(dir, key, c.layers, (sink) => stream(part, sink, onProgress))
-          : await cachedCapture(dir, key, c.layers, () => c.capture(part, onProgress));
+          : await cachedCapture(dir, key, c.layers, () => c.capture(part, onProgress, log));
         before += part.length;
         last = before;
         parts.push(got.activations);

@@ -21,6 +21,7 @@ import { type DemoSettings, resolveSettings } from "./options.ts";
 import { resolveDataPaths, runAnalysis } from "./pipeline.ts";
 import type { ResultsSummary } from "./results.ts";
 import { prepareStimulus, type Stimulus } from "./stimulus.ts";
+import type { VoxelAnalyzer } from "./voxel_analysis.ts";
 
 /** The demo's analysis file. */
 export const DEMO_FILE: string = join(dirname(fileURLToPath(import.meta.url)), "alice_demo.json");
@@ -46,6 +47,8 @@ export interface DemoOptions extends Partial<DemoSettings> {
   command?: string[];
   /** Lines of the run's narrative (default: stderr unless quiet). */
   log?: (line: string) => void;
+  /** Replaces the voxel encoding (sharded runs: `shard_voxels.ts`). Default: none. */
+  voxelAnalyzer?: VoxelAnalyzer;
 }
 
 /**
@@ -108,6 +111,7 @@ export async function runDemo(options: DemoOptions): Promise<ResultsSummary> {
     ...(options.command ? { command: options.command } : {}),
     log,
     resolved: { demo: DEMO_FILE, ...settings },
+    ...(options.voxelAnalyzer ? { voxelAnalyzer: options.voxelAnalyzer } : {}),
   });
 }
 

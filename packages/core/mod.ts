@@ -41,6 +41,8 @@ export * from "./voxel_analysis.ts";
 export * from "./noise_ceiling.ts";
 export * from "./templates.ts";
 export * from "./networks.ts";
+export * from "./shard_plan.ts";
+export * from "./shard_voxels.ts";
 export * from "./organization.ts";
 export * from "./phantom.ts";
 export * from "./phantom_files.ts";

@@ -133,6 +133,15 @@ export class NetworkMatcher {
     this.#nullDice.push(diceTable(stat, this.#networks, this.#threshold).dice);
   };
 
+  /**
+   * Record one surrogate's Dice table (K × 2 × N, atom-major, as
+   * {@linkcode diceTable} returns it), computed elsewhere: a sharded run adds
+   * up each block's counts (`shard_voxels.ts`).
+   */
+  observeDice(dice: Float64Array): void {
+    this.#nullDice.push(dice);
+  }
+
   /** Surrogates recorded so far. */
   get permutations(): number {
     return this.#nullDice.length;

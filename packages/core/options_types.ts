@@ -110,6 +110,12 @@ export interface AnalysisFile {
     tensors?: string[];
     /** Also the same model with its weight matrices redrawn (seeded). Default: `true`. */
     randomControl: boolean;
+    /**
+     * For gguf on the TypeScript engine: read the weights block by block from the file (true),
+     * whole into memory (false), or "auto" (default): streamed when in memory they would take more
+     * than half the machine's memory.
+     */
+    streamed?: "auto" | boolean;
   }[];
   /** Voxel-level brain data. */
   voxels?: {
@@ -268,6 +274,9 @@ export type OptionName =
   | "bidsSubjects"
   | "confounds"
   | "list"
+  | "plan"
+  | "local"
+  | "shardVoxels"
   | "phantomBids"
   | "voxelPermutations"
   | "phantomSubjects"
@@ -352,6 +361,15 @@ export interface DemoRunSettings {
   threads?: number;
   /** Print nothing but errors. Flag: `--quiet`. Default: false. */
   quiet: boolean;
+  /**
+   * Split the study into shards instead of running it: DIR/plan.json and DIR/submit.sbatch (Slurm);
+   * see the README, "Clusters (Slurm)". Flag: `--plan`.
+   */
+  plan?: string;
+  /** With --plan: run the shards as N local processes, then merge. Flag: `--local`. */
+  local?: number;
+  /** With --plan: voxels per shard. Flag: `--shard-voxels`. Default: 50000. */
+  shardVoxels: number;
 }
 
 /** How and where an analysis file's run goes (its analysis is the file's). */
@@ -397,6 +415,15 @@ export interface ConfigRunSettings {
    * `--list`. Default: false.
    */
   list: boolean;
+  /**
+   * Split the study into shards instead of running it: DIR/plan.json and DIR/submit.sbatch (Slurm);
+   * see the README, "Clusters (Slurm)". Flag: `--plan`.
+   */
+  plan?: string;
+  /** With --plan: run the shards as N local processes, then merge. Flag: `--local`. */
+  local?: number;
+  /** With --plan: voxels per shard. Flag: `--shard-voxels`. Default: 50000. */
+  shardVoxels: number;
 }
 
 /** The phantom command's settings. */

@@ -43,6 +43,7 @@ import {
   withLinkStability,
 } from "./stability_results.ts";
 import { analyzeVoxelLevel, loadUserVoxels } from "./voxels.ts";
+import type { VoxelAnalyzer } from "./voxel_analysis.ts";
 
 /** Options of {@linkcode runAnalysis}: how to run, not what (that is the analysis file's). */
 export interface RunOptions {
@@ -62,6 +63,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** The analysis's options as resolved, for provenance (default: the config itself). */
   resolved?: Record<string, unknown>;
+  /** Replaces the voxel encoding (sharded runs: `shard_voxels.ts`). Default: none. */
+  voxelAnalyzer?: VoxelAnalyzer;
 }
 
 /**
@@ -187,6 +190,7 @@ export async function runAnalysis(
       ...(runs ? { runs } : {}),
       log,
       onProgress: progressBars(quiet),
+      ...(options.voxelAnalyzer ? { analyzer: options.voxelAnalyzer } : {}),
     };
     // Brain data are read and checked before the models run, so that a bad
     // file stops the run in seconds rather than after the capture.

@@ -25,7 +25,12 @@ import {
 } from "./noise_ceiling.ts";
 import { organizationMetrics } from "./organization.ts";
 import { median, studentTQuantileUpper } from "./stats.ts";
-import { encodeVoxels, type ModelVoxelResult } from "./voxel_encoding.ts";
+import {
+  type EncodedSubject,
+  encodeVoxels,
+  type ModelVoxelResult,
+  type VoxelEncodingOptions,
+} from "./voxel_encoding.ts";
 import type { TemplateSet } from "./templates.ts";
 import { cacheKey, loadVoxelResult, saveVoxelResult } from "./voxel_cache.ts";
 import {
@@ -88,7 +93,22 @@ export interface VoxelAnalysisOptions {
   log?: (line: string) => void;
   /** Progress of each model's fits and null, labelled with the model's name. */
   onProgress?: (label: string, done: number, total: number) => void;
+  /**
+   * Run instead of {@linkcode analyzeVoxels}, with its arguments: how a
+   * sharded run (`shard_voxels.ts`) plans, computes a block or merges the
+   * blocks. Default: none.
+   */
+  analyzer?: VoxelAnalyzer;
 }
+
+/** {@linkcode analyzeVoxels}'s signature: a replacement for it (sharded runs). */
+export type VoxelAnalyzer = (
+  backend: Backend,
+  subjects: { id: string; data: Matrix; confounds?: Matrix }[],
+  models: AtomSource[],
+  templateSets: TemplateSet[],
+  options: VoxelAnalysisOptions,
+) => Promise<VoxelAnalysis>;
 
 /** What {@linkcode analyzeVoxels} finds. */
 export interface VoxelAnalysis {
@@ -109,6 +129,10 @@ export async function analyzeVoxels(
   templateSets: TemplateSet[],
   options: VoxelAnalysisOptions,
 ): Promise<VoxelAnalysis> {
+  if (options.analyzer) {
+    const { analyzer, ...rest } = options;
+    return await analyzer(backend, subjects, models, templateSets, rest);
+  }
   const results: ModelVoxelResult[] = [];
   const ceiling = await noiseCeiling(backend, subjects);
   const medians = noiseCeilingSummary(ceiling);
@@ -130,21 +154,7 @@ export async function analyzeVoxels(
     : "";
   // Each subject's confounds, regressed out of its data, are regressed out
   // of the regressors it is fit with too (prepared once, for every model).
-  const encodedSubjects = subjects.map((s) => ({
-    id: s.id,
-    data: s.data,
-    ...(s.confounds
-      ? {
-        design: prepareRegressorCleaning({
-          tr: options.tr,
-          highPassSeconds: options.highPassSeconds ?? 128,
-          runs: options.runs ?? [s.confounds.rows],
-          confounds: s.confounds,
-          ...(options.keepRows ? { keepRows: options.keepRows } : {}),
-        }),
-      }
-      : {}),
-  }));
+  const encodedSubjects = encodingSubjects(subjects, options);
   for (const model of models) {
     const dir = cacheDir
       ? join(cacheDir, "voxels", cacheKey([dataKey, model.name, model.atoms.data]).slice(0, 32))
@@ -155,15 +165,7 @@ export async function analyzeVoxels(
       results.push(cached);
       continue;
     }
-    const keep = options.keepRows;
-    const cleanedAtoms = await cleanSeries(backend, model.atoms, {
-      tr: options.tr,
-      highPassSeconds: options.highPassSeconds ?? 128,
-      ...(options.runs ? { runs: options.runs } : {}),
-      ...(keep ? { sampleMask: keep } : {}),
-    });
-    const x = keep ? keepMatrixRows(cleanedAtoms, keep) : cleanedAtoms;
-    const layout = keptLayout(model.atoms.rows, options.runs, options.folds ?? 5, keep);
+    const { x, encoding } = await modelEncoding(backend, model, options, encodedSubjects);
     const sets = templateSets.map((t) => ({
       template: t,
       sets: networkSets(t.networks, t.kind),
@@ -174,13 +176,7 @@ export async function analyzeVoxels(
       x,
       encodedSubjects,
       {
-        permutations: options.permutations ?? 100,
-        seed: options.seed ?? 0,
-        folds: layout.folds,
-        ...(options.mapAlpha !== undefined ? { mapAlpha: options.mapAlpha } : {}),
-        ...(options.maps ? { maps: options.maps } : {}),
-        ...(options.method ? { method: options.method } : {}),
-        ...(layout.runs ? { runs: layout.runs } : {}),
+        ...encoding,
         onProgress: (label, done, total) =>
           options.onProgress?.(`${model.name} ${label}`, done, total),
       },
@@ -217,6 +213,67 @@ export async function analyzeVoxels(
     results.push(result);
   }
   return { models: results, noiseCeiling: ceiling };
+}
+
+/**
+ * Each subject's encoding input: its data (time x voxels) and, where it has
+ * confounds, the cleaning design that regresses them out of the model's
+ * regressors too (prepared once, for every model).
+ */
+export function encodingSubjects(
+  subjects: { id: string; data: Matrix; confounds?: Matrix }[],
+  options: VoxelAnalysisOptions,
+): EncodedSubject[] {
+  return subjects.map((s) => ({
+    id: s.id,
+    data: s.data,
+    ...(s.confounds
+      ? {
+        design: prepareRegressorCleaning({
+          tr: options.tr,
+          highPassSeconds: options.highPassSeconds ?? 128,
+          runs: options.runs ?? [s.confounds.rows],
+          confounds: s.confounds,
+          ...(options.keepRows ? { keepRows: options.keepRows } : {}),
+        }),
+      }
+      : {}),
+  }));
+}
+
+/**
+ * One model's cleaned regressors `x` (kept time x atoms) and the encoding
+ * options (permutations, folds, runs...) the voxel stage's options give;
+ * shared by analyzeVoxels and the sharded path so both fit the same thing.
+ */
+export async function modelEncoding(
+  backend: Backend,
+  model: AtomSource,
+  options: VoxelAnalysisOptions,
+  subjects: EncodedSubject[],
+): Promise<{ x: Matrix; subjects: EncodedSubject[]; encoding: VoxelEncodingOptions }> {
+  const keep = options.keepRows;
+  const cleaned = await cleanSeries(backend, model.atoms, {
+    tr: options.tr,
+    highPassSeconds: options.highPassSeconds ?? 128,
+    ...(options.runs ? { runs: options.runs } : {}),
+    ...(keep ? { sampleMask: keep } : {}),
+  });
+  const x = keep ? keepMatrixRows(cleaned, keep) : cleaned;
+  const layout = keptLayout(model.atoms.rows, options.runs, options.folds ?? 5, keep);
+  return {
+    x,
+    subjects,
+    encoding: {
+      permutations: options.permutations ?? 100,
+      seed: options.seed ?? 0,
+      folds: layout.folds,
+      ...(options.mapAlpha !== undefined ? { mapAlpha: options.mapAlpha } : {}),
+      ...(options.maps ? { maps: options.maps } : {}),
+      ...(options.method ? { method: options.method } : {}),
+      ...(layout.runs ? { runs: layout.runs } : {}),
+    },
+  };
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   medianFractionOfCeiling,
   noiseCeilingSummary,
   subjectSummaries,
+  type VoxelAnalyzer,
   writeNoiseCeilingFiles,
   writeTemplateFiles,
   writeVoxelResults,
@@ -64,6 +65,8 @@ export interface VoxelStageOptions {
    * phantom's are.
    */
   planted?: PlantedTruth;
+  /** Replaces the voxel encoding (sharded runs: `shard_voxels.ts`). Default: none. */
+  analyzer?: VoxelAnalyzer;
 }
 
 /** A phantom's planted links, its network set and the model whose atoms it holds. */
@@ -162,6 +165,7 @@ export async function analyzeVoxelLevel(
       ...(options.runs ? { runs: options.runs } : {}),
       ...(data.keepRows ? { keepRows: data.keepRows } : {}),
       cacheDir: cacheDirFor(options.data),
+      ...(options.analyzer ? { analyzer: options.analyzer } : {}),
       log: options.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },

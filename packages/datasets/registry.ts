@@ -85,6 +85,21 @@ const COLLECTIONS: Collection[] = [
     homepage: "https://github.com/neuranna/le-petit-prince",
   },
   {
+    id: "niivue",
+    title: "ICBM152 2009 cortical surface meshes (MZ3, MNI mm), from NiiVue's demo images",
+    license: "BSD-2-Clause",
+    citation: "Fonov VS et al. (2011) NeuroImage 54:313–327 (ICBM 2009 template, © McConnell " +
+      "Brain Imaging Centre); meshes from Surf Ice / NiiVue (Rorden C et al.).",
+    homepage: "https://github.com/niivue/niivue",
+    urlFor: (path) => {
+      const name = path.split("/").pop()!;
+      return [
+        `https://niivue.github.io/niivue-demo-images/${name}`,
+        `https://github.com/niivue/niivue/raw/main/packages/niivue/demos/images/${name}`,
+      ];
+    },
+  },
+  {
     id: "tinyllamas",
     title: "stories260K: a 260K-parameter Llama trained on TinyStories (GGUF)",
     license: "MIT",
@@ -100,6 +115,8 @@ function collectionOf(path: string): Collection {
     ? "alice"
     : path.startsWith("lpp/")
     ? "lpp"
+    : path.startsWith("meshes/")
+    ? "niivue"
     : path.startsWith("models/")
     ? "tinyllamas"
     : path.includes("Giles")

@@ -11,8 +11,13 @@
 
 import type { Backend } from "./backend.ts";
 import { columnCorrelationReference, columnStatsReference } from "./cpu_reference.ts";
-import { type MatrixView, validateMatrix } from "./matrix.ts";
-import { loadProducts, type ProductsChoice, productsFromEnv } from "./gemm_libraries.ts";
+import { type Matrix, type MatrixView, validateMatrix } from "./matrix.ts";
+import {
+  type CpuProducts,
+  loadProducts,
+  type ProductsChoice,
+  productsFromEnv,
+} from "./gemm_libraries.ts";
 import { LassoPool } from "./lasso_cd_parallel.ts";
 import { keepFreedMemory } from "./_memory.ts";
 import { productR2Wasm, stackedR2Wasm } from "./stacked_r2_wasm.ts";
@@ -52,6 +57,37 @@ function columnCorrelationDense(a: MatrixView, b: MatrixView): Float32Array {
     sab,
     (s, j) => (saa[j] > 0 && sbb[j] > 0 ? s / Math.sqrt(saa[j] * sbb[j]) : 0),
   );
+}
+
+/**
+ * R² from the library's fused squared errors, with the rule of
+ * `Backend.stackedR2` for a constant column (1 where predicted exactly, else 0).
+ */
+async function fusedR2(
+  stackedErrors: NonNullable<CpuProducts["stackedErrors"]>,
+  a: MatrixView,
+  b: MatrixView,
+  y: MatrixView,
+): Promise<Matrix> {
+  validateMatrix("a", a, false);
+  validateMatrix("b", b, false);
+  validateMatrix("y", y, false);
+  const m = y.cols;
+  if (y.rows === 0 || a.rows % y.rows !== 0 || b.cols !== m || a.cols !== b.rows) {
+    throw new RangeError(
+      `productR2: a is ${a.rows} × ${a.cols}, b ${b.rows} × ${b.cols}, y ${y.rows} × ${m}; ` +
+        "expected S·n × k, k × p, n × p",
+    );
+  }
+  const { sse, sst } = await stackedErrors(a, b, y);
+  const S = a.rows / y.rows, out = new Float32Array(S * m);
+  for (let s = 0; s < S; s++) {
+    for (let j = 0; j < m; j++) {
+      const e = sse[s * m + j], t = sst[j];
+      out[s * m + j] = t > 0 ? 1 - e / t : e === 0 ? 1 : 0;
+    }
+  }
+  return { rows: S, cols: m, data: out };
 }
 
 /** Options of {@linkcode createCpuBackend}. */
@@ -138,7 +174,11 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     columnStats: (x) => Promise.resolve(columnStatsReference(x)),
     columnCorrelation: (a, b) => Promise.resolve(columnCorrelationDense(a, b)),
     stackedR2: (p, y) => Promise.resolve(stackedR2Wasm(p, y)),
-    productR2: (a, b, y) => productR2Wasm(gemm, a, b, y),
+    // With MLAS the stacked predictions are scored inside onnxruntime, on
+    // every core, and never copied out (float32 sums; see scoreModel).
+    productR2: products.stackedErrors
+      ? (a, b, y) => fusedR2(products.stackedErrors!, a, b, y)
+      : (a, b, y) => productR2Wasm(gemm, a, b, y),
     lassoCD: (batch) => pool.solve(batch),
     dispose: () => {
       pool.close();

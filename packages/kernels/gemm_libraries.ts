@@ -13,6 +13,7 @@
 import type { GemmOptions } from "./backend.ts";
 import { gemmReference } from "./cpu_reference.ts";
 import type { Matrix, MatrixView } from "./matrix.ts";
+import type { Mlas } from "./mlas_gemm.ts";
 
 /**
  * Which products the CPU backend uses:
@@ -39,6 +40,11 @@ export interface CpuProducts {
   gemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Promise<Matrix>;
   /** Release the library (its threads, its session); the products are unusable afterwards. */
   close(): void;
+  /**
+   * Squared errors of stacked products in the library itself (MLAS only:
+   * see `StackedErrors` in mlas_gemm.ts); absent elsewhere.
+   */
+  stackedErrors?: Mlas["stackedErrors"];
 }
 
 type Gemm = (a: MatrixView, b: MatrixView, options?: GemmOptions) => Matrix | Promise<Matrix>;
@@ -104,6 +110,7 @@ interface Candidate {
   details: Record<string, unknown>;
   gemm: Gemm;
   close(): void;
+  stackedErrors?: Mlas["stackedErrors"];
 }
 
 async function loadOpenBlas(threads: number): Promise<Candidate | string> {
@@ -143,6 +150,7 @@ async function loadOnnxRuntime(threads: number): Promise<Candidate | string> {
       return m * n * k < SMALL ? gemmReference(a, b, o) : mlas.sgemm(a, b, o);
     },
     close: () => void mlas.close(),
+    stackedErrors: (a, b, y) => mlas.stackedErrors(a, b, y),
   };
 }
 
@@ -210,5 +218,6 @@ export async function loadProducts(choice: ProductsChoice, threads: number): Pro
     details: { ...chosen.details, why, choice, ...(refused.length ? { refused } : {}) },
     gemm: async (a, b, o) => await chosen.gemm(a, b, o),
     close: () => chosen.close(),
+    ...(chosen.stackedErrors ? { stackedErrors: chosen.stackedErrors } : {}),
   };
 }

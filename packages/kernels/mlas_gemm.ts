@@ -5,7 +5,8 @@
  * Deno or Node only: loaded dynamically, never in a browser.
  *
  * One ONNX `Gemm` graph per (transA, transB), with symbolic dimensions, so
- * four sessions serve every shape.
+ * four sessions serve every shape; a fifth scores ridge CV's stacked
+ * predictions where MLAS computes them ({@linkcode scoreModel}).
  *
  * @module
  */
@@ -21,7 +22,20 @@ export interface Mlas {
   /** Intra-op threads of every session. */
   threads: number;
   sgemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Promise<Matrix>;
+  /** Squared errors of stacked products, fused in one session (see {@linkcode StackedErrors}). */
+  stackedErrors(a: MatrixView, b: MatrixView, y: MatrixView): Promise<StackedErrors>;
   close(): Promise<void>;
+}
+
+/**
+ * What ridge CV scores every α of a fold by, for A (S·n × k), B (k × m) and
+ * Y (n × m), all float32 sums.
+ */
+export interface StackedErrors {
+  /** `Σ_i ((A·B)[s·n + i, j] − Y[i, j])²`: (S × m), row-major. */
+  sse: Float32Array;
+  /** `Σ_i (Y[i, j] − ȳ_j)²`: (m); exactly 0 for a constant column. */
+  sst: Float32Array;
 }
 
 // A minimal protobuf writer for the one fixed graph below: the kernels
@@ -51,6 +65,72 @@ function matrixInfo(name: string, d0: string, d1: string): number[] {
   const shape = field(2, [...dim(d0), ...dim(d1)]); // Tensor.shape
   const tensor = field(1, [...intField(1, 1), ...shape]); // TypeProto.tensor_type, FLOAT
   return [...str(1, name), ...field(2, tensor)];
+}
+
+/** ValueInfoProto: a tensor of `elemType` (1 float, 7 int64) with the given symbolic dimensions. */
+function tensorInfo(name: string, elemType: number, dims: string[]): number[] {
+  const shape = field(2, dims.flatMap((d) => field(1, str(2, d))));
+  return [...str(1, name), ...field(2, field(1, [...intField(1, elemType), ...shape]))];
+}
+
+/** NodeProto with integer-list (`ints`) and integer attributes. */
+function node(
+  op: string,
+  inputs: string[],
+  output: string,
+  attrs: Record<string, number | number[]> = {},
+): number[] {
+  const attr = Object.entries(attrs).flatMap(([name, v]) =>
+    field(
+      5,
+      Array.isArray(v)
+        ? [...str(1, name), ...v.flatMap((i) => intField(8, i)), ...intField(20, 7)]
+        : [...str(1, name), ...intField(3, v), ...intField(20, 2)],
+    )
+  );
+  return [
+    ...inputs.flatMap((i) => str(1, i)),
+    ...str(2, output),
+    ...str(3, output),
+    ...str(4, op),
+    ...attr,
+  ];
+}
+
+/**
+ * ModelProto of ridge CV's scoring step, fused so that the stacked
+ * predictions never leave onnxruntime (opset 13, float32). Inputs: A
+ * (S·n × k), B (k × m), Y (n × m), `shape` = [S, n, m] and `first` = [0]
+ * (int64). Outputs: `SSE[s, j] = Σ_i ((A·B)[s·n + i, j] − Y[i, j])²`
+ * (S × m) and `SST[j] = Σ_i (Y[i, j] − ȳ_j)²` (m), the latter taken on Y
+ * less its first row, so that a constant column gives exactly 0.
+ */
+export function scoreModel(): Uint8Array {
+  const graph = [
+    ...field(1, node("MatMul", ["A", "B"], "P")),
+    ...field(1, node("Reshape", ["P", "shape"], "P3")),
+    ...field(1, node("Sub", ["P3", "Y"], "E")),
+    ...field(1, node("ReduceSumSquare", ["E"], "SSE", { axes: [1], keepdims: 0 })),
+    ...field(1, node("Gather", ["Y", "first"], "Y0", { axis: 0 })),
+    ...field(1, node("Sub", ["Y", "Y0"], "D0")),
+    ...field(1, node("ReduceMean", ["D0"], "M", { axes: [0], keepdims: 1 })),
+    ...field(1, node("Sub", ["D0", "M"], "D")),
+    ...field(1, node("ReduceSumSquare", ["D"], "SST", { axes: [0], keepdims: 0 })),
+    ...str(2, "brainorg_score"),
+    ...field(11, tensorInfo("A", 1, ["sn", "k"])),
+    ...field(11, tensorInfo("B", 1, ["k", "m"])),
+    ...field(11, tensorInfo("Y", 1, ["n", "m"])),
+    ...field(11, tensorInfo("shape", 7, ["three"])),
+    ...field(11, tensorInfo("first", 7, ["one"])),
+    ...field(12, tensorInfo("SSE", 1, ["s", "m"])),
+    ...field(12, tensorInfo("SST", 1, ["m"])),
+  ];
+  return Uint8Array.from([
+    ...intField(1, 8), // ir_version
+    ...str(2, "brainorg"),
+    ...field(7, graph),
+    ...field(8, [...str(1, ""), ...intField(2, 13)]), // opset_import
+  ]);
 }
 
 /** ModelProto of C = op(A) · op(B) (ONNX Gemm, opset 13). */
@@ -133,6 +213,17 @@ export async function loadMlas(threads: number): Promise<Mlas | { reason: string
     for (const s of sessions) await s.release();
     return { reason: `onnxruntime-node could not build a Gemm session: ${(err as Error).message}` };
   }
+  let scorer;
+  try {
+    scorer = await ort.InferenceSession.create(scoreModel(), options);
+  } catch (err) {
+    for (const s of sessions) await s.release();
+    return {
+      reason: `onnxruntime-node could not build the scoring session: ${(err as Error).message}`,
+    };
+  }
+  sessions.push(scorer);
+  const first = new ort.Tensor("int64", BigInt64Array.of(0n), [1]);
   const version = ort.env?.versions?.common ?? "?";
   return {
     library: `onnxruntime-node ${version}`,
@@ -153,6 +244,24 @@ export async function loadMlas(threads: number): Promise<Mlas | { reason: string
       if (!options.out) return { rows: m, cols: n, data: c };
       options.out.set(c.subarray(0, m * n));
       return { rows: m, cols: n, data: options.out.subarray(0, m * n) };
+    },
+    async stackedErrors(a, b, y) {
+      const n = y.rows, m = y.cols, k = a.cols;
+      if (b.rows !== k || b.cols !== m || n === 0 || a.rows % n !== 0) {
+        throw new RangeError(
+          `stackedErrors: A is ${a.rows} × ${k}, B ${b.rows} × ${b.cols}, Y ${n} × ${m}; ` +
+            "expected S·n × k, k × m, n × m",
+        );
+      }
+      const S = a.rows / n;
+      const res = await scorer.run({
+        A: new ort.Tensor("float32", denseData(a), [a.rows, k]),
+        B: new ort.Tensor("float32", denseData(b), [k, m]),
+        Y: new ort.Tensor("float32", denseData(y), [n, m]),
+        shape: new ort.Tensor("int64", BigInt64Array.of(BigInt(S), BigInt(n), BigInt(m)), [3]),
+        first,
+      });
+      return { sse: res.SSE.data as Float32Array, sst: res.SST.data as Float32Array };
     },
     async close() {
       for (const s of sessions) await s.release();

@@ -6,11 +6,14 @@
  * one product.
  *
  * What a batch of V targets costs (n samples, p regressors, nα penalties,
- * float32): XᵀY once on all rows (2npV flops) and on each fold's held-out
- * rows (2npV over the folds), every α's held-out predictions from the
- * training XᵀY (2·nα·n·(p + 1)·V, the bulk), scored in place (3·nα·n·V),
- * and the refit (4p²V); Y is read about three times. The CPU backend scores
- * each block of predictions in WebAssembly where its product wrote them.
+ * float32): each fold's held-out [X − x̄ | 1]ᵀY (2n(p + 1)V flops over the
+ * folds, one pass over Y; their sum is XᵀY on all rows), every α's
+ * held-out predictions from the training XᵀY (2·nα·n·(p + 1)·V, the bulk),
+ * scored where they are computed (3·nα·n·V), and the refit (4p²V); Y is
+ * read twice. The CPU backend scores each block of predictions inside
+ * onnxruntime with MLAS (float32 sums on every core), else in WebAssembly
+ * where its product wrote them, one block's R² overlapping the next
+ * block's product.
  *
  * Objective, per target y and penalty α:
  * `w*, b* = argmin_{w,b} ||y − X w − b||² + α ||w||²` (b only with an intercept).
@@ -20,7 +23,7 @@
 
 import type { Backend } from "./backend.ts";
 import { designOn, heldOutMaps, transposed } from "./ridge_design.ts";
-import { foldIndicator, getter, logspace, resolveFolds } from "./cross_validation.ts";
+import { getter, logspace, resolveFolds } from "./cross_validation.ts";
 import { columnBlock, type Matrix, type MatrixView, rowBlock, validateMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode ridgeCV}. */
@@ -68,8 +71,9 @@ export interface RidgeCVResult {
 /**
  * Ridge regression with per-target α chosen by k-fold cross-validation.
  *
- * For each batch of targets: XᵀY on all rows; for each fold, the training
- * rows' XᵀY as that minus the held-out rows' product (less the training
+ * For each batch of targets: each fold's held-out XᵀY and column sums of
+ * Y in one product, summed into XᵀY on all rows; for each fold, the
+ * training rows' XᵀY as that minus the fold's own (less the training
  * mean's share), then the held-out predictions of every α in one product
  * with the stacked maps (X_val − x̄) V (S² + α)⁻¹ Vᵀ, scored by R² where
  * they are computed. The α with the best mean R² (the first one on ties, as
@@ -128,7 +132,6 @@ export async function ridgeCV(
   // map from the training XᵀY to the held-out predictions (heldOutMaps).
   const p1 = p + 1;
   const heldOut = folds.map(([s, e], f) => heldOutMaps(getX, designs[f], s, e - s, alphaGrid));
-  const foldRows = foldIndicator(folds, n);
 
   const weights = new Float32Array(p * V);
   const interceptOut = new Float32Array(V);
@@ -139,23 +142,35 @@ export async function ridgeCV(
   const block = Math.min(batch, backend.preferredColumnBlock ?? batch);
   const F = folds.length;
 
-  // One product with the whole (globally centered) design per batch serves
-  // every fold: a fold's training XᵀY is it minus the held-out rows' product,
-  // less the training mean's share; the refit on all samples reuses it.
-  const xc = { rows: n, cols: p, data: full.masked };
+  // The globally centered design with a last column of ones: one product
+  // per fold with its held-out rows of Y gives that fold's XᵀY and its
+  // column sums of Y, so the folds' products read Y once between them.
+  // Their sum is XᵀY on all rows; a fold's training XᵀY is that minus its
+  // own, less the training mean's share; the refit reuses the sum.
+  const xc1 = new Float32Array(n * p1);
+  for (let r = 0; r < n; r++) {
+    xc1.set(full.masked.subarray(r * p, (r + 1) * p), r * p1);
+    xc1[r * p1 + p] = 1;
+  }
+  const xc1View = { rows: n, cols: p1, data: xc1 };
   // Each fold's training mean of the globally centered design (zeros without intercept).
   const shifts = designs.map((d) => d.mean.map((m, j) => m - full.mean[j]));
   const rotations = designs.map((d) => transposed(d.vectors, p));
   const fullRotation = transposed(full.vectors, p);
   const fullVectors = { rows: p, cols: p, data: Float32Array.from(full.vectors) };
   const meanRow = { rows: 1, cols: p, data: Float32Array.from(full.mean) };
+  // onnxruntime reads only dense arrays: with MLAS a batch of Y is copied
+  // once into rows of its own width, whose row blocks then pass as they are
+  // (else each product on a strided view would make its own copy).
+  const denseY = backend.info.details?.products === "mlas" && batch < V;
   // Buffers reused by every batch: on this kind of machine a fresh page costs
   // more than the arithmetic done on it.
   const buf = {
-    foldSums: new Float32Array(F * batch),
-    xtyAll: new Float32Array(p * batch),
-    xtyHeld: new Float32Array(p * batch),
+    y: new Float32Array(denseY ? n * batch : 0),
+    held: folds.map(() => new Float32Array(p1 * batch)),
+    xtyAll: new Float32Array(p1 * batch),
     xtyTrain: folds.map(() => new Float32Array(p1 * batch)),
+    r2: folds.map(() => new Float32Array(nA * batch)),
     z: new Float32Array(p1 * batch),
     scaled: new Float32Array(p1 * batch),
     heldPred: new Float32Array(maxVal * batch),
@@ -173,27 +188,39 @@ export async function ridgeCV(
 
   for (let v0 = 0; v0 < V; v0 += batch) {
     const vb = Math.min(batch, V - v0);
-    const yb = columnBlock(y, v0, vb);
-    const foldSums = await backend.gemm({ rows: F, cols: n, data: foldRows }, yb, {
-      out: buf.foldSums,
-    });
-    total.fill(0);
-    for (let f = 0; f < F; f++) {
-      for (let c = 0; c < vb; c++) total[c] += foldSums.data[f * vb + c];
+    let yb = columnBlock(y, v0, vb);
+    if (denseY) {
+      const yd = view(buf.y, n, vb), ys = yb.rowStride ?? V, yo = yb.offset ?? 0;
+      for (let r = 0; r < n; r++) {
+        yd.data.set(y.data.subarray(yo + r * ys, yo + r * ys + vb), r * vb);
+      }
+      yb = yd;
     }
-    const xtyAll = await backend.gemm(xc, yb, { transA: true, out: buf.xtyAll });
-
-    score.fill(0);
+    // One pass over Y: each fold's held-out [X − x̄ | 1]ᵀ Y, summed into XᵀY and Y's column sums.
+    const all = buf.xtyAll.subarray(0, p1 * vb);
+    all.fill(0);
     for (let f = 0; f < F; f++) {
       const [s, e] = folds[f], nv = e - s;
-      const xtyHeld = await backend.gemm(rowBlock(xc, s, nv), rowBlock(yb, s, nv), {
+      const held = await backend.gemm(rowBlock(xc1View, s, nv), rowBlock(yb, s, nv), {
         transA: true,
-        out: buf.xtyHeld,
+        out: buf.held[f],
       });
-      for (let c = 0; c < vb; c++) trainSum[c] = total[c] - foldSums.data[f * vb + c];
+      for (let c = 0; c < p1 * vb; c++) all[c] += held.data[c];
+    }
+    total.fill(0);
+    for (let f = 0; f < F; f++) {
+      const sums = buf.held[f].subarray(p * vb, p1 * vb);
+      for (let c = 0; c < vb; c++) total[c] += sums[c];
+    }
+
+    const scoring: (() => Promise<void>)[] = [];
+    for (let f = 0; f < F; f++) {
+      const [s, e] = folds[f], nv = e - s;
+      const held = buf.held[f];
+      for (let c = 0; c < vb; c++) trainSum[c] = total[c] - held[p * vb + c];
       // Σ (x − x̄_train) y over the training rows, plus a last row: the
       // training mean of y (kept per fold for the out-of-fold predictions).
-      const xty = buf.xtyTrain[f], all = xtyAll.data, held = xtyHeld.data, shift = shifts[f];
+      const xty = buf.xtyTrain[f], shift = shifts[f];
       for (let j = 0; j < p; j++) {
         const row = j * vb, sj = shift[j];
         if (sj === 0) { for (let c = row; c < row + vb; c++) xty[c] = all[c] - held[c]; }
@@ -204,20 +231,28 @@ export async function ridgeCV(
       const yMean = xty.subarray(p * vb, p1 * vb);
       if (intercept) { for (let c = 0; c < vb; c++) yMean[c] = trainSum[c] / (n - nv); }
       else yMean.fill(0);
-      const train = view(xty, p1, vb);
+      const train = view(xty, p1, vb), r2 = buf.r2[f];
       // Every α's held-out predictions, scored in column blocks that stay in cache.
       for (let c0 = 0; c0 < vb; c0 += block) {
         const nc = Math.min(block, vb - c0);
-        const r2 = await backend.productR2(
-          heldOut[f].stacked,
-          columnBlock(train, c0, nc),
-          rowBlock(columnBlock(yb, c0, nc), s, nv),
-        );
-        for (let a = 0; a < nA; a++) {
-          const row = a * vb + c0;
-          for (let c = 0; c < nc; c++) score[row + c] += r2.data[a * nc + c] / F;
-        }
+        scoring.push(async () => {
+          const got = await backend.productR2(
+            heldOut[f].stacked,
+            columnBlock(train, c0, nc),
+            rowBlock(columnBlock(yb, c0, nc), s, nv),
+          );
+          for (let a = 0; a < nA; a++) r2.set(got.data.subarray(a * nc, (a + 1) * nc), a * vb + c0);
+        });
       }
+    }
+    // Two blocks in flight: where the products run on other threads (MLAS),
+    // one block's R² is summed while the next one's product is computed.
+    await inFlight(scoring, 2);
+    // Summed in fold order, whatever order the blocks finished in.
+    score.fill(0);
+    for (let f = 0; f < F; f++) {
+      const r2 = buf.r2[f];
+      for (let i = 0; i < nA * vb; i++) score[i] += r2[i] / F;
     }
 
     for (let c = 0; c < vb; c++) {
@@ -262,7 +297,7 @@ export async function ridgeCV(
       }
     }
 
-    const z = await backend.gemm(fullRotation, view(xtyAll.data, p, vb), { out: buf.z });
+    const z = await backend.gemm(fullRotation, view(all, p, vb), { out: buf.z });
     const w = await backend.gemm(fullVectors, scaled(z.data, full.s2, false), { out: buf.w });
     for (let j = 0; j < p; j++) weights.set(w.data.subarray(j * vb, (j + 1) * vb), j * V + v0);
     if (intercept) {
@@ -282,4 +317,13 @@ export async function ridgeCV(
     ...(predictions ? { predictions: { rows: n, cols: V, data: predictions } } : {}),
     folds,
   };
+}
+
+/** Run the tasks with at most `width` in flight; rejects with the first failure. */
+async function inFlight(tasks: (() => Promise<void>)[], width: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, lane));
 }

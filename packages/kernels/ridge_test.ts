@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { havePython, runPython } from "../../test/python.ts";
+import { havePython } from "../../test/python.ts";
 import { createCpuBackend } from "./cpu_backend.ts";
 import { ridgeCV } from "./ridge.ts";
 import { contiguousFolds, logspace, resolveFolds } from "./cross_validation.ts";
@@ -8,6 +7,7 @@ import { choleskySolve } from "./linalg.ts";
 import { normal, randomMatrix, rng, scaledError } from "./_testing.ts";
 import { BACKEND_KINDS, ignoreBackend, once, withBackend } from "./_test_backends.ts";
 import type { Matrix } from "./matrix.ts";
+import { runRidgePython } from "./_ridge_python.ts";
 
 /** Targets with planted weights and noise levels from tiny to overwhelming. */
 function problem(n: number, p: number, v: number, seed: number) {
@@ -126,20 +126,10 @@ const sklearnRidge = once(async () => {
   const n = 150, p = 8, v = 40, folds = 5;
   const alphas = logspace(-2, 4, 13);
   const { x, y } = problem(n, p, v, 11);
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = join(dir, "in.json");
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({ n, p, v, folds, alphas, x: [...x.data], y: [...y.data] }),
-    );
-    const ref = await runPython<
-      { alpha_index: number[]; coef: number[][]; intercept: number[]; cv: number[][] }
-    >(SKLEARN, [file], ["sklearn"]);
-    return { n, p, v, folds, alphas, x, y, ref };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const ref = await runRidgePython<
+    { alpha_index: number[]; coef: number[][]; intercept: number[]; cv: number[][] }
+  >(SKLEARN, { n, p, v, folds, alphas, x, y }, ["sklearn"]);
+  return { n, p, v, folds, alphas, x, y, ref };
 });
 
 for (const kind of BACKEND_KINDS) {

@@ -9,7 +9,7 @@
 import type { LlamaModel } from "./gguf_model.ts";
 import { createLlamaSession } from "./llama.ts";
 import type { Tokenizer } from "./tokenizer.ts";
-import { rng } from "@brainorg/kernels";
+import { normalStatsOf, redrawRows, redrawTensor } from "./random_weights.ts";
 import { InputError } from "@brainorg/common";
 
 /** Options of {@linkcode captureWords}. */
@@ -63,12 +63,12 @@ export interface CaptureWindows {
  *   that needs more tokens than the context holds
  */
 export function captureWindows(
-  model: LlamaModel,
+  model: Pick<LlamaModel, "config" | "source">,
   tokenizer: Tokenizer,
   words: string[],
   context: number,
 ): CaptureWindows {
-  const tokens = words.map((w) => tokenizer.encode(w, { bos: false }));
+  const tokens = words.map((w) => tokenizer.encode(w, { bos: false, word: true }));
   const starts: number[] = [];
   for (let start = 0; start < words.length; start += context) {
     const warm = Math.max(0, start - context), end = Math.min(words.length, start + context);
@@ -134,8 +134,20 @@ export function runWindows(
   }
 }
 
-/** The activations of a finished capture, checked finite. */
-function finished(model: LlamaModel, windows: CaptureWindows, data: Float32Array): WordActivations {
+/**
+ * The activations of a finished capture, checked finite.
+ *
+ * @param model the model's config and source (for errors)
+ * @param windows the capture's windows
+ * @param data (words × layers·dim) responses
+ * @returns them as {@linkcode WordActivations}
+ * @throws {InputError} naming the word and unit of a value that is not finite
+ */
+export function finished(
+  model: Pick<LlamaModel, "config" | "source">,
+  windows: CaptureWindows,
+  data: Float32Array,
+): WordActivations {
   const { layers, dim } = model.config, units = layers * dim, words = windows.tokens.length;
   // Finite weights can still overflow in float32: such units must not reach the solvers.
   for (let i = 0; i < data.length; i++) {
@@ -158,8 +170,9 @@ function finished(model: LlamaModel, windows: CaptureWindows, data: Float32Array
 /**
  * Run a story's words through the model and record each AN's response per word.
  *
- * Each word is tokenized with its leading space (SentencePiece's "▁"), as
- * it appears in running text; the first word of each window follows BOS.
+ * Each word is tokenized with its leading space (SentencePiece's "▁",
+ * byte-level BPE's "Ġ"), as it appears in running text; the first word of
+ * each window follows BOS.
  *
  * @param model the model to read with
  * @param tokenizer its tokenizer (see {@linkcode createTokenizer})
@@ -309,7 +322,12 @@ export function redrawNormal(w: Float32Array, uniform: () => number): Float32Arr
 /**
  * The same architecture with its weights drawn anew: a standard control in
  * brain–model studies. Each tensor keeps its own mean and standard
- * deviation; RMSNorm gains are kept as they are.
+ * deviation; RMSNorm gains are kept as they are. Qwen2's q/k/v biases are
+ * redrawn by the same rule as the weights: they are learned like them (the
+ * key bias's large entries shape attention), and zeroing them would change
+ * their moments, which the control keeps. Each tensor is drawn by its own
+ * generator (see `random_weights.ts`), so `captureWordsStreamed` with
+ * `randomSeed` draws the same weights block by block.
  *
  * @param model the trained model
  * @param seed seed of the draws
@@ -324,23 +342,35 @@ export function redrawNormal(w: Float32Array, uniform: () => number): Float32Arr
  * ```
  */
 export function randomizeWeights(model: LlamaModel, seed: number): LlamaModel {
-  const uniform = rng(seed);
-  const redraw = (w: Float32Array) => redrawNormal(w, uniform);
-  const embedding = redraw(model.embedding);
+  const redraw = (name: string, w: Float32Array) => redrawTensor(w, seed, name);
+  const dim = model.config.dim, rows = model.embedding.length / dim;
+  const embedding = redrawRows(
+    normalStatsOf(model.embedding),
+    dim,
+    Array.from({ length: rows }, (_, r) => r),
+    seed,
+  );
+  const bias = (name: string, b: Float32Array | undefined) => b && redraw(name, b);
   return {
     ...model,
     embedding,
-    output: model.output === model.embedding ? embedding : redraw(model.output),
-    layers: model.layers.map((l) => ({
-      ...l,
-      wq: redraw(l.wq),
-      wk: redraw(l.wk),
-      wv: redraw(l.wv),
-      wo: redraw(l.wo),
-      gate: redraw(l.gate),
-      up: redraw(l.up),
-      down: redraw(l.down),
-    })),
+    output: model.output === model.embedding ? embedding : redraw("output.weight", model.output),
+    layers: model.layers.map((l, i) => {
+      const layer = {
+        ...l,
+        wq: redraw(`blk.${i}.attn_q.weight`, l.wq),
+        wk: redraw(`blk.${i}.attn_k.weight`, l.wk),
+        wv: redraw(`blk.${i}.attn_v.weight`, l.wv),
+        wo: redraw(`blk.${i}.attn_output.weight`, l.wo),
+        gate: redraw(`blk.${i}.ffn_gate.weight`, l.gate),
+        up: redraw(`blk.${i}.ffn_up.weight`, l.up),
+        down: redraw(`blk.${i}.ffn_down.weight`, l.down),
+      };
+      const bq = bias(`blk.${i}.attn_q.bias`, l.bq);
+      const bk = bias(`blk.${i}.attn_k.bias`, l.bk);
+      const bv = bias(`blk.${i}.attn_v.bias`, l.bv);
+      return { ...layer, ...(bq ? { bq } : {}), ...(bk ? { bk } : {}), ...(bv ? { bv } : {}) };
+    }),
     source: `${model.source} (weights redrawn, seed ${seed})`,
   };
 }

@@ -166,6 +166,9 @@ export function ggmlTensorBytes(
   return (count / type.blockValues) * type.blockBytes;
 }
 
+/** Whether typed arrays read this host's memory little-endian (GGUF's order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** binary16 bits → value, all 65,536 of them (built on first use). */
 let halfTable: Float32Array | undefined;
 
@@ -250,7 +253,12 @@ export function dequantizeTensor(
   switch (type.name) {
     case "F16": {
       const h = halves();
-      for (let i = 0; i < count; i++) out[i] = h[src[2 * i] | (src[2 * i + 1] << 8)];
+      // Whole 16-bit words where the data is aligned (little-endian hosts, as
+      // ggml's files): several times faster on the gigabytes of a large model.
+      if (at % 2 === 0 && LITTLE_ENDIAN) {
+        const u16 = new Uint16Array(bytes.buffer, at, count);
+        for (let i = 0; i < count; i++) out[i] = h[u16[i]];
+      } else for (let i = 0; i < count; i++) out[i] = h[src[2 * i] | (src[2 * i + 1] << 8)];
       break;
     }
     case "BF16": {

@@ -16,6 +16,7 @@ import {
   sweepStaleTempsOnce,
   writeJsonAtomic,
 } from "@brainorg/common";
+import { externalDataFiles } from "./onnx_external.ts";
 
 /** The files of a model folder: required, then optional. */
 export const HF_FILES = {
@@ -79,9 +80,10 @@ export async function resolveHfModel(
   const dir = join(options.cacheDir, "hf", repo.replace("/", "--"), revision);
   const files: Record<string, string> = {};
   const doFetch = options.fetch ?? fetch;
-  for (const name of [...HF_FILES.required, ...HF_FILES.optional]) {
+  const names: string[] = [...HF_FILES.required, ...HF_FILES.optional], data = new Set<string>();
+  for (const name of names) {
     const path = join(dir, name);
-    const required = (HF_FILES.required as readonly string[]).includes(name);
+    const required = (HF_FILES.required as readonly string[]).includes(name) || data.has(name);
     let present = true;
     try {
       await Deno.stat(path);
@@ -133,6 +135,12 @@ export async function resolveHfModel(
     files[name] = await fileSha256(path);
     const want = options.sha256?.[name];
     if (want && files[name] !== want) throw new ChecksumError(path, want, files[name]);
+    // A graph over 2 GB keeps its weights in data files beside it: they come with it.
+    if (name === HF_FILES.required[2]) {
+      for (const f of externalDataFiles(await Deno.readFile(path), name)) {
+        (data.add(f), names.push(f));
+      }
+    }
   }
   await writeJsonAtomic(join(dir, "brainorg-files.json"), {
     ref,

@@ -1,6 +1,7 @@
 /**
  * A plain TypeScript Llama forward pass (RMSNorm, RoPE, grouped-query
- * attention, SwiGLU), one token at a time with a key/value cache, as
+ * attention, SwiGLU; Qwen2's q/k/v biases and NeoX RoPE where the model has
+ * them), one token at a time with a key/value cache, as
  * llama2.c computes it. It reports the units of each block's FFN second
  * linear layer (`down_proj`): the artificial neurons of Sun et al. 2024.
  *
@@ -132,7 +133,20 @@ export function createLlamaSession(
     { length: headDim },
     (_, i) => 1 / ropeTheta ** (i / headDim),
   );
+  const neox = model.config.ropeType === "neox", half = headDim / 2;
   const rope = (vec: Float32Array, n: number, p: number) => {
+    if (neox) {
+      // Pair j of a head is (j, j + headDim/2), at the frequency of adjacent pair 2j.
+      for (let h = 0; h < n; h += headDim) {
+        for (let j = 0; j < half; j++) {
+          const a = p * freqs[2 * j], c = Math.cos(a), s = Math.sin(a);
+          const v0 = vec[h + j], v1 = vec[h + j + half];
+          vec[h + j] = v0 * c - v1 * s;
+          vec[h + j + half] = v0 * s + v1 * c;
+        }
+      }
+      return;
+    }
     for (let i = 0; i < n; i += 2) {
       const freq = freqs[i % headDim];
       const a = p * freq, c = Math.cos(a), s = Math.sin(a);
@@ -169,6 +183,10 @@ export function createLlamaSession(
         matvec(w.wq, xb, q, dim, dim);
         matvec(w.wk, xb, k, kvDim, dim);
         matvec(w.wv, xb, v, kvDim, dim);
+        // Qwen2's q/k/v biases, before RoPE as in llama.cpp; Llama has none.
+        if (w.bq) { for (let i = 0; i < dim; i++) q[i] += w.bq[i]; }
+        if (w.bk) { for (let i = 0; i < kvDim; i++) k[i] += w.bk[i]; }
+        if (w.bv) { for (let i = 0; i < kvDim; i++) v[i] += w.bv[i]; }
         rope(q, dim, pos);
         rope(k, kvDim, pos);
         keys[l].set(k, pos * kvDim);

@@ -1,7 +1,8 @@
 /**
  * Language models brainorg reads and runs itself: Llama-architecture GGUF
- * files (e.g. stories260K), float32 or quantized (F16, BF16, Q8_0, Q4_0,
- * Q4_K, Q5_K, Q6_K: dequantized on load), their SentencePiece tokenizer,
+ * files (Llama 1–3, Mistral, Qwen2; e.g. stories260K), float32 or quantized
+ * (F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K: dequantized on load), their
+ * SentencePiece or byte-level BPE tokenizer,
  * and a plain TypeScript forward pass that reports every block's FFN `down_proj` units;
  * word capture with an activation cache; and, for larger models, ONNX export,
  * graph rewriting that exposes FFN units, capture on onnxruntime-node, and
@@ -34,6 +35,8 @@ export {
   type TensorSource,
 } from "./gguf_quants.ts";
 export * from "./tokenizer.ts";
+export * from "./bpe.ts";
+export * from "./gguf_arch.ts";
 export * from "./llama.ts";
 export {
   type CaptureOptions,
@@ -43,6 +46,20 @@ export {
   type WordActivations,
 } from "./capture.ts";
 export * from "./activation_cache.ts";
+export * from "./gguf_tensors.ts";
+export * from "./llama_streamed.ts";
+export * from "./gguf_capture.ts";
+export { RANDOM_WEIGHTS_RULE } from "./random_weights.ts";
+// Types from kernels that the streamed capture's options take.
+export type {
+  Backend,
+  BackendInfo,
+  GemmOptions,
+  LassoBatch,
+  LassoBatchResult,
+  Matrix,
+  MatrixView,
+} from "@brainorg/kernels";
 export {
   ablationMask,
   type LossesOptions,
@@ -54,6 +71,13 @@ export {
 } from "./loss.ts";
 export * from "./onnx_export.ts";
 export * from "./onnx_rewrite.ts";
+export {
+  checkExternalData,
+  externalDataFiles,
+  type ExternalTensor,
+  externalTensors,
+} from "./onnx_external.ts";
+export { type GraphInput, graphInputs } from "./onnx_inputs.ts";
 export {
   bidirectionalWindows,
   captureWordsFramed,

@@ -5,6 +5,7 @@ import { readGgufLlama } from "./gguf_model.ts";
 import { createTokenizer } from "./tokenizer.ts";
 import { createLlamaSession, greedyDecode } from "./llama.ts";
 import { captureWords, captureWordsParallel, randomizeWeights } from "./capture.ts";
+import { NUMPY_FORWARD } from "./_numpy_gguf.ts";
 
 const MODEL = await dataPath("models/stories260K.gguf");
 const model = await readGgufLlama(MODEL);
@@ -41,71 +42,6 @@ Deno.test("greedy decoding from BOS reproduces llama2.c's published stories260K 
     text.slice(0, 200),
   );
 });
-
-// An independent forward pass in numpy, reading the GGUF tensors itself.
-const NUMPY_FORWARD = `
-import json, struct, sys, numpy as np
-f = open(sys.argv[1], "rb"); data = f.read()
-off = 0
-def rd(fmt):
-    global off
-    v = struct.unpack_from("<" + fmt, data, off); off += struct.calcsize("<" + fmt); return v[0]
-def rstr():
-    global off
-    n = rd("Q"); s = data[off:off + n].decode(); off += n; return s
-def rval(t):
-    sizes = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-    if t == 8: return rstr()
-    if t == 9:
-        at = rd("I"); n = rd("Q"); return [rval(at) for _ in range(n)]
-    return rd(sizes[t])
-assert data[:4] == b"GGUF"; off = 4
-rd("I"); nt = rd("Q"); nkv = rd("Q")
-meta = {}
-for _ in range(nkv):
-    k = rstr(); meta[k] = rval(rd("I"))
-infos = []
-for _ in range(nt):
-    name = rstr(); nd = rd("I"); shape = [rd("Q") for _ in range(nd)]; typ = rd("I"); o = rd("Q")
-    infos.append((name, shape, typ, o))
-align = meta.get("general.alignment", 32)
-base = (off + align - 1) // align * align
-T = {}
-for name, shape, typ, o in infos:
-    n = int(np.prod(shape)); a = np.frombuffer(data, np.float32, n, base + o)
-    T[name] = a.reshape(list(reversed(shape))) if len(shape) > 1 else a
-dim = meta["llama.embedding_length"]; H = meta["llama.attention.head_count"]; KV = meta["llama.attention.head_count_kv"]
-L = meta["llama.block_count"]; eps = meta["llama.attention.layer_norm_rms_epsilon"]; hd = dim // H
-def rms(x, w): return w * x / np.sqrt(np.mean(x * x) + eps)
-def rope(v, p):
-    v = v.copy()
-    for i in range(0, len(v), 2):
-        fr = 1.0 / 10000 ** ((i % hd) / hd); c, s = np.cos(p * fr), np.sin(p * fr)
-        v[i], v[i + 1] = v[i] * c - v[i + 1] * s, v[i] * s + v[i + 1] * c
-    return v
-tokens = json.loads(sys.argv[2])
-K = [[] for _ in range(L)]; Vc = [[] for _ in range(L)]; out = []
-for p, t in enumerate(tokens):
-    x = T["token_embd.weight"][t].astype(np.float64); ffn = []
-    for l in range(L):
-        g = lambda n: T[f"blk.{l}.{n}"].astype(np.float64)
-        xb = rms(x, g("attn_norm.weight"))
-        q = rope(g("attn_q.weight") @ xb, p); k = rope(g("attn_k.weight") @ xb, p); v = g("attn_v.weight") @ xb
-        K[l].append(k); Vc[l].append(v)
-        o = np.zeros(dim)
-        for h in range(H):
-            kh = h // (H // KV)
-            ks = np.array([kk[kh * hd:(kh + 1) * hd] for kk in K[l]]); vs = np.array([vv[kh * hd:(kh + 1) * hd] for vv in Vc[l]])
-            a = ks @ q[h * hd:(h + 1) * hd] / np.sqrt(hd); a = np.exp(a - a.max()); a /= a.sum()
-            o[h * hd:(h + 1) * hd] = a @ vs
-        x = x + g("attn_output.weight") @ o
-        xb = rms(x, g("ffn_norm.weight"))
-        h1 = g("ffn_gate.weight") @ xb; h3 = g("ffn_up.weight") @ xb
-        d = g("ffn_down.weight") @ (h1 / (1 + np.exp(-h1)) * h3)
-        ffn.append(d.tolist()); x = x + d
-    out.append(ffn)
-print(json.dumps(out))
-`;
 
 Deno.test({
   name: "captured FFN units equal an independent numpy forward pass from the GGUF bytes",

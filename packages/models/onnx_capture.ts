@@ -1,6 +1,8 @@
 /**
  * Word capture on onnxruntime-node: an ONNX model with its FFN units
- * exposed as outputs (see `onnx_rewrite.ts`) reads the story in windows,
+ * exposed as outputs (see `onnx_rewrite.ts`; float16, quantized,
+ * external-data and fused-attention graphs as published, key/value-cache
+ * inputs fed empty) reads the story in windows,
  * as {@linkcode captureWords} does with the TypeScript forward pass, and
  * returns the same words × ANs matrix.
  *
@@ -8,6 +10,8 @@
  */
 
 import * as ort from "onnxruntime-node";
+import { checkExternalData, createOnnxSession, externalTensors } from "./onnx_external.ts";
+import { emptyCacheTensor, type GraphInput, graphInputs } from "./onnx_inputs.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InputError, writeFileAtomic } from "@brainorg/common";
@@ -15,6 +19,7 @@ import type { CaptureOptions, WordActivations } from "./capture.ts";
 import type { RowSink } from "./activation_cache.ts";
 import {
   decodeOnnx,
+  exposedOutput,
   type ExposedTensor,
   exposeTensors,
   findUnitTensors,
@@ -63,7 +68,15 @@ export interface OnnxUnitModel {
   maxTokens: number;
   /** The model's file name, for errors. */
   file: string;
+  /**
+   * The graph's declared inputs, for feeds beyond the token ids (empty
+   * key/value caches take their shapes from here). Default: none declared.
+   */
+  inputs?: GraphInput[];
 }
+
+// Part of the cache key: a rewrite from an earlier release exposes other outputs.
+const REWRITE_VERSION = "cast-outputs-v2";
 
 /** Options of {@linkcode openOnnxUnitModel}. */
 export interface OpenOnnxOptions {
@@ -121,14 +134,20 @@ export function checkOnnxGraph(bytes: Uint8Array, file: string): any {
 
 /**
  * Rewrite a model to expose its units and open it in onnxruntime-node.
+ * A graph whose weights live in external data files (`model.onnx_data`)
+ * is rewritten alone: the data stays in its files, and the rewritten
+ * graph is written beside them while onnxruntime loads it, then removed
+ * (see `onnx_external.ts`).
  *
- * @param bytes the ONNX model
- * @param file its name, for errors
+ * @param bytes the ONNX model (the graph file's bytes; external data is not read here)
+ * @param file its path (external data files are found in its folder), or
+ *   a name for errors when the graph is self-contained
  * @param options which units, or the tensors by name; longest sequence; a
  *   cache for the rewritten graph (see {@linkcode OpenOnnxOptions}). Default: FFN outputs, 2048 tokens, no cache.
- * @returns the session and the tensors exposed, one per layer
- * @throws {InputError} when the bytes are not an ONNX model with a graph, or
- *   no known FFN layer (or no named tensor) is found
+ * @returns the session, the tensors exposed (one per layer) and the graph's inputs
+ * @throws {InputError} when the bytes are not an ONNX model with a graph, no
+ *   known FFN layer (or no named tensor) is found, an external data file is
+ *   missing or short, or the graph's folder is not writable for an external-data graph
  *
  * @example
  * ```ts
@@ -143,15 +162,21 @@ export async function openOnnxUnitModel(
   options: OpenOnnxOptions = {},
 ): Promise<OnnxUnitModel> {
   const kind = options.kind ?? "ffn_out";
+  const proto = checkOnnxGraph(bytes, file);
   const tensors = options.tensors
     ? options.tensors.map((tensor, layer) => ({ layer, kind, tensor }))
-    : findUnitTensors(checkOnnxGraph(bytes, file), kind, file);
+    : findUnitTensors(proto, kind, file);
+  // Checked before onnxruntime reads them: its own message for a missing file is obscure.
+  const external = externalTensors(proto).length > 0;
+  if (external) await checkExternalData(externalTensors(proto), file);
+  const inputs = graphInputs(proto);
   let rewritten: Uint8Array | undefined;
   const cached = options.cacheDir
     ? join(
       options.cacheDir,
       "onnx",
-      createHash("sha256").update(bytes).update(JSON.stringify(tensors)).digest("hex") + ".onnx",
+      createHash("sha256").update(bytes).update(REWRITE_VERSION).update(JSON.stringify(tensors))
+        .digest("hex") + ".onnx",
     )
     : undefined;
   if (cached) {
@@ -159,10 +184,10 @@ export async function openOnnxUnitModel(
       rewritten = await Deno.readFile(cached);
     } catch { /* not yet */ }
   }
-  let session: ort.InferenceSession | undefined;
+  let session: OnnxSession | undefined;
   if (rewritten) {
     try {
-      session = await ort.InferenceSession.create(rewritten);
+      session = await createOnnxSession(rewritten, file, external);
     } catch (err) {
       // A damaged cache entry is a miss: rewrite the graph from the original.
       (options.warn ?? console.warn)(
@@ -172,30 +197,18 @@ export async function openOnnxUnitModel(
     }
   }
   if (!session) {
-    try {
-      rewritten = exposeTensors(bytes, tensors, file);
-    } catch (err) {
-      // Named tensors skip the check above: a file that is no model fails here.
-      checkOnnxGraph(bytes, file);
-      throw err;
-    }
-    try {
-      session = await ort.InferenceSession.create(rewritten);
-    } catch (err) {
-      throw new InputError("onnxruntime cannot load the model's graph", {
-        file,
-        field: "graph",
-        expected: "an ONNX model onnxruntime can run (exported for transformers.js)",
-        found: String((err as Error).message ?? err).slice(0, 300),
-        cause: err,
-      });
-    }
+    rewritten = exposeTensors(bytes, tensors, file);
+    session = await createOnnxSession(rewritten, file, external);
     if (cached) await writeFileAtomic(cached, rewritten);
   }
-  return { session, tensors, maxTokens: options.maxTokens ?? 2048, file };
+  return { session, tensors, maxTokens: options.maxTokens ?? 2048, file, inputs };
 }
 
-/** Feeds for a token sequence: input_ids, and the masks and positions the graph asks for. */
+/**
+ * Feeds for a token sequence: input_ids, and the masks and positions the
+ * graph asks for; key/value caches empty (a first step reads no past), and
+ * a merged decoder's cache branch off.
+ */
 function feeds(model: OnnxUnitModel, ids: number[]): Record<string, ort.Tensor> {
   const n = ids.length, out: Record<string, ort.Tensor> = {};
   const long = (f: (i: number) => number) =>
@@ -205,12 +218,14 @@ function feeds(model: OnnxUnitModel, ids: number[]): Record<string, ort.Tensor> 
     else if (name === "attention_mask") out[name] = new ort.Tensor("int64", long(() => 1), [1, n]);
     else if (name === "position_ids") out[name] = new ort.Tensor("int64", long((i) => i), [1, n]);
     else if (name === "token_type_ids") out[name] = new ort.Tensor("int64", long(() => 0), [1, n]);
+    else if (name === "use_cache_branch") out[name] = new ort.Tensor("bool", [false], [1]);
+    else if (/^past/.test(name)) out[name] = emptyCacheTensor(model.inputs ?? [], name, model.file);
     else {
       throw new InputError("the model needs an input brainorg does not provide", {
         file: model.file,
         field: `graph input ${name}`,
-        expected:
-          "input_ids, attention_mask, position_ids, token_type_ids (a model exported without past key values)",
+        expected: "input_ids, attention_mask, position_ids, token_type_ids, past_key_values.*, " +
+          "use_cache_branch",
         found: name,
       });
     }
@@ -239,7 +254,7 @@ export async function runUnits(model: OnnxUnitModel, ids: number[]): Promise<Flo
   const input = feeds(model, ids);
   let result: OnnxOutputs;
   try {
-    result = await model.session.run(input, model.tensors.map((t) => t.tensor));
+    result = await model.session.run(input, model.tensors.map((t) => exposedOutput(t.tensor)));
   } catch (err) {
     throw new InputError("the model's graph fails on the story's tokens", {
       file: model.file,
@@ -250,7 +265,7 @@ export async function runUnits(model: OnnxUnitModel, ids: number[]): Promise<Flo
     });
   }
   return model.tensors.map((t) => {
-    const data = result[t.tensor]?.data;
+    const data = result[exposedOutput(t.tensor)]?.data;
     if (!(data instanceof Float32Array) || data.length === 0 || data.length % ids.length !== 0) {
       throw new InputError("an exposed tensor is not a float32 row per token", {
         file: model.file,

@@ -97,13 +97,18 @@ Deno.test("the rewriter finds hidden units and the residual stream, and names wh
   const m = await openOnnxUnitModel(bytes, "x.onnx", { kind: "ffn_hidden" });
   const units = await runUnits(m, [1, 403, 407]);
   assert.equal(units[0].length, 3 * model.config.hiddenDim);
-  // A graph with other names: the error lists what it found; explicit names work.
+  // Unknown names: the FFN is found by structure; without an FFN the error lists what it found.
   for (const n of proto.graph.node) n.name = n.name.replace("/model/layers.", "/decoder/block_");
+  assert.deepEqual(
+    findUnitTensors(proto).map((t) => t.tensor),
+    [0, 1, 2, 3, 4].map((l) => `/model/layers.${l}/mlp/down_proj/MatMul_output_0`),
+  );
+  proto.graph.node = proto.graph.node.filter((n: { name: string }) => !/\/mlp\//.test(n.name));
   assert.throws(
     () => findUnitTensors(proto, "ffn_out", "renamed.onnx"),
     (e: unknown) =>
       e instanceof InputError && /renamed\.onnx/.test(e.message) &&
-      /\/decoder\/block_0/.test(e.message),
+      /\/decoder\/block_0/.test(e.message) && /MatMul ×\d+/.test(e.message),
   );
   const named = await openOnnxUnitModel(bytes, "x.onnx", {
     tensors: ["/model/layers.1/mlp/down_proj/MatMul_output_0"],

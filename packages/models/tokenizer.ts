@@ -1,40 +1,23 @@
 /**
- * SentencePiece-BPE tokenization as llama2.c and llama.cpp do it for Llama
- * vocabularies: a dummy-prefix space, spaces as "▁", characters looked up
- * (bytes as `<0xNN>` pieces when missing), then repeated merges of the
- * adjacent pair whose merged piece has the best score.
+ * Tokenizers of GGUF vocabularies. SentencePiece-BPE as llama2.c and
+ * llama.cpp do it for Llama 1/2 vocabularies: a dummy-prefix space, spaces
+ * as "▁", characters looked up (bytes as `<0xNN>` pieces when missing), then
+ * repeated merges of the adjacent pair whose merged piece has the best
+ * score. Byte-level BPE (Llama 3, Qwen2) is in `bpe.ts`.
  *
  * @module
  */
 
-/** A vocabulary: pieces by id, their merge scores, and special ids. */
-export interface Vocabulary {
-  /** Each token's text, by id; spaces as "▁", raw bytes as `<0xNN>`. */
-  pieces: string[];
-  /** Each piece's merge score, by id: the higher merges first. */
-  scores: Float32Array;
-  /** Id of the beginning-of-sequence token. */
-  bos: number;
-  /** Id of the end-of-sequence token. */
-  eos: number;
-  /** Id of the unknown token. */
-  unk: number;
-}
+import { createBpeTokenizer } from "./bpe.ts";
+import type { Tokenizer, Vocabulary } from "./tokenizer_types.ts";
+
+export type { Tokenizer, Vocabulary } from "./tokenizer_types.ts";
 
 const SPACE = "\u2581";
 
-/** A tokenizer over a vocabulary. */
-export interface Tokenizer {
-  /** Token ids of `text`, with BOS first when `bos` (default true). */
-  encode(text: string, options?: { bos?: boolean }): number[];
-  /** The text of token ids (special tokens dropped, bytes decoded). */
-  decode(ids: number[]): string;
-  /** The text of one token, as it appears in running text. */
-  piece(id: number): string;
-}
-
 /**
- * Build a tokenizer for a vocabulary.
+ * Build a tokenizer for a vocabulary: SentencePiece, or byte-level BPE
+ * when `vocab.kind` is "bpe" (see {@linkcode createBpeTokenizer}).
  *
  * @param vocab pieces, scores and special ids, e.g. a GGUF model's `vocab`
  * @returns `encode`, `decode` and `piece` over that vocabulary
@@ -47,6 +30,7 @@ export interface Tokenizer {
  * ```
  */
 export function createTokenizer(vocab: Vocabulary): Tokenizer {
+  if (vocab.kind === "bpe") return createBpeTokenizer(vocab);
   const index = new Map<string, number>();
   vocab.pieces.forEach((p, i) => index.has(p) || index.set(p, i));
   const byteId = (b: number) =>

@@ -30,6 +30,7 @@ export {
   voxelsPerVolume,
 } from "./nifti_image.ts";
 export * from "./nifti_read.ts";
+export * from "./nifti_masked.ts";
 export * from "./nifti_write.ts";
 export * from "./masker.ts";
 export * from "./resample.ts";
@@ -43,3 +44,5 @@ export * from "./atlas.ts";
 export * from "./smooth.ts";
 export * from "./bids.ts";
 export * from "./confounds.ts";
+export * from "./mz3.ts";
+export * from "./surface_sampling.ts";

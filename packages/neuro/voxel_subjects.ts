@@ -10,9 +10,8 @@
  * @module
  */
 
-import { applyMask, type BrainMask, subsetMask, voxelCoordinates } from "./masker.ts";
-import { readNifti } from "./nifti_read.ts";
-import { volumeCount } from "./nifti_image.ts";
+import { type BrainMask, subsetMask, voxelCoordinates } from "./masker.ts";
+import { readMaskedSeries } from "./nifti_masked.ts";
 import { screenVoxelSeries, VOXEL_PROBLEMS, type VoxelScreenOptions } from "./series_checks.ts";
 
 /** The verdict on one subject. */
@@ -87,9 +86,9 @@ async function readRuns(
   }
   const parts: Float32Array[] = [];
   for (const [i, path] of paths.entries()) {
-    const img = await readNifti(path);
-    const all = applyMask(img, mask, path);
-    const found = volumeCount(img), T = expected[i];
+    // Volume by volume: the whole 4-D image is never held (nifti_masked.ts).
+    const { data: all, volumes: found } = await readMaskedSeries(path, mask);
+    const T = expected[i];
     if (found - drop !== T) {
       const which = paths.length > 1 ? `${path}: ` : "";
       return `${which}${found} volumes, but the stimulus needs ${

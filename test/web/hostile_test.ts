@@ -249,7 +249,7 @@ Deno.test({
           new RegExp(`voxels/anatomy\\.nii\\.gz, ${DECODER_SAYS_TRUNCATED}`),
         );
         assert.ok(
-          !truncated.text.includes('data-island="BrainViewer"'),
+          !truncated.text.includes('data-island="VolumeViewer"'),
           "a truncated map was handed to the viewer",
         );
         const notNifti = page(

@@ -1,8 +1,13 @@
-import BrainViewer from "../islands/BrainViewer.tsx";
+import SurfaceViewer from "../islands/SurfaceViewer.tsx";
 import TimeCourse from "../islands/TimeCourse.tsx";
+import VolumeViewer from "../islands/VolumeViewer.tsx";
 
 // deno-lint-ignore no-explicit-any
-const ISLANDS: Record<string, (props: any) => unknown> = { BrainViewer, TimeCourse };
+const ISLANDS: Record<string, (props: any) => unknown> = {
+  SurfaceViewer,
+  TimeCourse,
+  VolumeViewer,
+};
 
 /**
  * Render an island on the server, marked for hydration with its props.

@@ -1,22 +1,30 @@
-import { Bars } from "../components/charts.tsx";
+import { AllModels, type Column } from "../components/AllModels.tsx";
+import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
+import { MatchedPairs, SideMetrics } from "../components/MatchedPairs.tsx";
+import {
+  chooseModels,
+  type MatchedPair,
+  matchedPairs,
+  shareAbove,
+  type Side,
+  sideKey,
+  type SideView,
+  sideView,
+} from "../compare_data.ts";
+import { checkMap, type MapCheck } from "../maps.ts";
 import type { LoadedData, PageProps, RouteContext } from "../router.ts";
 import type { Problem } from "../problems.ts";
-import { fmt, layerCounts } from "../run_data.ts";
-import type { MetricsView, ModelView } from "../summary.ts";
+import { fmt, layerCounts, networkNames, VIEWER_ATLAS, viewerThreshold } from "../run_data.ts";
+import type { ModelView } from "../summary.ts";
+import { fileHref, volumeHref } from "../urls.ts";
+import type { Run } from "../runs.ts";
+import { RESULT_FILES, templateFiles, voxelFiles } from "@brainorg/core/results";
 
-interface Column {
-  run: string;
-  model: string;
-  layers: number[];
-  metrics?: MetricsView;
-  bestGain?: { roi: string; gain: number; t: number };
-}
-
-/** Every model of every readable run (or of `?runs=a,b`), side by side. */
-export async function load(ctx: RouteContext) {
+/** Every model of every readable run (or of `?runs=a,b`), one column each. */
+async function allColumns(ctx: RouteContext, problems: Problem[]): Promise<Column[]> {
   const wanted = ctx.url.searchParams.get("runs")?.split(",");
-  const columns: Column[] = [], problems: Problem[] = [];
+  const columns: Column[] = [];
   for (
     const run of ctx.runs.filter((r) => r.status === "ready" && (!wanted || wanted.includes(r.id)))
   ) {
@@ -44,71 +52,187 @@ export async function load(ctx: RouteContext) {
     // Several runs share this page: each problem names its run's folder.
     problems.push(...mine.map((p) => ({ ...p, file: `${run.id}/${p.file}` })));
   }
-  return { columns, problems };
+  return columns;
 }
 
-const ROWS: [keyof MetricsView, string][] = [
-  ["linkedAtoms", "atoms linked to a network"],
-  ["networksEngaged", "networks engaged (Yeo-7)"],
-  ["normalizedEntropy", "diversity: normalized entropy"],
-  ["layerSpread", "diversity: layer spread"],
-];
+/** The two models' group t maps (one volume per atom) and the viewer's anatomy and atlas. */
+interface Maps {
+  a?: MapCheck;
+  b?: MapCheck;
+  anatomy?: MapCheck;
+  atlas?: MapCheck;
+  atlasNames: Record<string, string>;
+}
 
-/** Models side by side: sub-groups per layer, organization metrics, best ROI gain. */
-export default function Compare(props: PageProps<LoadedData<typeof load>>) {
-  const { columns, problems } = props.data;
+/** A side's problems, named by its run's folder (the page shows two runs' at once). */
+const tagged = (run: Run, ps: Problem[]) => ps.map((p) => ({ ...p, file: `${run.id}/${p.file}` }));
+
+async function viewerMaps(a: Side, b: Side, pair: MatchedPair, problems: Problem[]) {
+  const maps: Maps = { atlasNames: {} };
+  const usable = async (side: Side, atom: number) => {
+    const c = await checkMap(side.run, voxelFiles(side.model).groupT);
+    if (!c.ok) return (problems.push(...tagged(side.run, [c.problem])), undefined);
+    return c.volumes > atom ? c : undefined;
+  };
+  maps.a = await usable(a, pair.atomA);
+  maps.b = await usable(b, pair.atomB);
+  if (!maps.a && !maps.b) return maps;
+  // Anatomy and outlines from A's run: both maps are drawn on the same background.
+  const [anatomy, atlas] = await Promise.all(
+    [RESULT_FILES.anatomy, templateFiles(VIEWER_ATLAS).labels].map((p) => checkMap(a.run, p)),
+  );
+  if (anatomy.ok) maps.anatomy = anatomy;
+  if (atlas.ok) {
+    maps.atlas = atlas;
+    const mine: Problem[] = [];
+    maps.atlasNames = await networkNames(a.run, VIEWER_ATLAS, mine);
+    problems.push(...tagged(a.run, mine));
+  }
+  return maps;
+}
+
+/**
+ * Two models (`?a=`, `?b=`; by default a model and its control) with their
+ * atoms matched by time course, the pair `?pair=<A's atom>` drawn side by
+ * side; then every model of every run (or of `?runs=a,b`).
+ */
+export async function load(ctx: RouteContext) {
+  const problems: Problem[] = [];
+  const columns = await allColumns(ctx, problems);
+  const choice = chooseModels(ctx.runs, ctx.url.searchParams);
+  const options = ctx.runs.filter((r) => r.status === "ready" && r.summary).flatMap((r) =>
+    r.summary!.models.map((m) => ({ key: sideKey(r.id, m.name), label: `${m.name} (${r.id})` }))
+  );
+  if ("message" in choice) {
+    const none = { keys: undefined, a: undefined, b: undefined, pair: undefined, maps: undefined };
+    return {
+      columns,
+      problems,
+      options,
+      ...none,
+      pairs: [],
+      threshold: 0,
+      message: choice.message,
+    };
+  }
+  const mineA: Problem[] = [], mineB: Problem[] = [];
+  const a = await sideView(choice.a, mineA), b = await sideView(choice.b, mineB);
+  problems.push(...tagged(choice.a.run, mineA), ...tagged(choice.b.run, mineB));
+  const pairs = matchedPairs(a.courses, b.courses);
+  const unmatched = a.courses.length && b.courses.length && !pairs.length
+    ? `The two models' time courses cover different volumes (${a.courses[0].length} and ` +
+      `${b.courses[0].length}): their atoms cannot be matched.`
+    : undefined;
+  const wanted = Number(ctx.url.searchParams.get("pair"));
+  const pair = pairs.find((p) => p.atomA === wanted && ctx.url.searchParams.has("pair")) ??
+    pairs[0];
+  const maps = pair && (a.view.voxel || b.view.voxel)
+    ? await viewerMaps(choice.a, choice.b, pair, problems)
+    : undefined;
+  return {
+    columns,
+    problems,
+    options,
+    keys: { a: sideKey(a.view.run, a.view.model), b: sideKey(b.view.run, b.view.model) },
+    a: a.view,
+    b: b.view,
+    pairs,
+    pair,
+    maps,
+    threshold: viewerThreshold(choice.a.run, voxelFiles(choice.a.model).groupT),
+    ...(unmatched ? { message: unmatched } : {}),
+  };
+}
+
+type Data = LoadedData<typeof load>;
+
+function Picker(props: { data: Data }) {
+  const { options, keys } = props.data;
+  const select = (name: "a" | "b") => (
+    <select name={name}>
+      {options.map((o) => (
+        <option key={o.key} value={o.key} selected={keys?.[name] === o.key}>{o.label}</option>
+      ))}
+    </select>
+  );
   return (
-    <Layout title="Compare" problems={problems}>
-      <h1>Models side by side</h1>
-      {columns.length === 0 && <p class="muted">No readable runs.</p>}
-      <table data-testid="compare">
-        <tr>
-          <th></th>
-          {columns.map((c) => (
-            <th>
-              {c.model}
-              <br />
-              <span class="muted">{c.run}</span>
-            </th>
-          ))}
-        </tr>
-        <tr>
-          <td>
-            sub-group ANs per layer<br />
-            <span class="muted">(all atoms)</span>
-          </td>
-          {columns.map((c) => (
-            <td>
-              <Bars labels={c.layers.map((_, l) => `L${l}`)} values={c.layers} height={110} />
-            </td>
-          ))}
-        </tr>
-        {ROWS.map(([k, label]) => (
-          <tr>
-            <td>{label}</td>
-            {columns.map((c) => <td key={c.run + c.model}>{c.metrics ? fmt(c.metrics[k]) : "—"}
-            </td>)}
-          </tr>
-        ))}
-        <tr>
-          <td>consistency: time courses</td>
-          {columns.map((c) => <td key={c.run + c.model}>{fmt(c.metrics?.timeCourse)}</td>)}
-        </tr>
-        <tr>
-          <td>consistency: map overlap</td>
-          {columns.map((c) => <td key={c.run + c.model}>{fmt(c.metrics?.mapOverlap)}</td>)}
-        </tr>
-        <tr>
-          <td>best ROI gain over baseline</td>
-          {columns.map((c) => (
-            <td>
-              {c.bestGain
-                ? `${c.bestGain.roi} ${fmt(c.bestGain.gain)} (t ${fmt(c.bestGain.t, 1)})`
-                : "—"}
-            </td>
-          ))}
-        </tr>
-      </table>
+    <form method="get" action="/compare" data-testid="picker">
+      A {select("a")} B {select("b")} <button type="submit">compare</button>
+    </form>
+  );
+}
+
+function PairMaps(
+  props: { a: SideView; b: SideView; pair: MatchedPair; maps: Maps; threshold: number },
+) {
+  const { a, b, pair, maps } = props;
+  const viewer = (s: SideView, map: MapCheck | undefined, atom: number) =>
+    map?.ok
+      ? (
+        <Island
+          name="VolumeViewer"
+          props={{
+            maps: [{ label: `${s.model} atom ${atom}`, url: volumeHref(s.run, map.path, atom) }],
+            ...(maps.anatomy?.ok ? { anatomy: fileHref(a.run, maps.anatomy.path) } : {}),
+            ...(maps.atlas?.ok
+              ? { atlas: fileHref(a.run, maps.atlas.path), atlasNames: maps.atlasNames }
+              : {}),
+            threshold: props.threshold,
+            title: `${s.model} atom ${atom}: group t map (outlines: ${VIEWER_ATLAS})`,
+          }}
+        />
+      )
+      : <p class="muted">No group t map of {s.model} atom {atom}.</p>;
+  return (
+    <div class="grid2" data-testid="pair-maps">
+      <div>{viewer(a, maps.a, pair.atomA)}</div>
+      <div>{viewer(b, maps.b, pair.atomB)}</div>
+    </div>
+  );
+}
+
+/** Two models' matched atoms, their maps and metrics; then every model side by side. */
+export default function Compare(props: PageProps<Data>) {
+  const d = props.data;
+  const pairHref = (atomA: number) =>
+    `/compare?a=${encodeURIComponent(d.keys!.a)}&b=${encodeURIComponent(d.keys!.b)}` +
+    `&pair=${atomA}`;
+  return (
+    <Layout title="Compare" problems={d.problems}>
+      <h1>Two models, atom by atom</h1>
+      {d.options.length > 1 && <Picker data={d} />}
+      {d.message && <p class="muted" data-testid="compare-message">{d.message}</p>}
+      {d.a && d.b && (
+        <>
+          <p>
+            A: <b>{d.a.model}</b> ({d.a.run}) · B: <b>{d.b.model}</b>{" "}
+            ({d.b.run}). Atoms paired one to one by their time courses (Hungarian assignment on |r|,
+            as the pipeline matches a model with its control):{" "}
+            <b data-testid="share">{d.pairs.length ? fmt(100 * shareAbove(d.pairs), 0) : "—"}%</b>
+            {" "}
+            of {d.pairs.length} pairs have |r| &gt; 0.5.
+          </p>
+          <h2>Organization</h2>
+          <SideMetrics a={d.a} b={d.b} />
+          {d.pair && d.maps && (
+            <>
+              <h2>Pair: {d.a.model} atom {d.pair.atomA} · {d.b.model} atom {d.pair.atomB}</h2>
+              <p class="muted">r = {fmt(d.pair.r)}; both at |t| ≥ {d.threshold}.</p>
+              <PairMaps a={d.a} b={d.b} pair={d.pair} maps={d.maps} threshold={d.threshold} />
+            </>
+          )}
+          <h2>Matched atoms, by |r|</h2>
+          <MatchedPairs
+            a={d.a}
+            b={d.b}
+            pairs={d.pairs}
+            selected={d.pair?.atomA}
+            pairHref={pairHref}
+          />
+        </>
+      )}
+      <h2>Every model</h2>
+      <AllModels columns={d.columns} />
     </Layout>
   );
 }

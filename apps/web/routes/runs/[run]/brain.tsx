@@ -6,7 +6,7 @@ import type { LoadedData, PageProps, RouteContext } from "../../../router.ts";
 import { findRun, networkNames, VIEWER_ATLAS, viewerThreshold } from "../../../run_data.ts";
 import { listRunFiles } from "../../../runs.ts";
 import { MAX_ATOMS } from "../../../summary.ts";
-import { fileHref } from "../../../urls.ts";
+import { fileHref, volumeHref } from "../../../urls.ts";
 import { RESULT_FILES, templateFiles } from "@brainorg/core/results";
 
 /** The run's maps, the one asked for (`?map=`), checked with the anatomy and the network outlines. */
@@ -63,18 +63,15 @@ export default function Brain(props: PageProps<LoadedData<typeof load>>) {
       )}
       {map && check?.ok && (
         <Island
-          name="BrainViewer"
+          name="VolumeViewer"
           props={{
-            map: fileHref(run.id, map),
-            volume: 0,
-            ...(volumes > 1
-              ? {
-                volumes: Array.from(
-                  { length: volumes },
-                  (_, k) => `${perAtom ? "atom" : "volume"} ${k}`,
-                ),
-              }
-              : {}),
+            // One volume at a time, cut out by the server: a 4-D map whole is too much to inflate.
+            maps: volumes > 1
+              ? Array.from({ length: volumes }, (_, k) => ({
+                label: `${perAtom ? "atom" : "volume"} ${k}`,
+                url: volumeHref(run.id, map, k),
+              }))
+              : [{ label: map, url: fileHref(run.id, map) }],
             ...(d.anatomy?.ok ? { anatomy: fileHref(run.id, d.anatomy.path) } : {}),
             ...(d.atlas?.ok
               ? { atlas: fileHref(run.id, d.atlas.path), atlasNames: d.atlasNames }

@@ -18,30 +18,28 @@ import {
   VIEWER_ATLAS,
   viewerThreshold,
 } from "../../../../../run_data.ts";
-import { knownModel } from "../../../../../members.ts";
+import { topVolumes, wordEnrichment, wordsPerVolume } from "../../../../../atom_words.ts";
+import {
+  atomMembers,
+  knownModel,
+  MEMBER_SORTS,
+  type MemberSort,
+  sortMembers,
+} from "../../../../../members.ts";
 import { resolveRunFile } from "../../../../../runs.ts";
+import { surfaceViewerProps } from "../../../../../surfaces.ts";
 import { readTable } from "../../../../../tables.ts";
 import { fileHref, runHref, volumeHref } from "../../../../../urls.ts";
 import { RESULT_FILES, templateFiles, voxelFiles } from "@brainorg/core/results";
 
-/**
- * The words heard during each volume's acquisition window (the TR before
- * it), aggregated here so that the page carries one string per volume, not
- * the whole transcript.
- */
-function wordsPerVolume(words: { word: string; onset: number }[], times: number[], tr: number) {
-  const sorted = words.filter((w) => Number.isFinite(w.onset)).sort((a, b) => a.onset - b.onset);
-  let first = 0;
-  return times.map((t) => {
-    while (first < sorted.length && sorted[first].onset <= t - tr) first++;
-    const heard = [];
-    for (let i = first; i < sorted.length && sorted[i].onset <= t; i++) heard.push(sorted[i].word);
-    return heard.join(" ");
-  });
-}
-
 const WORDS = { word: { kind: "string" }, onset: { kind: "number" } } as const;
 const TIMES = { time: { kind: "number" } } as const;
+
+/** ANs of the sub-group listed on the page; the rest are in the CSV download. */
+export const MEMBERS_SHOWN = 200;
+
+/** Volumes listed under "Words that drive the atom". */
+const TOP_VOLUMES = 10;
 
 /** One atom of one model: its time course, sub-group, networks and map. */
 export async function load(ctx: RouteContext) {
@@ -70,6 +68,12 @@ export async function load(ctx: RouteContext) {
     .rows
     .map((r) => r.time).slice(0, courses[atom].length);
   const layers = await layerCounts(run, model, problems);
+  const heard = wordsPerVolume(words, times, tr);
+  // One scan per file version serves every atom of the model (cached with its top lists).
+  const members = await atomMembers(run, model, problems, MEMBERS_SHOWN);
+  const asked = ctx.url.searchParams.get("sort") ?? "code";
+  const sort = MEMBER_SORTS.find((k) => k === asked) ?? "code";
+  const group = members.atoms.find((a) => a.atom === atom);
   const voxelModel = summary.voxel?.models.find((m) => m.name === model);
   const templates: { name: string; cells: Cell[] }[] = [];
   for (const t of voxelModel?.templates ?? []) {
@@ -104,7 +108,15 @@ export async function load(ctx: RouteContext) {
     atoms: courses.length,
     course: courses[atom],
     times,
-    heard: wordsPerVolume(words, times, tr),
+    heard: heard.map((w) => w.join(" ")),
+    topVolumes: topVolumes(courses[atom], times, heard, TOP_VOLUMES),
+    enrichment: wordEnrichment(courses[atom], heard),
+    members: {
+      missing: members.missing,
+      size: group?.size ?? 0,
+      sort,
+      top: sortMembers(group?.top ?? [], sort),
+    },
     positive: layers.positive[atom] ?? [],
     negative: layers.negative[atom] ?? [],
     templates,
@@ -196,22 +208,139 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
           })}
         </div>
       </div>
+      <div class="grid2">
+        <MembersTable data={d} />
+        <AtomWords data={d} />
+      </div>
       {d.map?.ok && (
         <Island
-          name="BrainViewer"
+          name="VolumeViewer"
           props={{
             // The atom's volume only: a 64-atom 2 mm map is 231 MB for the browser to inflate.
-            map: volumeHref(d.run.id, d.map.path, d.atom),
-            volume: 0,
+            maps: [{ label: `atom ${d.atom}`, url: volumeHref(d.run.id, d.map.path, d.atom) }],
             ...(d.anatomy?.ok ? { anatomy: fileHref(d.run.id, d.anatomy.path) } : {}),
             ...(d.atlas?.ok
               ? { atlas: fileHref(d.run.id, d.atlas.path), atlasNames: d.atlasNames }
               : {}),
             threshold: viewerThreshold(d.run, voxelFiles(d.model).groupT),
-            title: `Group t map of atom ${d.atom} (outlines: Yeo-7)`,
+            title: `Group t map of atom ${d.atom} (outlines: ${VIEWER_ATLAS})`,
           }}
         />
       )}
+      {d.map?.ok && (
+        <Island
+          name="SurfaceViewer"
+          props={surfaceViewerProps(d.run.id, d.model, d.atom, {
+            borders: d.atlas?.ok ?? false,
+            threshold: viewerThreshold(d.run, voxelFiles(d.model).groupT),
+          })}
+        />
+      )}
     </Layout>
+  );
+}
+
+type AtomData = LoadedData<typeof load>;
+
+/** The table's columns, in the order its rows print them. */
+const MEMBER_COLUMNS: readonly MemberSort[] = ["layer", "unit", "code"];
+
+/** The sub-group's strongest ANs, with links that re-sort them on the server. */
+function MembersTable({ data: d }: { data: AtomData }) {
+  const m = d.members, here = runHref(d.run.id, "atoms", d.model, d.atom);
+  const csv = runHref(d.run.id, "members", d.model, d.atom);
+  if (m.missing) {
+    return (
+      <div>
+        <h2>Members</h2>
+        <p class="muted" data-testid="members-missing">
+          This run has no members table (models/{d.model}/members.csv), so the sub-group's ANs
+          cannot be listed.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <div>
+      <h2>Members</h2>
+      <p class="muted" data-testid="members-count">
+        {m.size === 0
+          ? "No AN has a non-zero code on this atom."
+          : `The ${Math.min(m.top.length, m.size)} strongest of ${m.size} ANs (by |code|), ` +
+            `sorted by ${m.sort}. `}
+        {m.size > 0 && <a data-testid="members-csv" href={csv} download>all {m.size} as CSV</a>}
+      </p>
+      {m.size > 0 && (
+        <table data-testid="atom-members">
+          <tr>
+            {MEMBER_COLUMNS.map((k) => (
+              <th>
+                {k === m.sort
+                  ? <>{k} ▾</>
+                  : <a href={k === "code" ? here : `${here}?sort=${k}`}>{k}</a>}
+              </th>
+            ))}
+          </tr>
+          {m.top.map((a) => (
+            <tr>
+              <td>{a.layer}</td>
+              <td>{a.unit}</td>
+              <td>{Number.isFinite(a.code) ? a.code.toFixed(3) : "—"}</td>
+            </tr>
+          ))}
+        </table>
+      )}
+    </div>
+  );
+}
+
+/** The volumes where the atom is highest and the words over-represented in them. */
+function AtomWords({ data: d }: { data: AtomData }) {
+  const e = d.enrichment;
+  return (
+    <div>
+      <h2>Words that drive the atom</h2>
+      <p class="muted">
+        The {d.topVolumes.length}{" "}
+        volumes where the time course is highest, with the words heard in each one's acquisition
+        window (the TR before it).
+      </p>
+      <ol data-testid="top-volumes">
+        {d.topVolumes.map((v) => (
+          <li>
+            volume {v.volume}
+            {Number.isFinite(v.time) && <>, {fmt(v.time)} s</>} ({fmt(v.value)}):{" "}
+            {v.words.length ? v.words.join(" ") : <span class="muted">no word</span>}
+          </li>
+        ))}
+      </ol>
+      <h3>Enriched words</h3>
+      <p class="muted">
+        Words heard at least 3 times in the story, by how much more often they are heard in the top
+        10% of volumes ({e.topVolumes} volumes, {e.topWords}{" "}
+        words) than in all volumes ({e.allWords} words): ratio = (top count /{" "}
+        {e.topWords}) / (all count / {e.allWords}). A count, not a test.
+      </p>
+      {e.words.length === 0
+        ? <p class="muted">No word heard at least 3 times is heard in the top volumes.</p>
+        : (
+          <table data-testid="enriched-words">
+            <tr>
+              <th>word</th>
+              <th>top 10%</th>
+              <th>all</th>
+              <th>ratio</th>
+            </tr>
+            {e.words.map((w) => (
+              <tr>
+                <td>{w.word}</td>
+                <td>{w.top}</td>
+                <td>{w.all}</td>
+                <td>{fmt(w.ratio)}</td>
+              </tr>
+            ))}
+          </table>
+        )}
+    </div>
   );
 }

@@ -1,0 +1,193 @@
+/**
+ * The atom page's cortical surfaces in headless Chromium: NiiVue draws the
+ * four views (left/right, lateral/medial) with the atom's map and network
+ * borders, the picture changes with the atom and the threshold, nothing is
+ * created before the viewer scrolls into view (the volume viewer above is
+ * drawn first), and the page logs no errors. Screenshots go to test/artifacts/.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { createHandler } from "../../apps/web/server.ts";
+import { writeResultsFolder } from "../web/fixture.ts";
+import { CHROMIUM, haveChromium } from "./chromium.ts";
+
+const ROOT = join(import.meta.dirname!, "..", "..");
+const ARTIFACTS = join(ROOT, "test", "artifacts");
+const MESH = join(ROOT, "..", "shared", "data", "meshes", "BrainMesh_ICBM152.lh.mz3");
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** What the test needs besides Chromium: the meshes, and NiiVue's bundle module. */
+function ready(): boolean {
+  if (!exists(MESH)) {
+    console.warn(`%cNO MESHES at ${MESH}: surface browser test ignored.`, "color: red");
+    return false;
+  }
+  if (!exists(join(ROOT, "apps", "web", "niivue_bundle.ts"))) {
+    console.warn(
+      "%cNO NIIVUE BUNDLE (apps/web/niivue_bundle.ts, served at /assets/niivue.js): " +
+        "surface browser test ignored.",
+      "color: red",
+    );
+    return false;
+  }
+  return true;
+}
+
+/** Headless Chromium with WebGL2 on SwiftShader (no GPU on the test machines). */
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--use-angle=swiftshader",
+      "--enable-unsafe-swiftshader",
+      "--ignore-gpu-blocklist",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Pixels of a view as drawn on screen: drawn (not the white background) and coloured by the map. */
+async function viewPixels(page: Page, testId: string) {
+  const png = await page.locator(`canvas[data-testid="${testId}"]`).screenshot();
+  let b64 = "";
+  for (let i = 0; i < png.length; i += 0x8000) {
+    b64 += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  }
+  return await page.evaluate(async (data: string) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${data}`;
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext("2d")!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let drawn = 0, coloured = 0, dark = 0, hash = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const r = d[i], g = d[i + 1], b = d[i + 2];
+      if (r + g + b < 3 * 250) drawn++;
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+      if (r + g + b < 3 * 60) dark++;
+      hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
+    }
+    return { drawn, coloured, dark, hash, total: d.length / 4 };
+  }, btoa(b64));
+}
+
+const VIEWS = [
+  "surface-lh-lateral",
+  "surface-rh-lateral",
+  "surface-lh-medial",
+  "surface-rh-medial",
+];
+
+Deno.test({
+  name: "surfaces: NiiVue draws both hemispheres' lateral and medial views, per atom and threshold",
+  ignore: !haveChromium() || !ready(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "brainorg-surface-" });
+    await writeResultsFolder(join(dir, "run"), { atoms: 8 });
+    const { handler } = await createHandler([join(dir, "run")]);
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    const browser = await launch();
+    await Deno.mkdir(ARTIFACTS, { recursive: true });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      const open = async (atom: number) => {
+        await page.goto(`${url}/runs/run/atoms/stories260K/${atom}`, { waitUntil: "load" });
+        const viewer = page.locator('[data-testid="surface-viewer"]');
+        // Below the fold (and the observer's 200 px margin), the surfaces wait to be scrolled to,
+        // even once the volume viewer above has drawn.
+        const top = (await viewer.boundingBox())!.y;
+        if (top > 900 + 200 + 50) {
+          await page.waitForFunction(
+            () =>
+              document.querySelector('[data-testid="volume-viewer"]')?.getAttribute(
+                "data-ready",
+              ) === "1",
+            undefined,
+            { timeout: 120_000 },
+          );
+          await page.waitForTimeout(300);
+          assert.equal(await viewer.getAttribute("data-started"), "0", "created out of view");
+          assert.match(await viewer.innerText(), /load when scrolled into view/);
+          belowFold++;
+        }
+        await viewer.scrollIntoViewIfNeeded();
+        await page.waitForFunction(
+          () => {
+            const v = document.querySelector('[data-testid="surface-viewer"]');
+            return v?.getAttribute("data-ready") === "1" || v?.querySelector(".error");
+          },
+          undefined,
+          { timeout: 120_000 },
+        );
+        const failure = await viewer.locator(".error").count();
+        assert.equal(failure, 0, await viewer.innerText());
+        await page.waitForTimeout(500); // a frame after the last layer property
+        return viewer;
+      };
+
+      let belowFold = 0;
+      // Atom 2 (planted in network 3 of the fixture: values 4 there, ±2 noise elsewhere).
+      let viewer = await open(2);
+      const first = [];
+      for (const v of VIEWS) {
+        const p = await viewPixels(page, v);
+        first.push(p);
+        // Drawn: the hemisphere fills a good part of its view; coloured: the map shows on it;
+        // dark: the network borders are drawn.
+        assert.ok(p.drawn > 0.15 * p.total, `${v} mostly blank: ${JSON.stringify(p)}`);
+        assert.ok(p.coloured > 0.01 * p.total, `${v} shows no map: ${JSON.stringify(p)}`);
+        assert.ok(p.dark > 0.002 * p.total, `${v} shows no borders: ${JSON.stringify(p)}`);
+      }
+      // The four views differ (two hemispheres, two sides).
+      assert.equal(new Set(first.map((p) => p.hash)).size, 4);
+      await viewer.screenshot({ path: join(ARTIFACTS, "surface-atom2.png") });
+
+      // A higher threshold colours fewer vertices.
+      await page.locator('[data-testid="surface-threshold"]').fill("5");
+      await page.waitForTimeout(800);
+      const high = await viewPixels(page, VIEWS[0]);
+      assert.ok(
+        high.coloured < 0.7 * first[0].coloured,
+        `threshold 5: ${high.coloured} coloured pixels, before ${first[0].coloured}`,
+      );
+      await viewer.screenshot({ path: join(ARTIFACTS, "surface-atom2-threshold5.png") });
+
+      // Another atom (network 5): another picture.
+      viewer = await open(4);
+      const other = await viewPixels(page, VIEWS[0]);
+      assert.ok(other.coloured > 0.01 * other.total);
+      assert.notEqual(other.hash, first[0].hash);
+      await viewer.screenshot({ path: join(ARTIFACTS, "surface-atom4.png") });
+      await page.screenshot({ path: join(ARTIFACTS, "surface-atom-page.png"), fullPage: true });
+      assert.ok(belowFold > 0, "the surfaces are in view on load: laziness not checked");
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
