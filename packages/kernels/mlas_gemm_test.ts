@@ -8,7 +8,7 @@ import { ridgeCV } from "./ridge.ts";
 import { gemmReference } from "./cpu_reference.ts";
 import { normal, randomMatrix, rng } from "./_testing.ts";
 import type { Matrix } from "./matrix.ts";
-import { runRidgePython } from "./_ridge_python.ts";
+import { runRidgePython } from "./_test_ridge_python.ts";
 
 const mlas = await loadMlas(2);
 const noMlas = "reason" in mlas;

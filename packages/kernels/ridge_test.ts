@@ -7,7 +7,7 @@ import { choleskySolve } from "./linalg.ts";
 import { normal, randomMatrix, rng, scaledError } from "./_testing.ts";
 import { BACKEND_KINDS, ignoreBackend, once, withBackend } from "./_test_backends.ts";
 import type { Matrix } from "./matrix.ts";
-import { runRidgePython } from "./_ridge_python.ts";
+import { runRidgePython } from "./_test_ridge_python.ts";
 
 /** Targets with planted weights and noise levels from tiny to overwhelming. */
 function problem(n: number, p: number, v: number, seed: number) {
