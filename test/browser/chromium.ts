@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { reportMissing } from "../missing.ts";
 
 /** Where Debian installs Chromium. */
@@ -39,6 +39,36 @@ export function launchChromium(): Promise<Browser> {
       "--enable-unsafe-webgpu",
     ],
   });
+}
+
+/**
+ * A canvas's RGBA pixels as drawn on screen: a screenshot, because WebGL
+ * clears its drawing buffer after each frame, decoded by the page itself
+ * (no PNG decoder here).
+ */
+export async function canvasRgba(page: Page, selector: string): Promise<Uint8Array> {
+  const png = await page.locator(selector).screenshot();
+  let b64 = "";
+  for (let i = 0; i < png.length; i += 0x8000) {
+    b64 += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  }
+  const rgba = await page.evaluate(async (data: string) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${data}`;
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext("2d")!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let s = "";
+    for (let i = 0; i < d.length; i += 0x8000) {
+      s += String.fromCharCode(...d.subarray(i, i + 0x8000));
+    }
+    return btoa(s);
+  }, btoa(b64));
+  return Uint8Array.from(atob(rgba), (ch) => ch.charCodeAt(0));
 }
 
 /** Serve fixed files on 127.0.0.1 at a free port. */

@@ -15,7 +15,7 @@ import { YEO7_NAMES } from "@brainorg/core/results";
 import { createHandler } from "../../apps/web/server.ts";
 import { NIIVUE_URL } from "../../apps/web/urls.ts";
 import { writeResultsFolder, YEO7 } from "../web/fixture.ts";
-import { haveChromium, launchChromium } from "./chromium.ts";
+import { canvasRgba, haveChromium, launchChromium } from "./chromium.ts";
 
 const ARTIFACTS = join(import.meta.dirname!, "..", "artifacts");
 
@@ -28,30 +28,15 @@ const LOCATION = /^MNI \(-?\d+, -?\d+, -?\d+\) mm · value (-?\d+\.\d{3}|none)/;
  * (saturated: warm or winter, not the grey anatomy), and a hash.
  */
 async function canvasPixels(page: Page) {
-  const png = await page.locator('canvas[data-testid="niivue"]').screenshot();
-  let b64 = "";
-  for (let i = 0; i < png.length; i += 0x8000) {
-    b64 += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  const d = await canvasRgba(page, 'canvas[data-testid="niivue"]');
+  let lit = 0, coloured = 0, hash = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    if (r + g + b > 30) lit++;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
+    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
   }
-  return await page.evaluate(async (data: string) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${data}`;
-    await img.decode();
-    const c = document.createElement("canvas");
-    c.width = img.width;
-    c.height = img.height;
-    const ctx = c.getContext("2d")!;
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let lit = 0, coloured = 0, hash = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const r = d[i], g = d[i + 1], b = d[i + 2];
-      if (r + g + b > 30) lit++;
-      if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
-      hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
-    }
-    return { lit, coloured, hash, total: d.length / 4 };
-  }, btoa(b64));
+  return { lit, coloured, hash, total: d.length / 4 };
 }
 
 /** Open a page and wait until its viewer has loaded its volumes (or says why not). */

@@ -8,10 +8,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { createHandler } from "../../apps/web/server.ts";
 import { writeResultsFolder } from "../web/fixture.ts";
-import { CHROMIUM, haveChromium } from "./chromium.ts";
+import { canvasRgba, haveChromium, launchChromium } from "./chromium.ts";
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 const ARTIFACTS = join(ROOT, "test", "artifacts");
@@ -42,50 +42,18 @@ function ready(): boolean {
   return true;
 }
 
-/** Headless Chromium with WebGL2 on SwiftShader (no GPU on the test machines). */
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--use-angle=swiftshader",
-      "--enable-unsafe-swiftshader",
-      "--ignore-gpu-blocklist",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
-}
-
 /** Pixels of a view as drawn on screen: drawn (not the white background) and coloured by the map. */
 async function viewPixels(page: Page, testId: string) {
-  const png = await page.locator(`canvas[data-testid="${testId}"]`).screenshot();
-  let b64 = "";
-  for (let i = 0; i < png.length; i += 0x8000) {
-    b64 += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  const d = await canvasRgba(page, `canvas[data-testid="${testId}"]`);
+  let drawn = 0, coloured = 0, dark = 0, hash = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    if (r + g + b < 3 * 250) drawn++;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+    if (r + g + b < 3 * 60) dark++;
+    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
   }
-  return await page.evaluate(async (data: string) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${data}`;
-    await img.decode();
-    const c = document.createElement("canvas");
-    c.width = img.width;
-    c.height = img.height;
-    const ctx = c.getContext("2d")!;
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let drawn = 0, coloured = 0, dark = 0, hash = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const r = d[i], g = d[i + 1], b = d[i + 2];
-      if (r + g + b < 3 * 250) drawn++;
-      if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
-      if (r + g + b < 3 * 60) dark++;
-      hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
-    }
-    return { drawn, coloured, dark, hash, total: d.length / 4 };
-  }, btoa(b64));
+  return { drawn, coloured, dark, hash, total: d.length / 4 };
 }
 
 const VIEWS = [
@@ -106,7 +74,7 @@ Deno.test({
     const { handler } = await createHandler([join(dir, "run")]);
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
     const url = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await launch();
+    const browser = await launchChromium();
     await Deno.mkdir(ARTIFACTS, { recursive: true });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -15,6 +15,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import type { Niivue } from "@niivue/niivue";
+import { ThresholdSlider } from "../components/ThresholdSlider.tsx";
 import { loadNiivue } from "./_niivue.ts";
 
 /** The URLs of one hemisphere: its mesh, the atom's values and the network borders (MZ3). */
@@ -210,20 +211,12 @@ export default function SurfaceViewer(props: SurfaceViewerProps) {
         ))}
       </div>
       <p>
-        threshold |value| &gt;{" "}
-        <input
-          type="range"
-          data-testid="surface-threshold"
-          min={0}
+        <ThresholdSlider
+          threshold={threshold}
           max={Math.max(1, Math.ceil(peak.value))}
-          step={0.1}
-          value={threshold.value}
-          onInput={(e) => {
-            threshold.value = Number((e.target as HTMLInputElement).value);
-            applyThreshold();
-          }}
+          testId="surface-threshold"
+          onChange={applyThreshold}
         />{" "}
-        <span data-testid="surface-threshold-value">{threshold.value.toFixed(1)}</span>{" "}
         <span class="muted">
           · warm: above +threshold, blue: below −threshold (up to ±{peak.value.toFixed(1)}) · dark
           lines: network borders

@@ -14,6 +14,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import type { Niivue, NVImage } from "@niivue/niivue";
+import { ThresholdSlider } from "../components/ThresholdSlider.tsx";
 import { labelColormap, loadNiivue, robustPeak, valueAtMM } from "./_niivue.ts";
 
 /** One map the viewer can show: a label for the picker and a NIfTI URL (one volume). */
@@ -225,20 +226,12 @@ export default function VolumeViewer(props: VolumeViewerProps) {
         />
       </div>
       <p>
-        threshold |value| &gt;{" "}
-        <input
-          type="range"
-          data-testid="threshold"
-          min={0}
+        <ThresholdSlider
+          threshold={threshold}
           max={Math.max(1, Math.floor(peak.value * 10) / 10)}
-          step={0.1}
-          value={threshold.value}
-          onInput={(e) => {
-            threshold.value = Number((e.target as HTMLInputElement).value);
-            applyThreshold();
-          }}
+          testId="threshold"
+          onChange={applyThreshold}
         />{" "}
-        <span data-testid="threshold-value">{threshold.value.toFixed(1)}</span>{" "}
         <button
           type="button"
           data-testid="render-3d"
