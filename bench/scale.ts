@@ -17,6 +17,12 @@
  * Usage: deno task bench:scale [--ans 131072] [--layers 32] [--words 2000]
  *   [--voxels 228483] [--subjects 20] [--volumes 400] [--surrogates 1000]
  *   [--k 64] [--passes 20] [--backend cpu|webgpu] [--dir DIR] [--out FILE] [--md FILE]
+ *   [--memory-gib X | --block-voxels N]
+ *
+ * With `--memory-gib` or `--block-voxels`, the voxel stage runs as the
+ * pipeline runs it beyond its memory budget (`voxel_blocks.ts`): series
+ * spilled to disk as they are read, then block by block, one stage record
+ * per block.
  *
  * @module
  */
@@ -32,9 +38,12 @@ import { buildWordDesign } from "@brainorg/neuro";
 import {
   analyzeVoxels,
   anTimeSeries,
+  blockedAnalyzer,
   learnModelAtoms,
   loadVoxelSubjects,
   templateNetworks,
+  voxelBlocks,
+  VoxelSpill,
   writeNoiseCeilingFiles,
   writeVoxelResults,
 } from "@brainorg/core";
@@ -69,6 +78,8 @@ function options(args: string[]) {
       md: { type: "string", default: "bench/scale_results.md" },
       label: { type: "string", default: "" },
       "keep-inputs": { type: "boolean", default: true },
+      "memory-gib": { type: "string", default: "" },
+      "block-voxels": { type: "string", default: "" },
     },
   });
   const n: Record<string, number> = {};
@@ -109,7 +120,24 @@ function options(args: string[]) {
     subjects: n.subjects,
     volumes: n.volumes,
   };
-  return { values, sizes, surrogates: n.surrogates, k: n.k, passes: n.passes };
+  const blocks: { memoryGiB?: number; blockVoxels?: number } = {};
+  for (
+    const [flag, key] of [["memory-gib", "memoryGiB"], ["block-voxels", "blockVoxels"]] as const
+  ) {
+    const raw = values[flag]!;
+    if (raw === "") continue;
+    const v = Number(raw);
+    if (!(v > 0) || (key === "blockVoxels" && !Number.isInteger(v))) {
+      throw new InputError("a block setting must be positive", {
+        file: "bench/scale.ts",
+        field: `--${flag}`,
+        expected: key === "blockVoxels" ? "an integer ≥ 1" : "a number > 0",
+        found: raw,
+      });
+    }
+    blocks[key] = v;
+  }
+  return { values, sizes, surrogates: n.surrogates, k: n.k, passes: n.passes, blocks };
 }
 
 /** Resident memory now and the process's peak so far, MiB (Linux's /proc/self/status). */
@@ -120,7 +148,8 @@ function memory(): { rssMiB: number; peakMiB: number } {
 }
 
 async function main() {
-  const { values, sizes, surrogates, k, passes } = options(Deno.args);
+  const { values, sizes, surrogates, k, passes, blocks } = options(Deno.args);
+  const blocked = blocks.memoryGiB !== undefined || blocks.blockVoxels !== undefined;
   const log = (line: string) => console.error(`[scale] ${line}`);
   const dir = values.dir!;
   const paths = scalePaths(dir, sizes.subjects);
@@ -153,6 +182,7 @@ async function main() {
   };
   stage("start (backend, inputs present)");
   const results = join(dir, "results");
+  const spill = blocked ? await VoxelSpill.create(join(dir, "spill")) : undefined;
   try {
     const key = scaleActivationKey(sizes);
     let acts: Awaited<ReturnType<typeof cachedCapture>>["activations"] | undefined = (
@@ -196,11 +226,20 @@ async function main() {
       discarded: 0,
       maxBadVoxelShare: 0.1,
       highPassSeconds: 128,
-    }, { volumes: sizes.volumes, tr: SCALE_TR, log });
+    }, { volumes: sizes.volumes, tr: SCALE_TR, log, ...(spill ? { spill } : {}) });
     stage(
       "voxel data read",
-      `${loaded.subjects.length} subjects × ${loaded.mask.indices.length} voxels`,
+      `${loaded.subjects.length} subjects × ${loaded.mask.indices.length} voxels` +
+        (spill ? " (spilled to disk)" : ""),
     );
+    const blockVoxels = spill
+      ? voxelBlocks({
+        subjects: loaded.subjects.length,
+        volumes: sizes.volumes,
+        voxels: spill.voxels,
+        atoms: k,
+      }, blocks)?.blockVoxels ?? spill.voxels
+      : 0;
     const yeo7 = await templateNetworks("yeo7", loaded.mask, 2);
     let fits = 0;
     const analysis = await analyzeVoxels(
@@ -216,8 +255,15 @@ async function main() {
         permutations: surrogates,
         seed: 0,
         tr: SCALE_TR,
-        log: (line) => line.startsWith("noise ceiling") && stage("noise ceiling"),
+        ...(spill ? { analyzer: blockedAnalyzer(spill, { blockVoxels }) } : {}),
+        log: (line) => {
+          const block = /^voxels (\d+)–(\d+) \(block (\d+) of (\d+)\)/.exec(line);
+          if (block) {
+            stage(`voxel block ${block[3]}/${block[4]}`, `voxels ${block[1]}–${block[2]}`);
+          } else if (!spill && line.startsWith("noise ceiling")) stage("noise ceiling");
+        },
         onProgress: (label, done, total) => {
+          if (spill) return; // stages by block instead
           if (label.endsWith(" fit") && done === total) {
             stage("voxel encoding (CV fits)", `${total} subjects`);
             fits = total;
@@ -243,11 +289,13 @@ async function main() {
     });
     stage("report (maps and tables written)");
   } finally {
+    await spill?.dispose();
     backend.dispose();
   }
   const run: ScaleRun = {
     date: new Date().toISOString(),
-    label: values.label ?? "",
+    label: (values.label ?? "") +
+      (blocked ? `${values.label ? ", " : ""}blocked: ${JSON.stringify(blocks)}` : ""),
     backend: backend.info.name +
       (backend.info.implementation ? ` (${backend.info.implementation})` : ""),
     sizes: { ...sizes, surrogates, k, passes },

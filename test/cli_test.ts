@@ -176,12 +176,16 @@ Deno.test("the demo writes a results folder whose files hold what the summary sa
     assert.match(report, /<title>stories260K-random: atoms\+baseline LATL: [0-9.]+<\/title>/);
     assert.match(report, /Excluded: s33 \(LATL: constant/);
     assert.match(report, /<h2>Voxel level: a phantom with planted links<\/h2>/);
-    assert.ok(!/https?:\/\//.test(report), "the report needs no network");
+    // NiiVue's inlined source names URLs in strings; what the page itself loads must not.
+    const markup = report.replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, "<script></script>");
+    assert.ok(!/https?:\/\//.test(markup), "the report needs no network");
+    assert.ok(!/<script[^>]+\bsrc=/.test(report), "every script is inlined");
+    assert.match(report, /data-testid="report-viewer"/);
 
     const prov = JSON.parse(await Deno.readTextFile(join(out, "provenance.json")));
     // The demo's file, the transcript, the model; per subject its check regressor, ROI table
-    // and two baseline regressors.
-    assert.equal(prov.inputs.length, 3 + 28 * 4);
+    // and two baseline regressors; the voxel level's low-level regressor.
+    assert.equal(prov.inputs.length, 3 + 28 * 4 + 1);
     // Provenance records the settings as run: the flags given, every other one at its default,
     // and each equal to what the results say was used.
     const p = prov.parameters;

@@ -62,6 +62,7 @@ export function runner(): string[] {
     "--allow-net",
     "--allow-sys",
     "--allow-ffi",
+    "--allow-run",
     join(ROOT, "apps/cli/main.ts"),
   ];
 }

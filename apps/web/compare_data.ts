@@ -187,6 +187,11 @@ export interface SideView {
   model: string;
   atoms: number;
   metrics?: MetricsView;
+  /**
+   * Bootstrap intervals of the metrics over subjects, by the summary's metric name
+   * (`linkedAtoms`, …, `consistency.timeCourse`), where the run computed them.
+   */
+  intervals?: Record<string, { low: number; high: number }>;
   stability?: StabilityView;
   best: Map<number, BestNetwork>;
   /** Whether the run has a group t map for this model (the viewer's maps). */
@@ -212,6 +217,13 @@ export async function sideView(
       model,
       atoms: courses.length,
       metrics: template?.metrics,
+      ...(template?.intervals?.length
+        ? {
+          intervals: Object.fromEntries(
+            template.intervals.map((i) => [i.metric, { low: i.low, high: i.high }]),
+          ),
+        }
+        : {}),
       stability: await stabilityView(run, model, problems),
       best,
       voxel: !!voxel,

@@ -38,7 +38,7 @@ export const VIEWER_ATLAS = "Yeo-7";
  * Where the viewer starts its colour threshold for a map of the run: a group
  * t map at the run's own map threshold (`summary.voxel.threshold`), a mean r
  * map at 0.1, the noise ceiling at 0.2 (the smallest ceiling a fraction is
- * read against), a label map at 0.5 (every label), anything else (a
+ * read against), an R² map at 0.02, a label map at 0.5 (every label), anything else (a
  * subject's coefficient z) at |z| 2; the user can move it.
  */
 export function viewerThreshold(run: Run, map: string): number {
@@ -47,6 +47,8 @@ export function viewerThreshold(run: Run, map: string): number {
     return Number(t.toFixed(1));
   }
   if (map.includes("noise_ceiling")) return 0.2;
+  // R² maps (a subject's CV R², the variance partitioning's unique and shared parts).
+  if (/_r2\.nii/.test(map)) return 0.02;
   return map.includes("mean_r") ? 0.1 : map.includes("labels") ? 0.5 : 2;
 }
 
@@ -104,6 +106,35 @@ export async function networkCells(
     named.set(rows, cells);
   }
   return cells;
+}
+
+/** A cell's spatial null (`spatial_null_<set>.csv`), where the run computed one. */
+export interface SpatialCell {
+  spatialP: number;
+  linkedBoth: boolean;
+}
+
+const SPATIAL = {
+  atom: { kind: "int", max: MAX_ATOMS - 1 },
+  sign: { kind: "int", min: -1, max: 1 },
+  network: { kind: "int", max: MAX_NETWORKS },
+  spatialP: { kind: "number" },
+  linkedBoth: { kind: "bool" },
+} as const;
+
+/**
+ * The spatial null of every cell of a model × template set, keyed
+ * `atom/sign/network`; empty where the run has none (the table is optional).
+ */
+export async function spatialNullCells(
+  run: Run,
+  model: string,
+  set: string,
+  problems: Problem[],
+): Promise<Map<string, SpatialCell>> {
+  const table = voxelFiles(model).spatialNull(set);
+  const { rows } = await readTable(run, { table, columns: SPATIAL, problems });
+  return new Map(rows.map((r) => [`${r.atom}/${r.sign}/${r.network}`, r]));
 }
 
 /**

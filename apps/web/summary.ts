@@ -40,14 +40,49 @@ export interface ModelView {
   group: { variant: string; roi: string; gainOverBaseline: number; tGain: number }[];
 }
 
+/** A bootstrap interval of one metric (`metric` as the summary names it, e.g. `consistency.timeCourse`). */
+export interface IntervalView {
+  metric: string;
+  low: number;
+  high: number;
+}
+
+/** A link of the full sample and the share of bootstrap resamples that find it again. */
+export interface ReappearanceView {
+  atom: number;
+  sign: number;
+  networkName: string;
+  reappearance: number;
+}
+
 /** One model at the voxel level. */
 export interface VoxelModelView {
   name: string;
-  templates: { name: string; links: number; metrics: MetricsView }[];
+  templates: {
+    name: string;
+    links: number;
+    metrics: MetricsView;
+    /** The metrics' bootstrap intervals, where the run computed them. */
+    intervals?: IntervalView[];
+    /** Each link's reappearance, where the run computed it. */
+    reappearance?: ReappearanceView[];
+  }[];
   /** Against the phantom's planted links, when there is a phantom. */
   recovery?: { precision: number; recall: number };
   /** Median fraction of the noise ceiling its mean r reaches (NaN when the summary has none). */
   fractionOfCeiling: number;
+  /** Variance partitioning atoms vs low level: medians over voxels, where the run computed it. */
+  variancePartition?: VariancePartitionView;
+}
+
+/** A model's variance partitioning over voxels (medians of the subject-mean maps). */
+export interface VariancePartitionView {
+  lowLevel: string[];
+  medianUniqueAtoms: number;
+  medianUniqueLowLevel: number;
+  medianShared: number;
+  topVoxels: number;
+  topMedianUniqueAtoms: number;
 }
 
 /** What the pages show of a run's `summary.json`. */
@@ -68,6 +103,8 @@ export interface SummaryView {
     permutations: number;
     /** The data's noise ceiling, where the summary has one. */
     noiseCeiling?: { median: number; medianIsc: number; minCeiling: number };
+    /** The bootstrap over subjects, where the run has one. */
+    bootstrap?: { resamples: number; level: number };
     models: VoxelModelView[];
   };
 }
@@ -146,11 +183,55 @@ function metrics(f: Fields, v: unknown, path: string): MetricsView {
   };
 }
 
+/** A template entry's bootstrap intervals and links' reappearance (nothing where absent). */
+function bootstrapOf(f: Fields, t: Json, links: unknown[], q: string) {
+  if (t.metricIntervals === undefined) return {};
+  const intervals = f.array(t.metricIntervals, `${q}.metricIntervals`).map((iv, k) => {
+    const r = `${q}.metricIntervals[${k}]`, i = f.object(iv, r) ?? {};
+    return {
+      metric: f.string(i.metric, `${r}.metric`),
+      low: f.number(i.ciLow, `${r}.ciLow`),
+      high: f.number(i.ciHigh, `${r}.ciHigh`),
+    };
+  });
+  const reappearance = links.map((lv, k) => {
+    const r = `${q}.links[${k}]`, l = f.object(lv, r) ?? {};
+    return {
+      atom: f.count(l.atom, `${r}.atom`, MAX_ATOMS),
+      sign: f.number(l.sign, `${r}.sign`),
+      networkName: f.string(l.networkName, `${r}.networkName`),
+      reappearance: f.number(l.reappearance, `${r}.reappearance`),
+    };
+  });
+  return { intervals, reappearance };
+}
+
+/** A model's `variancePartition`, where the summary has one. */
+function variancePartitionOf(
+  f: Fields,
+  v: unknown,
+  path: string,
+): { variancePartition?: VariancePartitionView } {
+  const vp = f.object(v, path, true);
+  if (!vp) return {};
+  return {
+    variancePartition: {
+      lowLevel: f.array(vp.lowLevel, `${path}.lowLevel`).map(String),
+      medianUniqueAtoms: f.number(vp.medianUniqueAtoms, `${path}.medianUniqueAtoms`),
+      medianUniqueLowLevel: f.number(vp.medianUniqueLowLevel, `${path}.medianUniqueLowLevel`),
+      medianShared: f.number(vp.medianShared, `${path}.medianShared`),
+      topVoxels: f.number(vp.topVoxels, `${path}.topVoxels`),
+      topMedianUniqueAtoms: f.number(vp.topMedianUniqueAtoms, `${path}.topMedianUniqueAtoms`),
+    },
+  };
+}
+
 function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
   const voxel = f.object(v, "voxel", true);
   if (!voxel) return undefined;
   const phantom = f.object(voxel.phantom, "voxel.phantom", true);
   const ceiling = f.object(voxel.noiseCeiling, "voxel.noiseCeiling", true);
+  const boot = f.object(voxel.bootstrap, "voxel.bootstrap", true);
   return {
     subjects: f.number(voxel.subjects, "voxel.subjects"),
     voxels: f.number(voxel.voxels, "voxel.voxels"),
@@ -163,6 +244,14 @@ function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
       }
       : {}),
     threshold: f.number(voxel.threshold, "voxel.threshold"),
+    ...(boot
+      ? {
+        bootstrap: {
+          resamples: f.number(boot.resamples, "voxel.bootstrap.resamples"),
+          level: f.number(boot.level, "voxel.bootstrap.level"),
+        },
+      }
+      : {}),
     permutations: f.number(voxel.permutations, "voxel.permutations"),
     ...(ceiling
       ? {
@@ -181,12 +270,15 @@ function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
       return {
         name: f.name(m.name, `${p}.name`, `model ${i}`),
         fractionOfCeiling: f.number(m.medianFractionOfCeiling, `${p}.medianFractionOfCeiling`),
+        ...variancePartitionOf(f, m.variancePartition, `${p}.variancePartition`),
         templates: f.array(m.templates, `${p}.templates`).map((tv, j) => {
           const q = `${p}.templates[${j}]`, t = f.object(tv, q) ?? {};
+          const links = f.array(t.links, `${q}.links`);
           return {
             name: f.name(t.name, `${q}.name`, `template ${j}`),
-            links: f.array(t.links, `${q}.links`).length,
+            links: links.length,
             metrics: metrics(f, t.metrics, `${q}.metrics`),
+            ...bootstrapOf(f, t, links, q),
           };
         }),
         ...(recovery

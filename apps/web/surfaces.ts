@@ -32,7 +32,7 @@ import type { SurfaceViewerProps } from "./islands/SurfaceViewer.tsx";
 import { VIEWER_ATLAS } from "./run_data.ts";
 import { resolveRunFile, type Run } from "./runs.ts";
 import { runHref } from "./urls.ts";
-import { extractVolume } from "./volumes.ts";
+import { cachedVolume } from "./volumes.ts";
 
 /** The two hemispheres, as the meshes' file names spell them. */
 export const HEMISPHERES = ["lh", "rh"] as const;
@@ -108,9 +108,7 @@ export async function surfaceValues(
     `surface:${sha256}:${atom}`,
     async () => {
       // The same cache entry as the volume viewer's `?volume=k`: the volume is inflated once.
-      const bytes = await fileCache.get(file, `volume:${atom}`, () => extractVolume(file, atom), {
-        bytes: (stat) => stat.size / 8,
-      });
+      const bytes = await cachedVolume(file, atom);
       if (bytes === null) return `${path} is missing`;
       if (typeof bytes === "string") return `${path}: ${bytes}`;
       const img = decodeNifti(bytes, path);

@@ -414,15 +414,57 @@ export const FILE_SPEC = object({
       default: 0.01,
       doc: "one-sided voxel p (per sign) that puts a voxel in an atom's map",
     }),
+    variancePartition: boolean({
+      optional: true,
+      doc: "per voxel, the held-out R² the atoms explain uniquely, the low-level regressors " +
+        "(the stimulus's word rate and voxels.lowLevel) uniquely, and the two share, by banded " +
+        "ridge with one penalty per band (maps unique_atoms_r2, unique_lowlevel_r2, shared_r2); " +
+        "default: off",
+    }),
+    lowLevel: list(filePath({ doc: "one value per volume (a column of text)" }), {
+      optional: true,
+      doc: "low-level regressors besides the word rate (e.g. sound power), one file each, for " +
+        "the variance partitioning (implies variancePartition)",
+    }),
+    spatialNull: integer({
+      min: 0,
+      max: MAX_PERMUTATIONS,
+      optional: true,
+      doc: "variogram-matched surrogate maps per atom (Burt et al. 2020) for a second, spatial " +
+        "null of each network link (e.g. 100); 0 or absent: off",
+    }),
     maps: choice(["ridge", "lasso"], {
       default: "ridge",
       doc: "coefficient maps by ridge, or LASSO with α per voxel by CV (the paper's choice)",
+    }),
+    bootstrap: integer({
+      min: 0,
+      max: 100_000,
+      optional: true,
+      doc: "resamples of the subjects (with replacement) for each link's reappearance, the " +
+        "organization metrics' 95% intervals and the maps' reliability (e.g. 200); " +
+        "0 or absent: none",
     }),
     maxBadVoxelShare: number({
       min: 0,
       max: 1,
       default: 0.1,
       doc: "largest share of the mask's voxels a kept subject may lose (non-finite or constant)",
+    }),
+    memoryGiB: number({
+      min: 0.0001,
+      max: 1e6,
+      optional: true,
+      doc: "memory (GiB) the subjects' series and per-voxel state may take at once; beyond it " +
+        "the voxel stage runs by blocks of voxels, each read from disk at its turn " +
+        "(default: 3, or a quarter of the machine's memory where that is less)",
+    }),
+    blockVoxels: integer({
+      min: 1,
+      max: 100_000_000,
+      optional: true,
+      doc: "run the voxel stage by blocks of this many voxels, whatever the memory " +
+        "(default: blocks only where memoryGiB needs them)",
     }),
   }, {
     optional: true,
@@ -465,6 +507,13 @@ export const FILE_SPEC = object({
       max: MAX_PERMUTATIONS,
       optional: true,
       doc: "circular shifts of the ROI null (default: permutations)",
+    }),
+    bootstrap: integer({
+      min: 0,
+      max: 100_000,
+      optional: true,
+      doc: "resamples of the subjects (with replacement) for the 95% intervals of each group " +
+        "mean r and gain over the baseline (e.g. 200); 0 or absent: none",
     }),
     columns: list(
       text({ expected: "a region name", doc: "a region" }),
@@ -791,6 +840,11 @@ export const OPTION_DEFS = {
   confounds: fileOption("voxels.confounds", {
     flag: "confounds",
     arg: "NAME",
+    modes: { config: {} },
+  }),
+  blockVoxels: fileOption("voxels.blockVoxels", {
+    flag: "block-voxels",
+    arg: "N",
     modes: { config: {} },
   }),
   list: {

@@ -41,9 +41,15 @@ export * from "./voxel_analysis.ts";
 export * from "./noise_ceiling.ts";
 export * from "./templates.ts";
 export * from "./networks.ts";
+export * from "./spatial_null.ts";
 export * from "./shard_plan.ts";
 export * from "./shard_voxels.ts";
+export * from "./voxel_blocks.ts";
+export * from "./voxel_spill.ts";
 export * from "./organization.ts";
+export * from "./bootstrap.ts";
+export * from "./bootstrap_files.ts";
+export * from "./variance_partition.ts";
 export * from "./phantom.ts";
 export * from "./phantom_files.ts";
 export * from "./phantom_bids.ts";
@@ -51,6 +57,10 @@ export * from "./stats.ts";
 export * from "./results.ts";
 export * from "./results_writer.ts";
 export * from "./report.ts";
+export * from "./report_maps.ts";
+export * from "./report_maps_read.ts";
+export * from "./report_niivue.ts";
+export * from "./report_viewer.ts";
 export * from "./csv.ts";
 
 // Types from the other packages that core's API takes or returns.

@@ -162,15 +162,47 @@ export interface AnalysisFile {
     /** One-sided voxel p (per sign) that puts a voxel in an atom's map. Default: `0.01`. */
     voxelP: number;
     /**
+     * Per voxel, the held-out R² the atoms explain uniquely, the low-level regressors (the
+     * stimulus's word rate and voxels.lowLevel) uniquely, and the two share, by banded ridge with
+     * one penalty per band (maps unique_atoms_r2, unique_lowlevel_r2, shared_r2); default: off.
+     */
+    variancePartition?: boolean;
+    /**
+     * Low-level regressors besides the word rate (e.g. sound power), one file each, for the
+     * variance partitioning (implies variancePartition).
+     */
+    lowLevel?: string[];
+    /**
+     * Variogram-matched surrogate maps per atom (Burt et al. 2020) for a second, spatial null of
+     * each network link (e.g. 100); 0 or absent: off.
+     */
+    spatialNull?: number;
+    /**
      * Coefficient maps by ridge, or LASSO with α per voxel by CV (the paper's choice). Default:
      * `"ridge"`.
      */
     maps: "ridge" | "lasso";
     /**
+     * Resamples of the subjects (with replacement) for each link's reappearance, the organization
+     * metrics' 95% intervals and the maps' reliability (e.g. 200); 0 or absent: none.
+     */
+    bootstrap?: number;
+    /**
      * Largest share of the mask's voxels a kept subject may lose (non-finite or constant). Default:
      * `0.1`.
      */
     maxBadVoxelShare: number;
+    /**
+     * Memory (GiB) the subjects' series and per-voxel state may take at once; beyond it the voxel
+     * stage runs by blocks of voxels, each read from disk at its turn (default: 3, or a quarter of
+     * the machine's memory where that is less).
+     */
+    memoryGiB?: number;
+    /**
+     * Run the voxel stage by blocks of this many voxels, whatever the memory (default: blocks only
+     * where memoryGiB needs them).
+     */
+    blockVoxels?: number;
   };
   /** ROI time courses per subject. */
   rois?: {
@@ -190,6 +222,11 @@ export interface AnalysisFile {
     baseline?: string[];
     /** Circular shifts of the ROI null (default: permutations). */
     permutations?: number;
+    /**
+     * Resamples of the subjects (with replacement) for the 95% intervals of each group mean r and
+     * gain over the baseline (e.g. 200); 0 or absent: none.
+     */
+    bootstrap?: number;
     /** Region names, for tables without a header row. */
     columns?: string[];
     /** Rows dropped at the start of every table. Default: `0`. */
@@ -273,6 +310,7 @@ export type OptionName =
   | "bidsTasks"
   | "bidsSubjects"
   | "confounds"
+  | "blockVoxels"
   | "list"
   | "plan"
   | "local"

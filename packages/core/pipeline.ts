@@ -25,6 +25,7 @@ import { bidsAnalysis, bidsUnitRows, planBids, plantedTruthOf } from "./bids_inp
 import { type CapturedModel, captureModelAtoms } from "./capture_atoms.ts";
 import { fullCodes, memberRows, topMembers } from "./members.ts";
 import { renderReport } from "./report.ts";
+import { embedReportViewer } from "./report_viewer.ts";
 import {
   modelFiles,
   RESULT_FILES,
@@ -36,6 +37,7 @@ import {
 import { npyFile, writeResults } from "./results_writer.ts";
 import { analyzeRois, readRoiSubjects } from "./rois.ts";
 import { prepareStimulus, stimulusTables } from "./stimulus.ts";
+import { varianceLine } from "./variance_partition.ts";
 import {
   stabilitySummary,
   stabilityTables,
@@ -106,6 +108,7 @@ function inputFiles(config: AnalysisConfig): { role: string; path: string }[] {
       m.gguf ? { role: `model:${m.name}`, path: m.gguf } : { role: `model:${m.name}`, path: m.hf! }
     ).filter((f) => !f.path.startsWith("hf:")),
     ...(vx?.mask ? [{ role: "mask", path: vx.mask }] : []),
+    ...(vx?.lowLevel ?? []).map((path, i) => ({ role: `lowLevel:${i}`, path })),
     ...(vx?.subjects ?? []).flatMap((s) => [
       ...[s.bold].flat().map((path, i) => ({ role: `bold:${s.id}:${i}`, path })),
       ...[s.confounds ?? []].flat().map((path, i) => ({ role: `confounds:${s.id}:${i}`, path })),
@@ -261,6 +264,7 @@ export async function runAnalysis(
         {
           ...(config.rois.baseline ? { baseline: config.rois.baseline } : {}),
           permutations: config.rois.permutations ?? config.permutations,
+          ...(config.rois.bootstrap ? { bootstrap: config.rois.bootstrap } : {}),
           seed: config.seed,
           onModel: (groups) => {
             const shown = groups.filter((g) =>
@@ -272,7 +276,11 @@ export async function runAnalysis(
                   (Number.isFinite(g.gainOverBaseline)
                     ? ` (${g.gainOverBaseline >= 0 ? "+" : ""}${
                       g.gainOverBaseline.toFixed(3)
-                    } over baseline, paired t = ${g.tGain.toFixed(2)})`
+                    } over baseline, paired t = ${g.tGain.toFixed(2)}${
+                      g.gainLow !== undefined
+                        ? `, 95% CI ${g.gainLow.toFixed(3)} to ${g.gainHigh!.toFixed(3)}`
+                        : ""
+                    })`
                     : `, t(${g.subjects - 1}) = ${g.t.toFixed(2)}`),
               );
             }
@@ -302,12 +310,18 @@ export async function runAnalysis(
           `${models.length} models × ${roi.summary.rois.length} ROIs, ${roi.summary.permutations} shifts`,
       });
     }
+    const partition = roi?.summary.variancePartition;
+    if (partition) {
+      log(`variance partitioning, atoms vs ${partition.lowLevel.join(" + ")} (banded ridge):`);
+      for (const g of partition.group) log(`  ${varianceLine(g)}`);
+    }
     const planted = description.bids ? await plantedTruthOf(description.bids.root) : undefined;
     if (planted) log(`bids: a phantom dataset; its planted links will be scored`);
     const voxel = config.voxels
       ? await analyzeVoxelLevel(backend, config, models, loaded, {
         ...stageOptions,
         ...(planted ? { planted } : {}),
+        wordRate: stimulus.rate,
       })
       : undefined;
     if (voxel) {
@@ -402,6 +416,15 @@ export async function runAnalysis(
             : []),
           { ...RESULT_FILES.modelsRoi, rows: roi.modelRows },
           { ...RESULT_FILES.modelsGroup, rows: roi.summary.models },
+          ...(roi.summary.variancePartition
+            ? [
+              { ...RESULT_FILES.variancePartitionRoi, rows: roi.variancePartitionRows },
+              {
+                ...RESULT_FILES.variancePartitionGroup,
+                rows: roi.summary.variancePartition.group,
+              },
+            ]
+            : []),
         ]
         : []),
       ...(config.stability ? stabilityTables(models.map(stabilityModel), minStability) : []),
@@ -422,6 +445,9 @@ export async function runAnalysis(
       }),
       provenance,
       ...(voxel ? { maps: voxel.write } : {}),
+      // The maps, NiiVue and a viewer inlined in report.html, read back from the maps just written.
+      finishReport: (dir, html) =>
+        embedReportViewer(dir, html, { cacheDir: cacheDirFor(data), summary, warn: log }),
     });
     log(`results: ${options.outDir}`);
     return summary;

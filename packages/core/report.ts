@@ -6,11 +6,12 @@
  */
 
 import { memberLabel, type ModelMembers } from "./members.ts";
-import type { NetworkMatch } from "./networks.ts";
+import type { SpatialMatch } from "./spatial_null.ts";
 import { networkDisplayName } from "./network_names.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import type { Recovery } from "./phantom.ts";
 import type { ResultsSummary } from "./results.ts";
+import { variancePartitionSection } from "./variance_partition_report.ts";
 
 function esc(v: unknown): string {
   return String(v).replace(
@@ -155,6 +156,7 @@ ${stabilitySection(summary)}
 ${membersSection(options.members ?? [])}
 ${roiSection(summary)}
 ${voxelSection(summary)}
+${variancePartitionSection(summary)}
 ${ablationSection(summary)}
 <p>Files: <code>summary.json</code>, <code>encoding/*.csv</code>, <code>models/*/atoms.csv</code>,
 <code>models/*/members.csv</code> and <code>models/*/codes.npy</code> (every AN's code on every atom),
@@ -253,7 +255,7 @@ ${
         g.tGain,
       ]),
     )
-  }`;
+  }${roiIntervals(roi)}`;
 }
 
 /** The phantom's voxel level: links found, metrics, recovery. */
@@ -261,12 +263,13 @@ ${
 function modelLinks(
   models: {
     name: string;
-    templates: { name: string; metrics: OrganizationMetrics; links: NetworkMatch[] }[];
+    templates: { name: string; metrics: OrganizationMetrics; links: SpatialMatch[] }[];
     recovery?: Recovery;
   }[],
 ): string {
   return models.map((m) => {
     const first = m.templates[0], met = first.metrics;
+    const spatial = first.links.some((l) => l.spatialP !== undefined);
     const recovery = m.recovery
       ? ` Against the planted links: precision ${num(m.recovery.precision, 2)}, recall ${
         num(m.recovery.recall, 2)
@@ -284,7 +287,10 @@ consistency: time courses ${num(met.consistency.timeCourse, 2)}, map overlap ${
     }).${recovery}</p>
 ${
       table(
-        ["atom", "part", "network", "Dice", "overlap", "p", "q"],
+        // The spatial null's p and verdict beside the shift null's, where it was computed.
+        spatial
+          ? ["atom", "part", "network", "Dice", "overlap", "p", "q", "spatial p", "both nulls"]
+          : ["atom", "part", "network", "Dice", "overlap", "p", "q"],
         first.links.map((l) => [
           String(l.atom),
           l.sign > 0 ? "activated" : "deactivated",
@@ -293,6 +299,7 @@ ${
           l.overlap,
           l.p,
           l.q,
+          ...(spatial ? [l.spatialP ?? NaN, l.linkedBoth ? "yes" : "no"] : []),
         ]),
       )
     }`;
@@ -325,7 +332,32 @@ function voxelSection(summary: ResultsSummary): string {
 <p>${data} Atom maps: group t over subjects, |t| &gt; ${num(v.threshold, 2)} (voxel p &lt; ${
     num(v.voxelP, 3)
   }); links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} surrogates.</p>
-${noiseCeilingParagraph(v)}${modelLinks(v.models)}`;
+${noiseCeilingParagraph(v)}${spatialNullParagraph(v)}${modelLinks(v.models)}${
+    voxelBootstrapSection(v)
+  }`;
+}
+
+/** The spatial null's counts of links per model and template set (where it was computed). */
+function spatialNullParagraph(v: NonNullable<ResultsSummary["voxel"]>): string {
+  const sn = v.spatialNull;
+  if (!sn) return "";
+  const rows = sn.models.flatMap((m) =>
+    m.templates.map((t) => [
+      m.name,
+      t.name,
+      String(t.shiftLinks),
+      String(t.spatialLinks),
+      String(t.bothLinks),
+    ])
+  );
+  return `<h3>Spatial null</h3>
+<p>A second null for every link, in the map domain: ${sn.surrogates} ${
+    esc(sn.method)
+  }. A link's spatial p is the share of surrogates whose Dice with the network reaches the atom's;
+FDR over the table as for the shift null. Per cell: <code>voxels/&lt;model&gt;/spatial_null_&lt;set&gt;.csv</code>.</p>
+${
+    table(["model", "networks", "links (shift null)", "links (spatial null)", "links (both)"], rows)
+  }`;
 }
 
 /** The voxel data's noise ceiling and each model's fraction of it (where the summary has it). */
@@ -407,4 +439,89 @@ ${
   }, against ${ab.randomAblations} random ablations of as many units in each layer
 (p one-sided, BH q over each model's atoms). Every atom: <code>models/*/ablation.csv</code>.</p>
 ${skipped}${perModel}`;
+}
+
+/** Interval "low to high" of a bootstrap, "–" where absent. */
+function interval(low: number | undefined, high: number | undefined, digits = 3): string {
+  return low === undefined || high === undefined
+    ? "–"
+    : `${num(low, digits)} to ${num(high, digits)}`;
+}
+
+/** The ROI group scores' bootstrap intervals, where the summary has them. */
+function roiIntervals(roi: NonNullable<ResultsSummary["rois"]>): string {
+  const b = roi.bootstrap;
+  if (!b) return "";
+  const pct = Math.round(b.level * 100);
+  return `<h3>Uncertainty over subjects</h3>
+<p>${pct}% percentile intervals from ${b.resamples} bootstrap resamples of the subjects (seed ${b.seed}):
+${esc(b.note)}.</p>${
+    table(
+      ["set", "ROI", "mean r", `${pct}% interval`, "gain over baseline", `${pct}% interval`],
+      [
+        ...(roi.baseline?.group ?? []).map((g) => [
+          "baseline",
+          g.roi,
+          g.meanR,
+          interval(g.meanRLow, g.meanRHigh),
+          "",
+          "",
+        ]),
+        ...roi.models.map((g) => [
+          `${g.model}: ${g.variant}`,
+          g.roi,
+          g.meanR,
+          interval(g.meanRLow, g.meanRHigh),
+          g.gainOverBaseline,
+          interval(g.gainLow, g.gainHigh),
+        ]),
+      ],
+    )
+  }`;
+}
+
+/** Each model's metric intervals and links' reappearance (first template set), where computed. */
+function voxelBootstrapSection(v: NonNullable<ResultsSummary["voxel"]>): string {
+  const b = v.bootstrap;
+  if (!b) return "";
+  const pct = Math.round(b.level * 100);
+  return `<h3>Uncertainty over subjects</h3>
+<p>${b.resamples} bootstrap resamples of the ${v.subjects} subjects (seed ${b.seed}): ${
+    esc(b.note)
+  }.
+A link's reappearance is the share of resamples in which it is found again; a map's reliability the
+median, over its voxels, of the share of resamples in which each is in the map again
+(<code>voxels/*/bootstrap_*.csv</code>, <code>bootstrap_frequency.nii.gz</code>).</p>${
+    v.models.map((m) => {
+      const first = m.templates[0];
+      const maps = m.mapReliability ?? [];
+      return `<h3>${esc(m.name)}: ${esc(first.name)}</h3>${
+        table(
+          ["metric", "value", `${pct}% interval`, "resamples with a value"],
+          (first.metricIntervals ?? []).map((i) => [
+            i.metric,
+            i.value,
+            interval(i.ciLow, i.ciHigh),
+            String(i.finite),
+          ]),
+        )
+      }${
+        table(
+          ["atom", "part", "network", "Dice", "reappearance"],
+          first.links.map((l) => [
+            String(l.atom),
+            l.sign > 0 ? "activated" : "deactivated",
+            networkDisplayName(first.name, l.networkName),
+            l.dice,
+            l.reappearance ?? NaN,
+          ]),
+        )
+      }<p>Map reliability (median over the part's voxels): ${
+        maps.length
+          ? maps.map((r) => `atom ${r.atom}${r.sign > 0 ? "+" : "−"} ${num(r.medianFrequency, 2)}`)
+            .join(", ")
+          : "no map part"
+      }.</p>`;
+    }).join("")
+  }`;
 }

@@ -14,7 +14,14 @@
 
 import type { BackendInfo } from "@brainorg/kernels";
 import type { VoxelSubjectVerdict } from "@brainorg/neuro";
+import type { MapReliability, MetricInterval } from "./bootstrap_types.ts";
 import type { NetworkMatch } from "./networks.ts";
+import type { RoiVariancePartition, VoxelVarianceSummary } from "./variance_partition_types.ts";
+export type {
+  RoiVarianceGroup,
+  RoiVariancePartition,
+  VoxelVarianceSummary,
+} from "./variance_partition_types.ts";
 import type { OrganizationMetrics } from "./organization.ts";
 import type { PhantomTruth, Recovery } from "./phantom.ts";
 
@@ -119,6 +126,10 @@ export interface RoiGroupScore {
   t: number;
   /** Subjects with q ≤ 0.05. */
   significant: number;
+  /** Bootstrap 95% interval of `meanR` over subjects, where the analysis asked for it. */
+  meanRLow?: number;
+  /** Upper end of the interval of `meanR`. */
+  meanRHigh?: number;
 }
 
 /** A model's ROI group scores, per regressor set, with the gain over the baseline. */
@@ -131,6 +142,10 @@ export interface ModelRoiGroup extends RoiGroupScore {
   gainOverBaseline: number;
   /** Paired t of Fisher z against the baseline (NaN without a baseline). */
   tGain: number;
+  /** Bootstrap 95% interval of `gainOverBaseline` (the same subjects drawn for both), where asked. */
+  gainLow?: number;
+  /** Upper end of the interval of `gainOverBaseline`. */
+  gainHigh?: number;
 }
 
 /** A subject's verdict (usable, or excluded with the reason). */
@@ -157,6 +172,22 @@ export interface RoiSummary {
   baseline?: { regressors: string[]; group: RoiGroupScore[] };
   /** Every model's group scores, per ROI and regressor set. */
   models: ModelRoiGroup[];
+  /** The bootstrap over subjects behind the group scores' intervals, where asked. */
+  bootstrap?: BootstrapSummary;
+  /** Variance partitioning of each model's atoms against the baseline, where there is one. */
+  variancePartition?: RoiVariancePartition;
+}
+
+/** A bootstrap over subjects: resamples, seed, coverage and, in words, what it approximates. */
+export interface BootstrapSummary {
+  /** Resamples of the subjects (with replacement). */
+  resamples: number;
+  /** Seed of the draws. */
+  seed: number;
+  /** Coverage of the percentile intervals (0.95). */
+  level: number;
+  /** How the resamples are analysed, in words. */
+  note: string;
 }
 
 /** A model's network links and organization for one template set. */
@@ -169,7 +200,13 @@ export interface TemplateResult {
    * The linked atom × sign × network cells only; with the atom's stability
    * where it was computed (and, with a `minStability`, only stable atoms').
    */
-  links: (NetworkMatch & { stability?: number })[];
+  links: (NetworkMatch & { stability?: number; reappearance?: number })[];
+  /**
+   * Each organization metric with its bootstrap percentile interval over
+   * subjects, where the analysis asked for it (`linkedAtoms`, …,
+   * `consistency.timeCourse`, `consistency.mapOverlap`).
+   */
+  metricIntervals?: MetricInterval[];
 }
 
 /**
@@ -233,6 +270,8 @@ export interface VoxelSummary {
   threshold: number;
   /** The data's noise ceiling (absent in summaries written before it was computed). */
   noiseCeiling?: NoiseCeilingSummary;
+  /** The spatial (variogram-matched surrogate) null of the links, where `voxels.spatialNull` asked for it. */
+  spatialNull?: SpatialNullSummary;
   /** Per model: its subjects' scores, its group map's count and its network links. */
   models: {
     /** The model's name. */
@@ -251,7 +290,13 @@ export interface VoxelSummary {
     templates: TemplateResult[];
     /** Against the phantom's planted links (its network set). */
     recovery?: Recovery;
+    /** Per atom × sign with a map part: how reliably its voxels come back under the bootstrap. */
+    mapReliability?: MapReliability[];
+    /** Atoms vs low-level regressors (word rate, voxels.lowLevel), where `voxels.variancePartition` asked. */
+    variancePartition?: VoxelVarianceSummary;
   }[];
+  /** The bootstrap over subjects (links' reappearance, metrics' intervals), where asked. */
+  bootstrap?: BootstrapSummary;
 }
 
 /** An atom whose ablation matters (q ≤ 0.05 on the story or the held-out text). */
@@ -373,6 +418,10 @@ export interface ResultFiles {
   modelsRoi: TableSpec;
   /** Every model's group scores per ROI and regressor set. */
   modelsGroup: TableSpec;
+  /** Variance partitioning (atoms vs baseline) per model × subject × ROI. */
+  variancePartitionRoi: TableSpec;
+  /** Variance partitioning per model × ROI: means over subjects and one-sample t. */
+  variancePartitionGroup: TableSpec;
   /** The phantom's planted truth (JSON), where the voxel data is a phantom. */
   phantomTruth: string;
   /** Per model: the planted links' recovery, where the voxel data is a phantom. */
@@ -424,6 +473,8 @@ export const RESULT_FILES: ResultFiles = {
     "meanR",
     "t",
     "significant",
+    "meanRLow",
+    "meanRHigh",
   ]),
   modelsRoi: table("encoding/models_roi.csv", [
     "model",
@@ -445,6 +496,35 @@ export const RESULT_FILES: ResultFiles = {
     "significant",
     "gainOverBaseline",
     "tGain",
+    "meanRLow",
+    "meanRHigh",
+    "gainLow",
+    "gainHigh",
+  ]),
+  variancePartitionRoi: table("encoding/variance_partition_roi.csv", [
+    "model",
+    "subject",
+    "roi",
+    "r2Joint",
+    "r2Atoms",
+    "r2LowLevel",
+    "uniqueAtoms",
+    "uniqueLowLevel",
+    "shared",
+  ]),
+  variancePartitionGroup: table("encoding/variance_partition_group.csv", [
+    "model",
+    "roi",
+    "subjects",
+    "r2Joint",
+    "r2Atoms",
+    "r2LowLevel",
+    "uniqueAtoms",
+    "tUniqueAtoms",
+    "uniqueLowLevel",
+    "tUniqueLowLevel",
+    "shared",
+    "tShared",
   ]),
   phantomTruth: "phantom/truth.json",
   recovery: table("voxels/recovery.csv", [
@@ -558,6 +638,42 @@ const NETWORK_CELL_COLUMNS = [
   "linked",
 ] as const;
 
+const SPATIAL_NULL_COLUMNS = [
+  "atom",
+  "sign",
+  "network",
+  "networkName",
+  "voxels",
+  "dice",
+  "p",
+  "q",
+  "linked",
+  "spatialP",
+  "spatialQ",
+  "spatialLinked",
+  "linkedBoth",
+] as const;
+
+/**
+ * What `summary.json` records of the spatial null (`spatial_null.ts`):
+ * variogram-matched surrogates of each atom's group t map.
+ */
+export interface SpatialNullSummary {
+  /** Surrogate maps per atom. */
+  surrogates: number;
+  /** The null, in words. */
+  method: string;
+  /** Per model and template set: links under the shift null, the spatial null, and both. */
+  models: {
+    /** The model's name. */
+    name: string;
+    /** Smoothing bandwidth (mm) fitted per atom (null for an atom with no voxel past the threshold). */
+    bandwidthsMm: (number | null)[];
+    /** Per template set, its links under each null. */
+    templates: { name: string; shiftLinks: number; spatialLinks: number; bothLinks: number }[];
+  }[];
+}
+
 /** A model's voxel-level files. */
 export interface VoxelFiles {
   /** One-sample t over subjects per atom (4-D NIfTI, one volume per atom). */
@@ -568,12 +684,24 @@ export interface VoxelFiles {
   groupNegLog10Q: string;
   /** Each voxel of a linked atom part labelled with the atom's number + 1 (NIfTI). */
   atomLabels: string;
+  /** Variance partitioning, subject-mean maps (NIfTI): unique atoms, unique low level, shared, joint R². */
+  variance: { uniqueAtoms: string; uniqueLowLevel: string; shared: string; r2Joint: string };
   /** Per subject: median r, median R² and voxels with q ≤ 0.05. */
   subjects: TableSpec;
   /** Every atom × sign × network cell against a template set: overlap, null statistics, link. */
   networks: (set: string) => TableSpec;
   /** A subject's map of held-out r, CV R² or coefficient z (NIfTI). */
   subjectMap: (id: string, map: "r" | "r2" | "z") => string;
+  /** Spatial null: every cell with the shift null's and the spatial null's p, q and verdicts. */
+  spatialNull: (set: string) => TableSpec;
+  /** Bootstrap: per cell linked in the full sample or some resample, its reappearance. */
+  bootstrapLinks: (set: string) => TableSpec;
+  /** Bootstrap: each organization metric's value and 95% interval. */
+  bootstrapMetrics: (set: string) => TableSpec;
+  /** Bootstrap: per atom × sign part, its voxels and their median reappearance. */
+  bootstrapMaps: TableSpec;
+  /** Bootstrap: per atom, each voxel's share of resamples in its map (4-D NIfTI). */
+  bootstrapFrequency: string;
 }
 
 /**
@@ -591,9 +719,41 @@ export const voxelFiles = (model: string): VoxelFiles => ({
   groupMeanR: `voxels/${model}/group_mean_r.nii.gz`,
   groupNegLog10Q: `voxels/${model}/group_r_neglog10q.nii.gz`,
   atomLabels: `voxels/${model}/atom_labels.nii.gz`,
+  variance: {
+    uniqueAtoms: `voxels/${model}/unique_atoms_r2.nii.gz`,
+    uniqueLowLevel: `voxels/${model}/unique_lowlevel_r2.nii.gz`,
+    shared: `voxels/${model}/shared_r2.nii.gz`,
+    r2Joint: `voxels/${model}/joint_r2.nii.gz`,
+  },
   subjects: table(`voxels/${model}/subjects.csv`, NETWORK_SUBJECT_COLUMNS),
   networks: (set: string) => table(`voxels/${model}/networks_${set}.csv`, NETWORK_CELL_COLUMNS),
   subjectMap: (id: string, map: "r" | "r2" | "z") => `voxels/${model}/subjects/${id}_${map}.nii.gz`,
+  spatialNull: (set: string) =>
+    table(`voxels/${model}/spatial_null_${set}.csv`, SPATIAL_NULL_COLUMNS),
+  bootstrapLinks: (set: string) =>
+    table(`voxels/${model}/bootstrap_links_${set}.csv`, [
+      "atom",
+      "sign",
+      "network",
+      "networkName",
+      "linked",
+      "reappearance",
+    ]),
+  bootstrapMetrics: (set: string) =>
+    table(`voxels/${model}/bootstrap_metrics_${set}.csv`, [
+      "metric",
+      "value",
+      "ciLow",
+      "ciHigh",
+      "finite",
+    ]),
+  bootstrapMaps: table(`voxels/${model}/bootstrap_maps.csv`, [
+    "atom",
+    "sign",
+    "voxels",
+    "medianFrequency",
+  ]),
+  bootstrapFrequency: `voxels/${model}/bootstrap_frequency.nii.gz`,
 });
 
 /** The files of a label template set on the analysis grid, for the viewer. */

@@ -36,6 +36,12 @@ export interface ResultsContent {
   provenance: Provenance;
   /** Writes the maps (NIfTI) into the folder, where there is a voxel level. */
   maps?: (dir: string) => Promise<void>;
+  /**
+   * Finishes the report once everything else is in the folder (the pipeline
+   * adds the self-contained brain maps, read from the maps just written).
+   * Default: the report as given.
+   */
+  finishReport?: (dir: string, html: string) => Promise<string>;
 }
 
 /** A binary file of the results folder. */
@@ -96,7 +102,10 @@ export async function writeResults(outDir: string, content: ResultsContent): Pro
       await writeTextFileAtomic(join(dir, modelFiles(a.model).atoms), atomsCsv(a.atoms));
     }
     await content.maps?.(dir);
-    await writeTextFileAtomic(join(dir, RESULT_FILES.report), content.report);
+    const report = content.finishReport
+      ? await content.finishReport(dir, content.report)
+      : content.report;
+    await writeTextFileAtomic(join(dir, RESULT_FILES.report), report);
     await writeProvenance(dir, content.provenance);
   }, { what: "the results folder" });
 }

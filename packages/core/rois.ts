@@ -15,6 +15,7 @@ import { InputError } from "@brainorg/common";
 import type { Backend, Matrix } from "@brainorg/kernels";
 import { checkSeries, readRoiTable } from "@brainorg/neuro";
 import type { AnalysisConfig } from "./analysis_config.ts";
+import { bootstrapSummary, withRoiIntervals } from "./bootstrap_files.ts";
 import { encodeTargets, groupScores, roiRows } from "./roi_encoding.ts";
 import type {
   ModelRoiGroup,
@@ -25,6 +26,7 @@ import type {
 } from "./results.ts";
 import { benjaminiHochberg, fisherZ, pairedT, zscoreColumns } from "./stats.ts";
 import { readRegressor } from "./stimulus.ts";
+import { roiVariancePartition, type RoiVarianceRow } from "./variance_partition.ts";
 
 /** Contiguous folds of every ROI fit. */
 export const ROI_FOLDS = 5;
@@ -37,6 +39,8 @@ export interface RoiResults {
   baselineRows: RoiScore[];
   /** Every model's rows, per regressor set. */
   modelRows: (RoiScore & { model: string; variant: ModelRoiGroup["variant"] })[];
+  /** Variance partitioning atoms vs baseline per model × subject × ROI, where there is a baseline. */
+  variancePartitionRows: RoiVarianceRow[];
 }
 
 /** A usable subject's z-scored ROI data and baseline regressors. */
@@ -163,6 +167,8 @@ export async function analyzeRois(
     baseline?: string[];
     permutations: number;
     seed: number;
+    /** Resamples of the subjects for the group scores' 95% intervals (0 or absent: none). */
+    bootstrap?: number;
     onModel?: (groups: ModelRoiGroup[]) => void;
   },
 ): Promise<RoiResults> {
@@ -171,7 +177,19 @@ export async function analyzeRois(
   const baselineRows = hasBaseline
     ? await encodeFamily(backend, usable, regions, (u) => u.baseline!, options)
     : [];
-  const baselineGroup: RoiGroupScore[] = hasBaseline ? groupScores(baselineRows, regions) : [];
+  const ids = usable.map((u) => u.id), B = options.bootstrap ?? 0;
+  // The same draws for every set, so a gain pairs each subject with itself.
+  const intervals = <G extends RoiGroupScore>(rows: RoiScore[], g: G[], paired: boolean) =>
+    B > 0
+      ? withRoiIntervals(ids, rows, g, {
+        resamples: B,
+        seed: options.seed,
+        ...(paired ? { baseline: baselineRows } : {}),
+      })
+      : g;
+  const baselineGroup: RoiGroupScore[] = hasBaseline
+    ? intervals(baselineRows, groupScores(baselineRows, regions), false)
+    : [];
   const modelRows: RoiResults["modelRows"] = [];
   const groups: ModelRoiGroup[] = [];
   for (const m of models) {
@@ -189,8 +207,9 @@ export async function analyzeRois(
     for (const [variant, regressors] of variants) {
       const rows = await encodeFamily(backend, usable, regions, regressors, options);
       modelRows.push(...rows.map((r) => ({ ...r, model: m.name, variant })));
+      const scored: ModelRoiGroup[] = [];
       for (const g of groupScores(rows, regions)) {
-        mine.push({
+        scored.push({
           ...g,
           model: m.name,
           variant,
@@ -202,10 +221,21 @@ export async function analyzeRois(
             : { gainOverBaseline: NaN, tGain: NaN }),
         });
       }
+      mine.push(...intervals(rows, scored, hasBaseline));
     }
     options.onModel?.(mine);
     groups.push(...mine);
   }
+  // The baseline as the low-level band of a banded ridge with the atoms.
+  const partition = hasBaseline
+    ? await roiVariancePartition(
+      backend,
+      usable.map((u) => ({ id: u.id, y: u.y, lowLevel: u.baseline! })),
+      regions,
+      models,
+      { folds: ROI_FOLDS, lowLevel: options.baseline ?? [] },
+    )
+    : undefined;
   return {
     summary: {
       rois: regions,
@@ -216,8 +246,20 @@ export async function analyzeRois(
         ? { baseline: { regressors: options.baseline ?? [], group: baselineGroup } }
         : {}),
       models: groups,
+      ...(partition ? { variancePartition: partition.summary } : {}),
+      ...(B > 0
+        ? {
+          bootstrap: bootstrapSummary(
+            B,
+            options.seed,
+            "subjects drawn with replacement, the same draws for every ROI and regressor set " +
+              "(a gain pairs each subject's r with its own baseline r); percentile intervals",
+          ),
+        }
+        : {}),
     },
     baselineRows,
     modelRows,
+    variancePartitionRows: partition?.rows ?? [],
   };
 }

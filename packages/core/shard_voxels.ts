@@ -35,6 +35,7 @@ import {
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
+import { modelBootstrap } from "./bootstrap.ts";
 import { NetworkMatcher, type NetworkSet, networkSets } from "./networks.ts";
 import { noiseCeiling } from "./noise_ceiling.ts";
 import { organizationMetrics } from "./organization.ts";
@@ -392,6 +393,112 @@ export function nullDiceTables(
   return out;
 }
 
+/** A model's maps put together from its blocks (as `assembleModel` reads them from shards). */
+export interface AssembledModel {
+  /** Per subject, its maps over all voxels: r, r2, alpha, p (V); weights, z (K × V). */
+  maps: {
+    r: Float32Array;
+    r2: Float32Array;
+    alpha: Float64Array;
+    p: Float64Array;
+    weights: Float32Array;
+    z: Float32Array;
+  }[];
+  /** Group maps: t and p (K × V), mean r (V). */
+  group: { t: Float32Array; p: Float64Array; meanR: Float32Array };
+  /** (V) p of the mean r. */
+  pR: Float64Array;
+  /** Per block, per template set, its {@linkcode BlockDiceCounts}. */
+  nulls: { sizes: Uint32Array; inter: Uint32Array }[][];
+}
+
+/**
+ * A model's voxel result from its blocks' maps and null counts: what spans
+ * all voxels (FDR over voxels, network matching against the summed null,
+ * organization metrics, the bootstrap) computed as analyzeVoxels does.
+ * Shared by the merge of shards and the in-process blocked run
+ * (`voxel_blocks.ts`).
+ *
+ * @param model the model's atoms (T × K) and layer counts
+ * @param subjects the subjects, in the blocks' order (ids only are read)
+ * @param templateSets the template sets, in the blocks' order
+ * @param options the voxel stage's options (permutations, voxelP, alpha, bootstrap, seed)
+ * @param assembled the blocks put together
+ */
+export function modelFromBlocks(
+  model: AtomSource,
+  subjects: { id: string }[],
+  templateSets: TemplateSet[],
+  options: VoxelAnalysisOptions,
+  assembled: AssembledModel,
+): ModelVoxelResult {
+  const S = subjects.length, P = options.permutations ?? 100, K = model.atoms.cols;
+  const V = assembled.group.meanR.length, { maps, group, pR, nulls } = assembled;
+  const threshold = studentTQuantileUpper(options.voxelP ?? 0.01, S - 1);
+  const subjectMaps: SubjectMaps[] = maps.map((m, i) => ({
+    id: subjects[i].id,
+    r: m.r,
+    r2: m.r2,
+    alpha: m.alpha,
+    p: m.p,
+    q: benjaminiHochberg(m.p),
+    weights: { rows: K, cols: V, data: m.weights },
+    z: { rows: K, cols: V, data: m.z },
+  }));
+  const t: Matrix = { rows: K, cols: V, data: group.t };
+  // As analyzeVoxels thresholds an atom's map for the organization metrics.
+  const partOf = (atom: number, sign: 1 | -1) =>
+    Uint8Array.from(
+      { length: V },
+      (_, v) =>
+        (sign > 0 ? t.data[atom * V + v] > threshold : t.data[atom * V + v] < -threshold) ? 1 : 0,
+    );
+  const matchers: NetworkMatcher[] = [];
+  const result: ModelVoxelResult = {
+    model: model.name,
+    subjects: subjectMaps,
+    group: {
+      subjects: S,
+      t,
+      p: group.p,
+      meanR: group.meanR,
+      pR,
+      qR: benjaminiHochberg(pR),
+    },
+    threshold,
+    templates: templateSets.map((set, j) => {
+      const sets = networkSets(set.networks, set.kind);
+      const matcher = new NetworkMatcher(sets, threshold);
+      matchers.push(matcher);
+      for (const dice of nullDiceTables(sets, nulls.map((b) => b[j]), K, P)) {
+        matcher.observeDice(dice);
+      }
+      const matches = matcher.match(t, options.alpha ?? 0.05);
+      return {
+        name: set.name,
+        matches,
+        metrics: organizationMetrics(
+          matches,
+          set.networks.map((n) => n.name),
+          model.atoms,
+          model.layerCounts,
+          partOf,
+        ),
+      };
+    }),
+  };
+  // Where the full maps exist, as analyzeVoxels does: the same draws, the same folder.
+  if (options.bootstrap) {
+    result.bootstrap = modelBootstrap(result, matchers, model, {
+      resamples: options.bootstrap,
+      seed: options.seed ?? 0,
+      alpha: options.alpha ?? 0.05,
+      networkNames: templateSets.map((s) => s.networks.map((n) => n.name)),
+    });
+  }
+  return result;
+}
+
 /**
  * The merge's analyzer: the voxel analysis of the whole study from its
  * shards' results (every shard must be whole: the merge command checks
@@ -404,65 +511,17 @@ export function mergeAnalyzer(dir: string, plan: ShardPlan): VoxelAnalyzer {
   return async (backend, subjects, models, templateSets, options) => {
     checkKey(plan, studyKey(subjects, models, templateSets, options), join(dir, "plan.json"));
     const ceiling = await noiseCeiling(backend, subjects);
-    const S = subjects.length, P = options.permutations ?? 100;
-    const threshold = studentTQuantileUpper(options.voxelP ?? 0.01, S - 1);
     const results: ModelVoxelResult[] = [];
     for (const model of models) {
-      const K = model.atoms.cols, V = plan.study.voxels;
-      const { maps, group, pR, nulls } = await assembleModel(dir, plan, model.name, S, K);
-      const subjectMaps: SubjectMaps[] = maps.map((m, i) => ({
-        id: subjects[i].id,
-        r: m.r,
-        r2: m.r2,
-        alpha: m.alpha,
-        p: m.p,
-        q: benjaminiHochberg(m.p),
-        weights: { rows: K, cols: V, data: m.weights },
-        z: { rows: K, cols: V, data: m.z },
-      }));
-      const t: Matrix = { rows: K, cols: V, data: group.t };
-      // As analyzeVoxels thresholds an atom's map for the organization metrics.
-      const partOf = (atom: number, sign: 1 | -1) =>
-        Uint8Array.from(
-          { length: V },
-          (_, v) =>
-            (sign > 0 ? t.data[atom * V + v] > threshold : t.data[atom * V + v] < -threshold)
-              ? 1
-              : 0,
-        );
-      results.push({
-        model: model.name,
-        subjects: subjectMaps,
-        group: {
-          subjects: S,
-          t,
-          p: group.p,
-          meanR: group.meanR,
-          pR,
-          qR: benjaminiHochberg(pR),
-        },
-        threshold,
-        templates: templateSets.map((set, j) => {
-          const sets = networkSets(set.networks, set.kind);
-          const matcher = new NetworkMatcher(sets, threshold);
-          for (const dice of nullDiceTables(sets, nulls.map((b) => b[j]), K, P)) {
-            matcher.observeDice(dice);
-          }
-          const matches = matcher.match(t, options.alpha ?? 0.05);
-          return {
-            name: set.name,
-            matches,
-            metrics: organizationMetrics(
-              matches,
-              set.networks.map((n) => n.name),
-              model.atoms,
-              model.layerCounts,
-              partOf,
-            ),
-          };
-        }),
-      });
-      options.log?.(`${model.name}: merged from ${nulls.length} shards`);
+      const assembled = await assembleModel(
+        dir,
+        plan,
+        model.name,
+        subjects.length,
+        model.atoms.cols,
+      );
+      results.push(modelFromBlocks(model, subjects, templateSets, options, assembled));
+      options.log?.(`${model.name}: merged from ${assembled.nulls.length} shards`);
     }
     return { models: results, noiseCeiling: ceiling };
   };

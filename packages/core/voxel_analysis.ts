@@ -12,6 +12,7 @@ import { BRAINORG_VERSION } from "@brainorg/common";
 import type { Backend, Matrix } from "@brainorg/kernels";
 import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import { type BrainMask, readNifti, resampleToGrid, unmask, writeNifti } from "@brainorg/neuro";
+import { modelBootstrap } from "./bootstrap.ts";
 import { cleanSeries, prepareRegressorCleaning } from "./clean.ts";
 import { keepMatrixRows } from "./voxel_data.ts";
 import { NetworkMatcher, networkSets } from "./networks.ts";
@@ -64,6 +65,12 @@ export interface VoxelAnalysisOptions {
   voxelP?: number;
   /** Level of the network links (per-cell p and FDR q). Default: 0.05. */
   alpha?: number;
+  /**
+   * Bootstrap resamples of the subjects for the links' reappearance, the
+   * metrics' intervals and the maps' reliability (`bootstrap.ts`); 0: none.
+   * Default: 0.
+   */
+  bootstrap?: number;
   /** Ridge penalty of the coefficient maps, or `"cv"` for each voxel's CV-chosen α. Default: 1. */
   mapAlpha?: number | "cv";
   /** Coefficient maps by ridge (default) or LASSO with α per voxel by CV. */
@@ -209,6 +216,20 @@ export async function analyzeVoxels(
         };
       }),
     };
+    if (options.bootstrap) {
+      const started = performance.now();
+      result.bootstrap = modelBootstrap(result, matchers, model, {
+        resamples: options.bootstrap,
+        seed: options.seed ?? 0,
+        alpha: options.alpha ?? 0.05,
+        networkNames: templateSets.map((s) => s.networks.map((n) => n.name)),
+      });
+      options.log?.(
+        `${model.name}: ${options.bootstrap} bootstrap resamples of the subjects in ${
+          ((performance.now() - started) / 1000).toFixed(1)
+        } s`,
+      );
+    }
     if (dir) await saveVoxelResult(dir, result);
     results.push(result);
   }

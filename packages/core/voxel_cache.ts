@@ -20,6 +20,7 @@ import {
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
+import type { VoxelBootstrap } from "./bootstrap_types.ts";
 import type { ModelVoxelResult } from "./voxel_encoding.ts";
 
 const SCHEMA = "brainorg.voxel-result/2";
@@ -73,6 +74,7 @@ function arraysOf(r: ModelVoxelResult): Arrays {
     "group_pR": r.group.pR,
     "group_qR": r.group.qR,
   };
+  if (r.bootstrap) out["bootstrap_frequency"] = r.bootstrap.frequency;
   r.subjects.forEach((s, i) => {
     Object.assign(out, {
       [`s${i}_r`]: s.r,
@@ -112,6 +114,8 @@ export async function saveVoxelResult(dir: string, r: ModelVoxelResult): Promise
         templates: r.templates,
         group: { subjects: r.group.subjects, K: r.group.t.rows, V: r.group.t.cols },
         subjects: r.subjects.map((s) => ({ id: s.id })),
+        // The bootstrap's tables; its frequency map is bootstrap_frequency.f32.
+        ...(r.bootstrap ? { bootstrap: { ...r.bootstrap, frequency: undefined } } : {}),
       }),
     );
   });
@@ -222,6 +226,17 @@ async function readResult(
       z: mat(await f32(`s${i}_z`, K * V)),
     });
   }
+  const boot = meta.bootstrap;
+  if (
+    boot !== undefined &&
+    !(isObject(boot) && Array.isArray(boot.templates) && Array.isArray(boot.maps))
+  ) return fail("bootstrap is not {templates, maps, ...}");
+  const bootstrap: VoxelBootstrap | undefined = boot
+    ? {
+      ...(boot as Omit<VoxelBootstrap, "frequency">),
+      frequency: await f32("bootstrap_frequency", K * V),
+    }
+    : undefined;
   return {
     model: meta.model,
     threshold: meta.threshold,
@@ -235,5 +250,6 @@ async function readResult(
       pR: await f64("group_pR", V),
       qR: await f64("group_qR", V),
     },
+    ...(bootstrap ? { bootstrap } : {}),
   };
 }

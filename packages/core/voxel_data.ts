@@ -30,6 +30,7 @@ import {
   subjectConfounds,
 } from "./subject_confounds.ts";
 import { RESULT_FILES, type ResultTable } from "./results.ts";
+import type { VoxelSpill } from "./voxel_spill.ts";
 
 /** Subjects' 4-D images on a mask, and how to screen and clean them. */
 export interface VoxelSource {
@@ -80,6 +81,12 @@ export interface LoadedVoxels {
     columns: string[];
     subjects: { id: string; censored: number }[];
   };
+  /**
+   * Where the subjects' cleaned series are, when the loader was given a
+   * spill: `subjects[i].data` then holds their shape but no values, and
+   * blocks of voxels are read from here (`voxel_blocks.ts`).
+   */
+  spill?: VoxelSpill;
 }
 
 /**
@@ -102,9 +109,14 @@ export async function loadVoxelSubjects(
     /** Volumes of each run, when there are several. */
     runs?: number[];
     log: (line: string) => void;
+    /**
+     * Keep the series on disk, one subject in memory at a time: the result's
+     * `spill`. Default: in memory.
+     */
+    spill?: VoxelSpill;
   },
 ): Promise<LoadedVoxels> {
-  const { volumes, runs, log } = options;
+  const { volumes, runs, log, spill } = options;
   const vx = source, config = { file: source.file };
   const full = maskFromImage(await readNifti(vx.mask), vx.mask);
   const screened = await loadScreenedSubjects(
@@ -115,6 +127,7 @@ export async function loadVoxelSubjects(
       discarded: vx.discarded,
       maxBadVoxelShare: vx.maxBadVoxelShare,
       ...(runs ? { runVolumes: runs } : {}),
+      ...(spill ? { onSeries: (id: string, data: Float32Array) => spill.putRaw(id, data) } : {}),
     },
   );
   for (const v of screened.verdicts.filter((v) => v.reason)) {
@@ -139,6 +152,8 @@ export async function loadVoxelSubjects(
     });
   let mask = screened.mask;
   const V = mask.indices.length;
+  // Spilled series are on the full mask: the screening's voxels are kept as they are read back.
+  const screenedKeep = spill ? keptVoxels(full.indices, mask.indices) : undefined;
   if (V === 0) throw noVoxel();
   const cleaned: LoadedVoxels["subjects"] = [];
   const after = new Uint8Array(V), afterWho: string[][] = Array.from({ length: V }, () => []);
@@ -173,7 +188,8 @@ export async function loadVoxelSubjects(
       continue;
     }
     if (nuisance) confounded.push(nuisance);
-    const data = await cleanSeries(backend, { rows: volumes, cols: V, data: s.data }, {
+    const raw = spill ? keepColumns(await spill.takeRaw(s.id), volumes, screenedKeep!) : s.data;
+    const data = await cleanSeries(backend, { rows: volumes, cols: V, data: raw }, {
       tr: options.tr,
       highPassSeconds: vx.highPassSeconds,
       ...(runs ? { runs } : {}),
@@ -184,7 +200,11 @@ export async function loadVoxelSubjects(
       lostVolumeShare: 1,
     });
     check.problem.forEach((p, v) => p && ((after[v] ||= p), afterWho[v].push(s.id)));
-    cleaned.push({ id: s.id, data, ...(nuisance ? { confounds: nuisance.matrix } : {}) });
+    cleaned.push({
+      id: s.id,
+      data: spill ? await spill.putCleaned(s.id, data) : data,
+      ...(nuisance ? { confounds: nuisance.matrix } : {}),
+    });
     // The raw series is no longer needed: let it go before the next is cleaned.
     s.data = new Float32Array(0);
   }
@@ -204,7 +224,11 @@ export async function loadVoxelSubjects(
       `scrubbing: ${volumes - kept} of ${volumes} volumes censored in some subject are left ` +
         "out of every fit and fold (one design serves all subjects)",
     );
-    for (const c of cleaned) c.data = keepMatrixRows(c.data, keepRows);
+    for (const c of cleaned) {
+      c.data = spill
+        ? { rows: kept, cols: c.data.cols, data: c.data.data }
+        : keepMatrixRows(c.data, keepRows);
+    }
   }
   const dropped = [...screened.dropped];
   if (after.some((p) => p)) {
@@ -224,10 +248,11 @@ export async function loadVoxelSubjects(
       c.data = {
         rows: c.data.rows,
         cols: mask.indices.length,
-        data: keepColumns(c.data.data, c.data.rows, keep),
+        data: spill ? c.data.data : keepColumns(c.data.data, c.data.rows, keep),
       };
     }
-  }
+    spill?.finish({ voxels: V, ...(keepRows ? { keepRows } : {}), keepColumns: keep });
+  } else spill?.finish({ voxels: V, ...(keepRows ? { keepRows } : {}) });
   if (mask.indices.length === 0) throw noVoxel();
   if (dropped.length) {
     log(
@@ -249,6 +274,7 @@ export async function loadVoxelSubjects(
     verdicts: screened.verdicts,
     dropped,
     ...(keepRows ? { keepRows } : {}),
+    ...(spill ? { spill } : {}),
     ...(confounded.length
       ? {
         confounds: {
@@ -259,6 +285,21 @@ export async function loadVoxelSubjects(
       }
       : {}),
   };
+}
+
+/**
+ * Which of a mask's voxels a reduced mask kept.
+ *
+ * @param full the mask's voxel indices (ascending, as masks hold them)
+ * @param kept the reduced mask's (a subset, ascending)
+ * @returns (full's length) 1 kept, 0 dropped
+ */
+function keptVoxels(full: Int32Array | ArrayLike<number>, kept: ArrayLike<number>): Uint8Array {
+  const keep = new Uint8Array(full.length);
+  for (let v = 0, k = 0; v < full.length && k < kept.length; v++) {
+    if (full[v] === kept[k]) (keep[v] = 1), k++;
+  }
+  return keep;
 }
 
 /**

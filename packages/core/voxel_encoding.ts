@@ -23,6 +23,7 @@ import {
   RidgeRefits,
   surrogates,
 } from "@brainorg/kernels";
+import type { VoxelBootstrap } from "./bootstrap_types.ts";
 import type { RegressorCleaning } from "./clean.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
@@ -127,6 +128,8 @@ export interface ModelVoxelResult {
   threshold: number;
   /** Per template set: every atom × sign × network cell, and the metrics. */
   templates: { name: string; matches: NetworkMatch[]; metrics: OrganizationMetrics }[];
+  /** The bootstrap over subjects, where the analysis asked for it (`bootstrap.ts`). */
+  bootstrap?: VoxelBootstrap;
 }
 
 /** Receives each surrogate's group t map (K × V), e.g. network matching's null. */

@@ -15,8 +15,15 @@ import type { Backend } from "@brainorg/kernels";
 import { voxelSizes } from "@brainorg/neuro";
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { CapturedModel } from "./capture_atoms.ts";
+import { bootstrapSummary, withBootstrap, writeBootstrapFiles } from "./bootstrap_files.ts";
 import { type PhantomTruth, scoreRecovery } from "./phantom.ts";
+import { addSpatialNull, writeSpatialNullTables } from "./spatial_null.ts";
 import { storySpans } from "./stories.ts";
+import {
+  partitionVoxelLevel,
+  voxelVarianceSummary,
+  writeVoxelVarianceMaps,
+} from "./variance_partition.ts";
 import { cachedPhantom, phantomFiles } from "./phantom_files.ts";
 import { RESULT_FILES, type ResultTable, type VoxelSummary } from "./results.ts";
 import {
@@ -36,6 +43,8 @@ import {
   writeVoxelResults,
 } from "./voxel_analysis.ts";
 import { type LoadedVoxels, loadVoxelSubjects, voxelQcTables } from "./voxel_data.ts";
+import { blockedAnalyzer, studyVoxelBlocks, voxelBlocks } from "./voxel_blocks.ts";
+import { VoxelSpill } from "./voxel_spill.ts";
 
 /** What the voxel level found: its summary, its tables, and how to write its maps. */
 export interface VoxelLevel {
@@ -67,6 +76,8 @@ export interface VoxelStageOptions {
   planted?: PlantedTruth;
   /** Replaces the voxel encoding (sharded runs: `shard_voxels.ts`). Default: none. */
   analyzer?: VoxelAnalyzer;
+  /** The stimulus's word rate (volumes): the variance partitioning's low level. Default: none. */
+  wordRate?: Float32Array;
 }
 
 /** A phantom's planted links, its network set and the model whose atoms it holds. */
@@ -94,6 +105,19 @@ export async function loadUserVoxels(
   options: VoxelStageOptions,
 ): Promise<LoadedVoxels> {
   const vx = config.voxels!;
+  // Too large for memory at once: series kept on disk, the voxel stage run by blocks
+  // (not for a sharded run, whose shards choose their own blocks).
+  const blocks = options.analyzer ? undefined : await studyVoxelBlocks(config, options.volumes);
+  const spill = blocks
+    ? await VoxelSpill.create(join(cacheDirFor(options.data), "tmp"))
+    : undefined;
+  if (blocks) {
+    options.log(
+      `voxels: by blocks of ${blocks.blockVoxels} voxels (the whole study would take ` +
+        `${(blocks.wholeBytes / 2 ** 30).toFixed(1)} GiB; budget ` +
+        `${(blocks.budgetBytes / 2 ** 30).toFixed(1)} GiB); series kept in ${spill!.dir}`,
+    );
+  }
   return await loadVoxelSubjects(backend, {
     file: config.file,
     mask: vx.mask!,
@@ -102,7 +126,13 @@ export async function loadUserVoxels(
     maxBadVoxelShare: vx.maxBadVoxelShare,
     highPassSeconds: vx.highPassSeconds,
     confounds: vx.confounds,
-  }, { volumes: options.volumes, tr: config.stimulus.tr, runs: options.runs, log: options.log });
+  }, {
+    volumes: options.volumes,
+    tr: config.stimulus.tr,
+    runs: options.runs,
+    log: options.log,
+    ...(spill ? { spill } : {}),
+  });
 }
 
 /**
@@ -158,6 +188,7 @@ export async function analyzeVoxelLevel(
       seed: config.seed,
       voxelP,
       maps: vx.maps,
+      ...(vx.bootstrap ? { bootstrap: vx.bootstrap } : {}),
       method: config.nullMethod,
       ...(stories.length >= 2 ? { folds: stories.map((s) => s.rows) } : {}),
       tr,
@@ -166,11 +197,51 @@ export async function analyzeVoxelLevel(
       ...(data.keepRows ? { keepRows: data.keepRows } : {}),
       cacheDir: cacheDirFor(options.data),
       ...(options.analyzer ? { analyzer: options.analyzer } : {}),
+      // Series kept on disk by loadUserVoxels: blocks sized again on the voxels kept.
+      ...(loaded?.spill
+        ? {
+          analyzer: blockedAnalyzer(loaded.spill, {
+            blockVoxels: voxelBlocks({
+              subjects: subjects.length,
+              volumes: subjects[0].data.rows,
+              voxels: loaded.spill.voxels,
+              atoms: Math.max(...models.map((m) => m.atoms.atoms.cols)),
+            }, { memoryGiB: vx.memoryGiB, blockVoxels: vx.blockVoxels })?.blockVoxels ??
+              loaded.spill.voxels,
+          }),
+        }
+        : {}),
       log: options.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   );
+  await loaded?.spill?.dispose();
   const { models: results, noiseCeiling } = analysis, truth = planted?.truth;
+  // The spatial null works on the group maps: after a sharded merge as after one process.
+  const spatialNull = vx.spatialNull
+    ? await addSpatialNull(results, templates, mask, {
+      surrogates: vx.spatialNull,
+      seed: config.seed,
+      cacheDir: cacheDirFor(options.data),
+      log: options.log,
+    })
+    : undefined;
+  const partition = (vx.variancePartition || vx.lowLevel) && options.wordRate
+    ? await partitionVoxelLevel(backend, {
+      subjects,
+      models: models.map((m) => ({ name: m.name, atoms: m.atoms.atoms, layerCounts: [] })),
+      wordRate: options.wordRate,
+      lowLevelFiles: vx.lowLevel ?? [],
+      inMemory: !options.analyzer && !loaded?.spill,
+      log: options.log,
+    }, {
+      tr,
+      highPassSeconds: vx.highPassSeconds,
+      ...(stories.length >= 2 ? { folds: stories.map((s) => s.rows) } : {}),
+      ...(options.runs ? { runs: options.runs } : {}),
+      ...(data.keepRows ? { keepRows: data.keepRows } : {}),
+    })
+    : undefined;
   const summary: VoxelSummary = {
     dataset: phantom ? "phantom" : "user",
     subjects: subjects.length,
@@ -222,16 +293,22 @@ export async function analyzeVoxelLevel(
     voxelP,
     threshold: results[0].threshold,
     noiseCeiling: noiseCeilingSummary(noiseCeiling),
-    models: results.map((r) => ({
+    ...(spatialNull ? { spatialNull } : {}),
+    ...(vx.bootstrap ? { bootstrap: bootstrapSummary(vx.bootstrap, config.seed) } : {}),
+    models: results.map((r, i) => ({
       name: r.model,
       subjects: subjectSummaries(r),
       voxelsMeanRQ05: r.group.qR.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
       medianFractionOfCeiling: medianFractionOfCeiling(r, noiseCeiling),
-      templates: r.templates.map((t) => ({
-        name: t.name,
-        metrics: t.metrics,
-        links: t.matches.filter((m) => m.linked),
-      })),
+      templates: r.templates.map((t) =>
+        withBootstrap({
+          name: t.name,
+          metrics: t.metrics,
+          links: t.matches.filter((m) => m.linked),
+        }, r.bootstrap)
+      ),
+      ...(r.bootstrap ? { mapReliability: r.bootstrap.maps } : {}),
+      ...(partition ? { variancePartition: voxelVarianceSummary(partition[i]) } : {}),
       ...(truth
         ? {
           recovery: scoreRecovery(
@@ -270,7 +347,12 @@ export async function analyzeVoxelLevel(
       if (truth) await writeJsonAtomic(join(dir, RESULT_FILES.phantomTruth), truth);
       await writeTemplateFiles(dir, mask, templates, options.data);
       await writeNoiseCeilingFiles(dir, { mask, templates, analysis });
-      for (const r of results) await writeVoxelResults(dir, mask, r);
+      if (spatialNull) await writeSpatialNullTables(dir, results);
+      for (const r of results) {
+        await writeVoxelResults(dir, mask, r);
+        await writeBootstrapFiles(dir, mask, r);
+      }
+      for (const p of partition ?? []) await writeVoxelVarianceMaps(dir, mask, p);
     },
   };
 }

@@ -8,6 +8,7 @@
 
 import type { LassoBatch, LassoBatchResult } from "./lasso_batch.ts";
 import type { Matrix, MatrixView } from "./matrix.ts";
+import type { FoldErrors, FoldProducts } from "./ridge_folds.ts";
 
 /** What a backend is and runs on, for reports and provenance. */
 export interface BackendInfo {
@@ -94,6 +95,15 @@ export interface Backend {
    * @returns (S × p), row-major
    */
   productR2(a: MatrixView, b: MatrixView, y: MatrixView): Promise<Matrix>;
+
+  /**
+   * Optional: ridge CV's work on one block of targets, every fold at once
+   * (each fold's held-out XᵀY, their sum, every α's held-out squared
+   * errors; see {@linkcode FoldProducts}), where a backend can fuse it into
+   * one call (the CPU backend with MLAS). Absent: ridge CV makes the
+   * products and scores itself.
+   */
+  foldErrors?(input: FoldProducts): Promise<FoldErrors>;
 
   /**
    * Coordinate descent for many LASSO / elastic-net targets sharing one Gram

@@ -179,6 +179,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     productR2: products.stackedErrors
       ? (a, b, y) => fusedR2(products.stackedErrors!, a, b, y)
       : (a, b, y) => productR2Wasm(gemm, a, b, y),
+    ...(products.foldErrors ? { foldErrors: products.foldErrors } : {}),
     lassoCD: (batch) => pool.solve(batch),
     dispose: () => {
       pool.close();

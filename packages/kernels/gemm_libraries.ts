@@ -45,6 +45,8 @@ export interface CpuProducts {
    * see `StackedErrors` in mlas_gemm.ts); absent elsewhere.
    */
   stackedErrors?: Mlas["stackedErrors"];
+  /** Ridge CV's fused per-block fold work (MLAS only: see `foldErrorsModel`); absent elsewhere. */
+  foldErrors?: Mlas["foldErrors"];
 }
 
 type Gemm = (a: MatrixView, b: MatrixView, options?: GemmOptions) => Matrix | Promise<Matrix>;
@@ -111,6 +113,7 @@ interface Candidate {
   gemm: Gemm;
   close(): void;
   stackedErrors?: Mlas["stackedErrors"];
+  foldErrors?: Mlas["foldErrors"];
 }
 
 async function loadOpenBlas(threads: number): Promise<Candidate | string> {
@@ -151,6 +154,7 @@ async function loadOnnxRuntime(threads: number): Promise<Candidate | string> {
     },
     close: () => void mlas.close(),
     stackedErrors: (a, b, y) => mlas.stackedErrors(a, b, y),
+    foldErrors: (input) => mlas.foldErrors(input),
   };
 }
 
@@ -219,5 +223,6 @@ export async function loadProducts(choice: ProductsChoice, threads: number): Pro
     gemm: async (a, b, o) => await chosen.gemm(a, b, o),
     close: () => chosen.close(),
     ...(chosen.stackedErrors ? { stackedErrors: chosen.stackedErrors } : {}),
+    ...(chosen.foldErrors ? { foldErrors: chosen.foldErrors } : {}),
   };
 }

@@ -14,6 +14,7 @@
 import type { GemmOptions } from "./backend.ts";
 import { gemmShape } from "./backend.ts";
 import { densify, type Matrix, type MatrixView } from "./matrix.ts";
+import type { FoldErrors, FoldProducts } from "./ridge_folds.ts";
 
 /** The products of a loaded onnxruntime. */
 export interface Mlas {
@@ -24,6 +25,8 @@ export interface Mlas {
   sgemm(a: MatrixView, b: MatrixView, options?: GemmOptions): Promise<Matrix>;
   /** Squared errors of stacked products, fused in one session (see {@linkcode StackedErrors}). */
   stackedErrors(a: MatrixView, b: MatrixView, y: MatrixView): Promise<StackedErrors>;
+  /** Ridge CV's per-block fold products and errors in one session run (see {@linkcode foldErrorsModel}). */
+  foldErrors(input: FoldProducts): Promise<FoldErrors>;
   close(): Promise<void>;
 }
 
@@ -133,6 +136,60 @@ export function scoreModel(): Uint8Array {
   ]);
 }
 
+/**
+ * ModelProto of ridge CV's work on one block of targets, all folds in one
+ * session run, so that a block costs one call and every step runs on all
+ * cores (opset 13, float32; shapes as in {@linkcode FoldProducts}, F folds
+ * of L rows, S maps, k = p + 1, m targets). Inputs: `Y` (F × L × m), `XH`
+ * (F × k × L), `G` (F × S·L × k), `W` (F × L × 1), `CNT` (F × 1 × 1),
+ * `shape4` = [F, S, L, m], `shapeY` = [F, 1, L, m], `axis0` = [0], `axis1`
+ * = [1] (int64). Outputs: `H = XH·Y` (F × k × m), `ALL = Σ_f H`
+ * (1 × k × m), `SSE[f, s, j] = Σ_i ((G·(ALL − H))[f, s·L + i, j] −
+ * Y[f, i, j])²` (F × S × m) and `SST[f, j] = Σ_i W (Y − Y[f, 0] − mean)²`
+ * (F × m), the mean over the fold's real rows, so that a constant column
+ * gives exactly 0.
+ */
+export function foldErrorsModel(): Uint8Array {
+  const graph = [
+    ...field(1, node("MatMul", ["XH", "Y"], "H")),
+    ...field(1, node("ReduceSum", ["H", "axis0"], "ALL", { keepdims: 1 })),
+    ...field(1, node("Sub", ["ALL", "H"], "D")),
+    ...field(1, node("MatMul", ["G", "D"], "P")),
+    ...field(1, node("Reshape", ["P", "shape4"], "P4")),
+    ...field(1, node("Reshape", ["Y", "shapeY"], "Y4")),
+    ...field(1, node("Sub", ["P4", "Y4"], "E")),
+    ...field(1, node("ReduceSumSquare", ["E"], "SSE", { axes: [2], keepdims: 0 })),
+    ...field(1, node("Gather", ["Y", "axis0"], "Y0", { axis: 1 })),
+    ...field(1, node("Sub", ["Y", "Y0"], "D0r")),
+    ...field(1, node("Mul", ["D0r", "W"], "D0")),
+    ...field(1, node("ReduceSum", ["D0", "axis1"], "S0", { keepdims: 1 })),
+    ...field(1, node("Div", ["S0", "CNT"], "M")),
+    ...field(1, node("Sub", ["D0", "M"], "DMr")),
+    ...field(1, node("Mul", ["DMr", "W"], "DM")),
+    ...field(1, node("ReduceSumSquare", ["DM"], "SST", { axes: [1], keepdims: 0 })),
+    ...str(2, "brainorg_fold_errors"),
+    ...field(11, tensorInfo("Y", 1, ["f", "l", "m"])),
+    ...field(11, tensorInfo("XH", 1, ["f", "k", "l"])),
+    ...field(11, tensorInfo("G", 1, ["f", "sl", "k"])),
+    ...field(11, tensorInfo("W", 1, ["f", "l", "one"])),
+    ...field(11, tensorInfo("CNT", 1, ["f", "one", "one"])),
+    ...field(11, tensorInfo("shape4", 7, ["four"])),
+    ...field(11, tensorInfo("shapeY", 7, ["four"])),
+    ...field(11, tensorInfo("axis0", 7, ["one"])),
+    ...field(11, tensorInfo("axis1", 7, ["one"])),
+    ...field(12, tensorInfo("H", 1, ["f", "k", "m"])),
+    ...field(12, tensorInfo("ALL", 1, ["one", "k", "m"])),
+    ...field(12, tensorInfo("SSE", 1, ["f", "s", "m"])),
+    ...field(12, tensorInfo("SST", 1, ["f", "m"])),
+  ];
+  return Uint8Array.from([
+    ...intField(1, 8), // ir_version
+    ...str(2, "brainorg"),
+    ...field(7, graph),
+    ...field(8, [...str(1, ""), ...intField(2, 13)]), // opset_import
+  ]);
+}
+
 /** ModelProto of C = op(A) · op(B) (ONNX Gemm, opset 13). */
 export function gemmModel(transA: boolean, transB: boolean): Uint8Array {
   const attr = (
@@ -223,6 +280,17 @@ export async function loadMlas(threads: number): Promise<Mlas | { reason: string
     };
   }
   sessions.push(scorer);
+  let folder;
+  try {
+    folder = await ort.InferenceSession.create(foldErrorsModel(), options);
+  } catch (err) {
+    for (const s of sessions) await s.release();
+    return {
+      reason: `onnxruntime-node could not build the fold session: ${(err as Error).message}`,
+    };
+  }
+  sessions.push(folder);
+  const axis1 = new ort.Tensor("int64", BigInt64Array.of(1n), [1]);
   const first = new ort.Tensor("int64", BigInt64Array.of(0n), [1]);
   const version = ort.env?.versions?.common ?? "?";
   return {
@@ -262,6 +330,27 @@ export async function loadMlas(threads: number): Promise<Mlas | { reason: string
         first,
       });
       return { sse: res.SSE.data as Float32Array, sst: res.SST.data as Float32Array };
+    },
+    async foldErrors(input) {
+      const { folds: F, rows: L, maps: S, k, m } = input;
+      const int = (...v: number[]) => BigInt64Array.from(v, BigInt);
+      const res = await folder.run({
+        Y: new ort.Tensor("float32", input.y.subarray(0, F * L * m), [F, L, m]),
+        XH: new ort.Tensor("float32", input.xh.subarray(0, F * k * L), [F, k, L]),
+        G: new ort.Tensor("float32", input.g.subarray(0, F * S * L * k), [F, S * L, k]),
+        W: new ort.Tensor("float32", input.mask.subarray(0, F * L), [F, L, 1]),
+        CNT: new ort.Tensor("float32", input.counts.subarray(0, F), [F, 1, 1]),
+        shape4: new ort.Tensor("int64", int(F, S, L, m), [4]),
+        shapeY: new ort.Tensor("int64", int(F, 1, L, m), [4]),
+        axis0: first,
+        axis1,
+      });
+      return {
+        held: res.H.data as Float32Array,
+        all: res.ALL.data as Float32Array,
+        sse: res.SSE.data as Float32Array,
+        sst: res.SST.data as Float32Array,
+      };
     },
     async close() {
       for (const s of sessions) await s.release();

@@ -26,6 +26,8 @@ export * from "./cpu_backend.ts";
 export * from "./linalg.ts";
 export { contiguousFolds, logspace, resolveFolds } from "./cross_validation.ts";
 export * from "./ridge.ts";
+export type { FoldErrors, FoldProducts } from "./ridge_folds.ts";
+export * from "./banded_ridge.ts";
 export * from "./ridge_fixed.ts";
 export {
   refitBatchSize,

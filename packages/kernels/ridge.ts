@@ -10,10 +10,13 @@
  * folds, one pass over Y; their sum is XᵀY on all rows), every α's
  * held-out predictions from the training XᵀY (2·nα·n·(p + 1)·V, the bulk),
  * scored where they are computed (3·nα·n·V), and the refit (4p²V); Y is
- * read twice. The CPU backend scores each block of predictions inside
- * onnxruntime with MLAS (float32 sums on every core), else in WebAssembly
- * where its product wrote them, one block's R² overlapping the next
- * block's product.
+ * read twice. With MLAS the CPU backend does a block's whole fold work in
+ * one onnxruntime session run on every core (all folds' products stacked
+ * as batched MatMuls, the folds' training XᵀY updates folded into the maps
+ * once per fit, the predictions scored where they are computed; see
+ * ridge_folds.ts); with OpenBLAS it scores each block of predictions in
+ * WebAssembly where its product wrote them, one block's R² overlapping the
+ * next block's product.
  *
  * Objective, per target y and penalty α:
  * `w*, b* = argmin_{w,b} ||y − X w − b||² + α ||w||²` (b only with an intercept).
@@ -24,6 +27,7 @@
 import type { Backend } from "./backend.ts";
 import { designOn, heldOutMaps, transposed } from "./ridge_design.ts";
 import { getter, logspace, resolveFolds } from "./cross_validation.ts";
+import { foldRowsOf, planFolds } from "./ridge_folds.ts";
 import { columnBlock, type Matrix, type MatrixView, rowBlock, validateMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode ridgeCV}. */
@@ -162,11 +166,12 @@ export async function ridgeCV(
   // onnxruntime reads only dense arrays: with MLAS a batch of Y is copied
   // once into rows of its own width, whose row blocks then pass as they are
   // (else each product on a strided view would make its own copy).
-  const denseY = backend.info.details?.products === "mlas" && batch < V;
+  const denseY = backend.info.details?.products === "mlas" && batch < V && !backend.foldErrors;
   // Buffers reused by every batch: on this kind of machine a fresh page costs
   // more than the arithmetic done on it.
   const buf = {
     y: new Float32Array(denseY ? n * batch : 0),
+    y3: [] as Float32Array[],
     held: folds.map(() => new Float32Array(p1 * batch)),
     xtyAll: new Float32Array(p1 * batch),
     xtyTrain: folds.map(() => new Float32Array(p1 * batch)),
@@ -177,6 +182,13 @@ export async function ridgeCV(
     w: new Float32Array(p * batch),
     shift: new Float32Array(batch),
   };
+  // Where the backend fuses a block's fold work (MLAS), the maps carry the
+  // folds' training updates and every fold's rows of Y go in one call.
+  const plan = backend.foldErrors
+    ? planFolds(xc1View, folds, heldOut.map((h) => h.stacked), shifts, intercept)
+    : undefined;
+  const tile = Math.min(block, batch);
+  buf.y3 = plan ? [0, 1].map(() => new Float32Array(F * plan.rows * tile)) : [];
   const total = new Float64Array(batch), trainSum = new Float64Array(batch);
   const score = new Float64Array(nA * batch), best = new Uint16Array(batch);
   const inv = new Float64Array(nA);
@@ -186,68 +198,123 @@ export async function ridgeCV(
     data: data.subarray(0, rows * cols),
   });
 
+  /**
+   * A fold's training XᵀY (Σ (x − x̄_train) y over the training rows) from
+   * all rows' and the fold's own, plus a last row: the training mean of y.
+   */
+  const trainXty = (f: number, vb: number, all: Float32Array) => {
+    const [s, e] = folds[f], nv = e - s;
+    const held = buf.held[f];
+    for (let c = 0; c < vb; c++) trainSum[c] = total[c] - held[p * vb + c];
+    const xty = buf.xtyTrain[f], shift = shifts[f];
+    for (let j = 0; j < p; j++) {
+      const row = j * vb, sj = shift[j];
+      if (sj === 0) { for (let c = row; c < row + vb; c++) xty[c] = all[c] - held[c]; }
+      else {for (let c = 0; c < vb; c++) {
+          xty[row + c] = all[row + c] - held[row + c] - sj * trainSum[c];
+        }}
+    }
+    const yMean = xty.subarray(p * vb, p1 * vb);
+    if (intercept) { for (let c = 0; c < vb; c++) yMean[c] = trainSum[c] / (n - nv); }
+    else yMean.fill(0);
+  };
+
   for (let v0 = 0; v0 < V; v0 += batch) {
     const vb = Math.min(batch, V - v0);
-    let yb = columnBlock(y, v0, vb);
-    if (denseY) {
-      const yd = view(buf.y, n, vb), ys = yb.rowStride ?? V, yo = yb.offset ?? 0;
-      for (let r = 0; r < n; r++) {
-        yd.data.set(y.data.subarray(yo + r * ys, yo + r * ys + vb), r * vb);
-      }
-      yb = yd;
-    }
-    // One pass over Y: each fold's held-out [X − x̄ | 1]ᵀ Y, summed into XᵀY and Y's column sums.
     const all = buf.xtyAll.subarray(0, p1 * vb);
-    all.fill(0);
-    for (let f = 0; f < F; f++) {
-      const [s, e] = folds[f], nv = e - s;
-      const held = await backend.gemm(rowBlock(xc1View, s, nv), rowBlock(yb, s, nv), {
-        transA: true,
-        out: buf.held[f],
-      });
-      for (let c = 0; c < p1 * vb; c++) all[c] += held.data[c];
-    }
-    total.fill(0);
-    for (let f = 0; f < F; f++) {
-      const sums = buf.held[f].subarray(p * vb, p1 * vb);
-      for (let c = 0; c < vb; c++) total[c] += sums[c];
-    }
-
-    const scoring: (() => Promise<void>)[] = [];
-    for (let f = 0; f < F; f++) {
-      const [s, e] = folds[f], nv = e - s;
-      const held = buf.held[f];
-      for (let c = 0; c < vb; c++) trainSum[c] = total[c] - held[p * vb + c];
-      // Σ (x − x̄_train) y over the training rows, plus a last row: the
-      // training mean of y (kept per fold for the out-of-fold predictions).
-      const xty = buf.xtyTrain[f], shift = shifts[f];
-      for (let j = 0; j < p; j++) {
-        const row = j * vb, sj = shift[j];
-        if (sj === 0) { for (let c = row; c < row + vb; c++) xty[c] = all[c] - held[c]; }
-        else {for (let c = 0; c < vb; c++) {
-            xty[row + c] = all[row + c] - held[row + c] - sj * trainSum[c];
-          }}
-      }
-      const yMean = xty.subarray(p * vb, p1 * vb);
-      if (intercept) { for (let c = 0; c < vb; c++) yMean[c] = trainSum[c] / (n - nv); }
-      else yMean.fill(0);
-      const train = view(xty, p1, vb), r2 = buf.r2[f];
-      // Every α's held-out predictions, scored in column blocks that stay in cache.
+    if (plan) {
+      // All folds' products and errors in one backend call per column tile,
+      // two tiles in flight so that the next tile's rows of Y are gathered
+      // while the library computes.
+      const tiles: ((lane: number) => Promise<void>)[] = [];
       for (let c0 = 0; c0 < vb; c0 += block) {
         const nc = Math.min(block, vb - c0);
-        scoring.push(async () => {
-          const got = await backend.productR2(
-            heldOut[f].stacked,
-            columnBlock(train, c0, nc),
-            rowBlock(columnBlock(yb, c0, nc), s, nv),
+        tiles.push(async (lane) => {
+          const y3 = buf.y3[lane];
+          foldRowsOf(
+            { data: y.data, stride: y.rowStride ?? V, offset: (y.offset ?? 0) + v0 + c0 },
+            folds,
+            plan.rows,
+            nc,
+            y3,
           );
-          for (let a = 0; a < nA; a++) r2.set(got.data.subarray(a * nc, (a + 1) * nc), a * vb + c0);
+          const got = await backend.foldErrors!({ ...plan, m: nc, y: y3 });
+          for (let j = 0; j < p1; j++) {
+            all.set(got.all.subarray(j * nc, (j + 1) * nc), j * vb + c0);
+            if (keepPred) {
+              for (let f = 0; f < F; f++) {
+                const from = (f * p1 + j) * nc;
+                buf.held[f].set(got.held.subarray(from, from + nc), j * vb + c0);
+              }
+            }
+          }
+          for (let f = 0; f < F; f++) {
+            const r2 = buf.r2[f];
+            for (let a = 0; a < nA; a++) {
+              const e0 = (f * nA + a) * nc, t0 = f * nc, out = a * vb + c0;
+              for (let c = 0; c < nc; c++) {
+                const e = got.sse[e0 + c], t = got.sst[t0 + c];
+                r2[out + c] = t > 0 ? 1 - e / t : e === 0 ? 1 : 0;
+              }
+            }
+          }
         });
       }
+      let next = 0;
+      const lane = async (l: number) => {
+        while (next < tiles.length) await tiles[next++](l);
+      };
+      await Promise.all([0, 1].slice(0, Math.min(2, tiles.length)).map(lane));
+      total.fill(0);
+      for (let c = 0; c < vb; c++) total[c] = all[p * vb + c];
+    } else {
+      let yb = columnBlock(y, v0, vb);
+      if (denseY) {
+        const yd = view(buf.y, n, vb), ys = yb.rowStride ?? V, yo = yb.offset ?? 0;
+        for (let r = 0; r < n; r++) {
+          yd.data.set(y.data.subarray(yo + r * ys, yo + r * ys + vb), r * vb);
+        }
+        yb = yd;
+      }
+      // One pass over Y: each fold's held-out [X − x̄ | 1]ᵀ Y, summed into XᵀY and Y's column sums.
+      all.fill(0);
+      for (let f = 0; f < F; f++) {
+        const [s, e] = folds[f], nv = e - s;
+        const held = await backend.gemm(rowBlock(xc1View, s, nv), rowBlock(yb, s, nv), {
+          transA: true,
+          out: buf.held[f],
+        });
+        for (let c = 0; c < p1 * vb; c++) all[c] += held.data[c];
+      }
+      total.fill(0);
+      for (let f = 0; f < F; f++) {
+        const sums = buf.held[f].subarray(p * vb, p1 * vb);
+        for (let c = 0; c < vb; c++) total[c] += sums[c];
+      }
+      const scoring: (() => Promise<void>)[] = [];
+      for (let f = 0; f < F; f++) {
+        const [s, e] = folds[f], nv = e - s;
+        trainXty(f, vb, all);
+        const train = view(buf.xtyTrain[f], p1, vb), r2 = buf.r2[f];
+        // Every α's held-out predictions, scored in column blocks that stay in cache.
+        for (let c0 = 0; c0 < vb; c0 += block) {
+          const nc = Math.min(block, vb - c0);
+          scoring.push(async () => {
+            const got = await backend.productR2(
+              heldOut[f].stacked,
+              columnBlock(train, c0, nc),
+              rowBlock(columnBlock(yb, c0, nc), s, nv),
+            );
+            for (let a = 0; a < nA; a++) {
+              r2.set(got.data.subarray(a * nc, (a + 1) * nc), a * vb + c0);
+            }
+          });
+        }
+      }
+      // Two blocks in flight: where the products run on other threads (MLAS),
+      // one block's R² is summed while the next one's product is computed.
+      await inFlight(scoring, 2);
     }
-    // Two blocks in flight: where the products run on other threads (MLAS),
-    // one block's R² is summed while the next one's product is computed.
-    await inFlight(scoring, 2);
     // Summed in fold order, whatever order the blocks finished in.
     score.fill(0);
     for (let f = 0; f < F; f++) {
@@ -284,6 +351,7 @@ export async function ridgeCV(
     if (predictions) {
       for (let f = 0; f < F; f++) {
         const [s] = folds[f];
+        if (plan) trainXty(f, vb, buf.xtyAll);
         // z: the training XᵀY rotated into the fold's eigenbasis; its last row, ȳ_train, as is.
         const xty = buf.xtyTrain[f];
         await backend.gemm(rotations[f], view(xty, p, vb), { out: buf.z });

@@ -42,6 +42,7 @@ export * from "./series_checks.ts";
 export * from "./voxel_subjects.ts";
 export * from "./atlas.ts";
 export * from "./smooth.ts";
+export * from "./variogram_surrogates.ts";
 export * from "./bids.ts";
 export * from "./confounds.ts";
 export * from "./mz3.ts";

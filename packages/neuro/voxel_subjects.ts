@@ -65,6 +65,14 @@ export interface LoadScreenedOptions extends Omit<VoxelScreenOptions, "firstVolu
    * after dropping `discarded` (they add up to `volumes`).
    */
   runVolumes?: readonly number[];
+  /**
+   * Takes each usable subject's series (volumes × V on the mask given, not
+   * yet reduced) as soon as it is screened, instead of keeping it: the
+   * returned `series` then hold empty data, so that memory holds one
+   * subject at a time (a caller that spills the series to disk). Default:
+   * the series are kept.
+   */
+  onSeries?: (id: string, data: Float32Array) => Promise<void>;
 }
 
 /**
@@ -159,7 +167,10 @@ export async function loadScreenedSubjects(
       constant: screen.constant,
       lostVolumes: screen.lostVolumes,
     });
-    if (screen.usable) kept.push({ id: s.id, data, problem: screen.problem });
+    if (screen.usable && options.onSeries) {
+      await options.onSeries(s.id, data);
+      kept.push({ id: s.id, data: new Float32Array(0), problem: screen.problem });
+    } else if (screen.usable) kept.push({ id: s.id, data, problem: screen.problem });
   }
   const problem = new Uint8Array(V), who: string[][] = Array.from({ length: V }, () => []);
   for (const k of kept) {
@@ -183,7 +194,7 @@ export async function loadScreenedSubjects(
     });
   });
   // One subject at a time, so that at most one extra copy is ever held.
-  for (const k of kept) k.data = keepColumns(k.data, T, keep);
+  if (!options.onSeries) { for (const k of kept) k.data = keepColumns(k.data, T, keep); }
   return { verdicts, series: kept.map(({ id, data }) => ({ id, data })), mask: reduced, dropped };
 }
 

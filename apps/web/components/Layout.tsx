@@ -26,7 +26,14 @@ th{background:#eef1f6;font-weight:600}
  * the problems of the files the page read, above its content.
  */
 export function Layout(
-  props: { title: string; children: ComponentChildren; runId?: string; problems?: Problem[] },
+  props: {
+    title: string;
+    children: ComponentChildren;
+    runId?: string;
+    problems?: Problem[];
+    /** More of the head: e.g. {@linkcode Preload}'s links. */
+    head?: ComponentChildren;
+  },
 ) {
   const r = props.runId;
   return (
@@ -37,6 +44,7 @@ export function Layout(
         <title>{props.title} · brainorg</title>
         <link rel="icon" href="data:," />
         <style>{CSS}</style>
+        {props.head}
       </head>
       <body>
         <header>

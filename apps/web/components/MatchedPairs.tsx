@@ -1,5 +1,6 @@
 import { fmt } from "../run_data.ts";
 import type { BestNetwork, MatchedPair, SideView } from "../compare_data.ts";
+import type { MetricsView } from "../summary.ts";
 import { runHref } from "../urls.ts";
 
 const network = (b?: BestNetwork) =>
@@ -61,14 +62,21 @@ export function MatchedPairs(
   );
 }
 
+/** A metric's value and, where the run bootstrapped it, its interval: `0.62 [0.41, 0.80]`. */
+const withInterval = (metric: string, digits?: number) => (s: SideView) => {
+  const v = s.metrics?.[metric.replace(/^consistency\./, "") as keyof MetricsView];
+  const ci = s.intervals?.[metric];
+  return fmt(v, digits) + (ci ? ` [${fmt(ci.low, digits)}, ${fmt(ci.high, digits)}]` : "");
+};
+
 const ROWS: [string, (s: SideView) => string][] = [
   ["atoms", (s) => String(s.atoms)],
-  ["atoms linked to a network (Yeo-7)", (s) => fmt(s.metrics?.linkedAtoms, 0)],
-  ["networks engaged (Yeo-7)", (s) => fmt(s.metrics?.networksEngaged, 0)],
-  ["diversity: normalized entropy", (s) => fmt(s.metrics?.normalizedEntropy)],
-  ["diversity: layer spread", (s) => fmt(s.metrics?.layerSpread)],
-  ["consistency: time courses", (s) => fmt(s.metrics?.timeCourse)],
-  ["consistency: map overlap", (s) => fmt(s.metrics?.mapOverlap)],
+  ["atoms linked to a network (Yeo-7)", withInterval("linkedAtoms", 0)],
+  ["networks engaged (Yeo-7)", withInterval("networksEngaged", 0)],
+  ["diversity: normalized entropy", withInterval("normalizedEntropy")],
+  ["diversity: layer spread", withInterval("layerSpread")],
+  ["consistency: time courses", withInterval("consistency.timeCourse")],
+  ["consistency: map overlap", withInterval("consistency.mapOverlap")],
   [
     "stability per atom: mean ± sd",
     (s) => s.stability ? `${fmt(s.stability.mean)} ± ${fmt(s.stability.sd)}` : "not computed",
@@ -80,31 +88,42 @@ const ROWS: [string, (s: SideView) => string][] = [
   ],
 ];
 
-/** The organization metrics and stability of two models, side by side. */
+/**
+ * The organization metrics and stability of two models, side by side; each
+ * metric with its bootstrap interval over subjects where the run has one.
+ */
 export function SideMetrics(props: { a: SideView; b: SideView }) {
   const { a, b } = props;
+  const bootstrapped = !!(a.intervals || b.intervals);
   return (
-    <table data-testid="side-metrics">
-      <tr>
-        <th></th>
-        <th>
-          A: {a.model}
-          <br />
-          <span class="muted">{a.run}</span>
-        </th>
-        <th>
-          B: {b.model}
-          <br />
-          <span class="muted">{b.run}</span>
-        </th>
-      </tr>
-      {ROWS.map(([label, value]) => (
+    <>
+      <table data-testid="side-metrics">
         <tr>
-          <td>{label}</td>
-          <td>{value(a)}</td>
-          <td>{value(b)}</td>
+          <th></th>
+          <th>
+            A: {a.model}
+            <br />
+            <span class="muted">{a.run}</span>
+          </th>
+          <th>
+            B: {b.model}
+            <br />
+            <span class="muted">{b.run}</span>
+          </th>
         </tr>
-      ))}
-    </table>
+        {ROWS.map(([label, value]) => (
+          <tr>
+            <td>{label}</td>
+            <td>{value(a)}</td>
+            <td>{value(b)}</td>
+          </tr>
+        ))}
+      </table>
+      {bootstrapped && (
+        <p class="muted" data-testid="metric-intervals">
+          [low, high]: bootstrap percentile interval over subjects, where the run computed one.
+        </p>
+      )}
+    </>
   );
 }

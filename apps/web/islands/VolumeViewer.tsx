@@ -15,7 +15,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import type { Niivue, NVImage } from "@niivue/niivue";
 import { ThresholdSlider } from "../components/ThresholdSlider.tsx";
-import { labelColormap, loadNiivue, robustPeak, valueAtMM } from "./_niivue.ts";
+import { labelColormap, loadNiivue, robustPeak, valueAtMM, volumeBytes } from "./_niivue.ts";
 
 /** One map the viewer can show: a label for the picker and a NIfTI URL (one volume). */
 export interface ViewerMap {
@@ -96,6 +96,9 @@ export default function VolumeViewer(props: VolumeViewerProps) {
   // NiiVue is created once per canvas and cleaned up with the island.
   useEffect(() => {
     let alive = true;
+    // The volumes are asked for now, not once NiiVue is ready: fetched while its module loads
+    // and WebGL compiles its shaders (about a second where WebGL runs on the CPU).
+    for (const v of sources()) volumeBytes(v.url).catch(() => {});
     loadNiivue().then(async (NV) => {
       if (!alive || !canvas.current) return;
       // Marks for bench/web_pages.ts: where the time to interactive goes.
@@ -135,31 +138,44 @@ export default function VolumeViewer(props: VolumeViewerProps) {
     };
   }, []);
 
+  /** The volumes to show, bottom to top: the background, the selected map, the outlines. */
+  const sources = () => {
+    const map = props.maps[selected.value];
+    const list: { role: "back" | "atlas" | "map"; url: string; options: object }[] = [];
+    if (props.anatomy) list.push({ role: "back", url: props.anatomy, options: {} });
+    if (map) {
+      list.push({
+        role: "map",
+        url: map.url,
+        options: { colormap: "warm", colormapNegative: "winter", opacity: 0.9 },
+      });
+    }
+    // The outlines last, on top: transparent inside (see labelColormap), they hide nothing.
+    if (props.atlas) list.push({ role: "atlas", url: props.atlas, options: { opacity: 1 } });
+    return list;
+  };
+
   /** (Re)load the background, the selected map and the outlines. */
   const load = async () => {
     const viewer = nv.current;
-    const map = props.maps[selected.value];
-    if (!viewer || !map) return;
+    if (!viewer || !props.maps[selected.value]) return;
     ready.value = false;
     error.value = "";
-    // The outlines last, on top: transparent inside (see labelColormap), they hide nothing.
-    const list: Parameters<Niivue["loadVolumes"]>[0] = [];
-    const role: ("back" | "atlas" | "map")[] = [];
-    if (props.anatomy) {
-      list.push({ url: props.anatomy, name: fileName(props.anatomy) });
-      role.push("back");
-    }
-    list.push({
-      url: map.url,
-      name: fileName(map.url),
-      colormap: "warm",
-      colormapNegative: "winter",
-      opacity: 0.9,
-    });
-    role.push("map");
-    if (props.atlas) {
-      list.push({ url: props.atlas, name: fileName(props.atlas), opacity: 1 });
-      role.push("atlas");
+    const wanted = sources(), role = wanted.map((v) => v.role);
+    let list: Parameters<Niivue["loadVolumes"]>[0];
+    try {
+      // Fetched already (see the effect), or now for another map: NiiVue gets the bytes, which
+      // it takes in `url` (an ArrayBuffer, the format read from `name`), as its loadFromUrl does.
+      const bytes = await Promise.all(wanted.map((v) => volumeBytes(v.url)));
+      performance.mark("volume-viewer:fetched");
+      list = wanted.map((v, i) => ({
+        ...v.options,
+        url: bytes[i] as unknown as string,
+        name: fileName(v.url),
+      }));
+    } catch (e) {
+      error.value = String((e as Error).message ?? e);
+      return;
     }
     // NiiVue adds the volumes one by one, re-uploading every layer and redrawing after each
     // (1 + 2 + 3 layer refreshes), and the threshold below does it once more: the refresh is

@@ -25,6 +25,38 @@ export function loadNiivue(): Promise<NiivueModule> {
   return import(url) as Promise<NiivueModule>;
 }
 
+/** Each URL's bytes, fetched once per page (see {@linkcode volumeBytes}). */
+const fetched = new Map<string, Promise<ArrayBuffer>>();
+/** The most volumes {@linkcode volumeBytes} keeps (a 2 mm float32 volume is 3.6 MB). */
+const MAX_KEPT = 8;
+
+/**
+ * A volume's bytes (a NIfTI file as served), fetched once per page and URL:
+ * a viewer calls this for its volumes before NiiVue's module has loaded, so
+ * that the server's work (cutting the atom's volume out of its map) and the
+ * transfer happen while the module is parsed and WebGL compiles its shaders;
+ * two viewers of one page (the comparison page) share the template and the
+ * outlines. Each call gets its own copy: NiiVue keeps the buffer it is given.
+ *
+ * @param url the file's URL
+ * @returns its bytes; rejects with the server's answer when it is not 200
+ */
+export function volumeBytes(url: string): Promise<ArrayBuffer> {
+  let bytes = fetched.get(url);
+  if (!bytes) {
+    bytes = fetch(url).then(async (res) => {
+      if (!res.ok) throw new Error(`${res.status} ${(await res.text()).slice(0, 300)}`);
+      return await res.arrayBuffer();
+    });
+    fetched.set(url, bytes);
+    // A page that shows map after map (the brain page's picker) keeps the last few only.
+    if (fetched.size > MAX_KEPT) fetched.delete(fetched.keys().next().value!);
+    // A failure is not kept: the next call asks again.
+    bytes.catch(() => fetched.delete(url));
+  }
+  return bytes.then((b) => b.slice(0));
+}
+
 /** Yeo et al. 2011's colours of the 7 networks (Yeo2011_7Networks_ColorLUT), by label 1–7. */
 const YEO7_RGB: [number, number, number][] = [
   [120, 18, 134],

@@ -1,6 +1,7 @@
 import { AllModels, type Column } from "../components/AllModels.tsx";
 import { Island } from "../components/Island.tsx";
 import { Layout } from "../components/Layout.tsx";
+import { Preload } from "../components/Preload.tsx";
 import { MatchedPairs, SideMetrics } from "../components/MatchedPairs.tsx";
 import {
   chooseModels,
@@ -17,8 +18,11 @@ import type { LoadedData, PageProps, RouteContext } from "../router.ts";
 import type { Problem } from "../problems.ts";
 import { fmt, layerCounts, networkNames, VIEWER_ATLAS, viewerThreshold } from "../run_data.ts";
 import type { ModelView } from "../summary.ts";
-import { fileHref, volumeHref } from "../urls.ts";
-import type { Run } from "../runs.ts";
+import { surfaceViewerProps } from "../surfaces.ts";
+import { viewerBackground } from "../template.ts";
+import { fileHref, NIIVUE_URL, volumeHref } from "../urls.ts";
+import { resolveRunFile, type Run } from "../runs.ts";
+import { cachedVolume } from "../volumes.ts";
 import { RESULT_FILES, templateFiles, voxelFiles } from "@brainorg/core/results";
 
 /** Every model of every readable run (or of `?runs=a,b`), one column each. */
@@ -59,20 +63,27 @@ async function allColumns(ctx: RouteContext, problems: Problem[]): Promise<Colum
 interface Maps {
   a?: MapCheck;
   b?: MapCheck;
-  anatomy?: MapCheck;
+  /** The viewers' background URL (see {@linkcode viewerBackground}), from A's run. */
+  background?: string;
   atlas?: MapCheck;
   atlasNames: Record<string, string>;
+  /** Whether each side's run has the label volume its surface borders come from. */
+  borders: { a: boolean; b: boolean };
 }
 
 /** A side's problems, named by its run's folder (the page shows two runs' at once). */
 const tagged = (run: Run, ps: Problem[]) => ps.map((p) => ({ ...p, file: `${run.id}/${p.file}` }));
 
 async function viewerMaps(a: Side, b: Side, pair: MatchedPair, problems: Problem[]) {
-  const maps: Maps = { atlasNames: {} };
+  const maps: Maps = { atlasNames: {}, borders: { a: false, b: false } };
   const usable = async (side: Side, atom: number) => {
     const c = await checkMap(side.run, voxelFiles(side.model).groupT);
     if (!c.ok) return (problems.push(...tagged(side.run, [c.problem])), undefined);
-    return c.volumes > atom ? c : undefined;
+    if (!(c.volumes > atom)) return undefined;
+    // Cut out now, not awaited: the browser asks for the volume as soon as it reads the head.
+    const file = await resolveRunFile(side.run, c.path);
+    if (file) cachedVolume(file, atom).catch(() => {});
+    return c;
   };
   maps.a = await usable(a, pair.atomA);
   maps.b = await usable(b, pair.atomB);
@@ -81,7 +92,15 @@ async function viewerMaps(a: Side, b: Side, pair: MatchedPair, problems: Problem
   const [anatomy, atlas] = await Promise.all(
     [RESULT_FILES.anatomy, templateFiles(VIEWER_ATLAS).labels].map((p) => checkMap(a.run, p)),
   );
-  if (anatomy.ok) maps.anatomy = anatomy;
+  maps.background = await viewerBackground(
+    a.run,
+    voxelFiles((maps.a ? a : b).model).groupT,
+    anatomy,
+  );
+  maps.borders = {
+    a: atlas.ok,
+    b: a.run === b.run ? atlas.ok : (await checkMap(b.run, templateFiles(VIEWER_ATLAS).labels)).ok,
+  };
   if (atlas.ok) {
     maps.atlas = atlas;
     const mine: Problem[] = [];
@@ -173,7 +192,7 @@ function PairMaps(
           name="VolumeViewer"
           props={{
             maps: [{ label: `${s.model} atom ${atom}`, url: volumeHref(s.run, map.path, atom) }],
-            ...(maps.anatomy?.ok ? { anatomy: fileHref(a.run, maps.anatomy.path) } : {}),
+            ...(maps.background ? { anatomy: maps.background } : {}),
             ...(maps.atlas?.ok
               ? { atlas: fileHref(a.run, maps.atlas.path), atlasNames: maps.atlasNames }
               : {}),
@@ -183,12 +202,41 @@ function PairMaps(
         />
       )
       : <p class="muted">No group t map of {s.model} atom {atom}.</p>;
+  // The same four views of both atoms, one under the other's volume viewer; created only
+  // once scrolled into view (each view is a WebGL context and a mesh: seconds without a GPU).
+  const surfaces = (s: SideView, map: MapCheck | undefined, atom: number, borders: boolean) =>
+    map?.ok && (
+      <div data-testid={`pair-surfaces-${s === a ? "a" : "b"}`}>
+        <Island
+          name="SurfaceViewer"
+          props={{
+            ...surfaceViewerProps(s.run, s.model, atom, { borders, threshold: props.threshold }),
+            title: `${s.model} atom ${atom} on the cortex`,
+            height: 200,
+          }}
+        />
+      </div>
+    );
   return (
     <div class="grid2" data-testid="pair-maps">
       <div>{viewer(a, maps.a, pair.atomA)}</div>
       <div>{viewer(b, maps.b, pair.atomB)}</div>
+      <div>{surfaces(a, maps.a, pair.atomA, maps.borders.a)}</div>
+      <div>{surfaces(b, maps.b, pair.atomB, maps.borders.b)}</div>
     </div>
   );
+}
+
+/** What the pair's volume viewers will fetch, started with the page (see Preload). */
+function pairFetches(d: Data): string[] {
+  const { a, b, pair, maps } = d;
+  if (!a || !b || !pair || !maps) return [];
+  return [
+    maps.background,
+    maps.a?.ok ? volumeHref(a.run, maps.a.path, pair.atomA) : undefined,
+    maps.b?.ok ? volumeHref(b.run, maps.b.path, pair.atomB) : undefined,
+    maps.atlas?.ok ? fileHref(a.run, maps.atlas.path) : undefined,
+  ].filter((u): u is string => !!u);
 }
 
 /** Two models' matched atoms, their maps and metrics; then every model side by side. */
@@ -197,8 +245,13 @@ export default function Compare(props: PageProps<Data>) {
   const pairHref = (atomA: number) =>
     `/compare?a=${encodeURIComponent(d.keys!.a)}&b=${encodeURIComponent(d.keys!.b)}` +
     `&pair=${atomA}`;
+  const fetches = pairFetches(d);
   return (
-    <Layout title="Compare" problems={d.problems}>
+    <Layout
+      title="Compare"
+      problems={d.problems}
+      head={fetches.length > 0 && <Preload modules={[NIIVUE_URL]} fetches={fetches} />}
+    >
       <h1>Two models, atom by atom</h1>
       {d.options.length > 1 && <Picker data={d} />}
       {d.message && <p class="muted" data-testid="compare-message">{d.message}</p>}

@@ -4,7 +4,7 @@ import type { LoadedData, PageProps, RouteContext } from "../../../router.ts";
 import type { Problem } from "../../../problems.ts";
 import { type Cell, findRun, fmt, networkCells } from "../../../run_data.ts";
 import { resolveRunFile, type Run } from "../../../runs.ts";
-import type { MetricsView } from "../../../summary.ts";
+import type { IntervalView, MetricsView, ReappearanceView } from "../../../summary.ts";
 import { runHref } from "../../../urls.ts";
 import { modelFiles } from "@brainorg/core/results";
 
@@ -12,7 +12,13 @@ interface ModelTables {
   name: string;
   /** Whether the model's atoms table is there (its atoms have pages). */
   hasAtoms: boolean;
-  templates: { name: string; cells: Cell[]; metrics: MetricsView }[];
+  templates: {
+    name: string;
+    cells: Cell[];
+    metrics: MetricsView;
+    intervals?: IntervalView[];
+    reappearance?: ReappearanceView[];
+  }[];
   recovery?: { precision: number; recall: number };
 }
 
@@ -38,6 +44,7 @@ export async function load(ctx: RouteContext) {
         name: t.name,
         cells: await networkCells(run, m.name, t.name, problems),
         metrics: t.metrics,
+        ...(t.intervals ? { intervals: t.intervals, reappearance: t.reappearance } : {}),
       });
     }
     const atoms = modelFiles(m.name).atoms, hasAtoms = !!(await resolveRunFile(run, atoms));
@@ -155,6 +162,24 @@ export default function Overview(props: PageProps<LoadedData<typeof load>>) {
               ).join(", ")}.
             </p>
           )}
+          {s.voxel?.models.some((m) => m.variancePartition) && (
+            <p class="muted" data-testid="variance-partition">
+              Variance partitioning (banded ridge, held-out R², median over voxels) against{" "}
+              {s.voxel.models.find((m) =>
+                m.variancePartition
+              )!.variancePartition!.lowLevel.join(
+                " + ",
+              )}: {s.voxel.models.filter((m) => m.variancePartition).map((m) => {
+                const v = m.variancePartition!;
+                return `${m.name} unique atoms ${
+                  fmt(v.medianUniqueAtoms, 4)
+                } (top ${v.topVoxels} ` +
+                  `voxels ${fmt(v.topMedianUniqueAtoms, 4)}), unique low level ${
+                    fmt(v.medianUniqueLowLevel, 4)
+                  }, shared ${fmt(v.medianShared, 4)}`;
+              }).join("; ")}. Maps: unique_atoms_r2 in the brain viewer.
+            </p>
+          )}
           <div class="grid2">
             {models.map((m) => (
               <div data-model={m.name}>
@@ -167,24 +192,30 @@ export default function Overview(props: PageProps<LoadedData<typeof load>>) {
                   </details>
                 ))}
                 {m.templates.length > 0 && (
-                  <table>
+                  <table data-testid="metrics">
                     <tr>
                       <th>metric ({m.templates[0].name})</th>
                       <th>value</th>
+                      {m.templates[0].intervals && (
+                        <th>{Math.round((s.voxel?.bootstrap?.level ?? 0.95) * 100)}% interval</th>
+                      )}
                     </tr>
                     {METRICS.map(([k, label, digits]) => (
                       <tr>
                         <td>{label}</td>
                         <td>{fmt(m.templates[0].metrics[k], digits)}</td>
+                        <IntervalCell t={m.templates[0]} metric={k} digits={digits} />
                       </tr>
                     ))}
                     <tr>
                       <td>consistency: time courses</td>
                       <td>{fmt(m.templates[0].metrics.timeCourse)}</td>
+                      <IntervalCell t={m.templates[0]} metric="consistency.timeCourse" digits={3} />
                     </tr>
                     <tr>
                       <td>consistency: map overlap</td>
                       <td>{fmt(m.templates[0].metrics.mapOverlap)}</td>
+                      <IntervalCell t={m.templates[0]} metric="consistency.mapOverlap" digits={3} />
                     </tr>
                     {m.recovery && (
                       <tr>
@@ -196,6 +227,12 @@ export default function Overview(props: PageProps<LoadedData<typeof load>>) {
                       </tr>
                     )}
                   </table>
+                )}
+                {m.templates[0]?.reappearance && (
+                  <Reappearance
+                    links={m.templates[0].reappearance}
+                    resamples={s.voxel?.bootstrap?.resamples}
+                  />
                 )}
               </div>
             ))}
@@ -239,5 +276,41 @@ function NetworkCounts(props: { cells: Cell[] }) {
       <Bars labels={short} values={count(1)} colour="#e45756" height={110} />
       <Bars labels={short} values={count(-1)} colour="#4c78a8" height={110} />
     </div>
+  );
+}
+
+/** A metric's bootstrap interval as a cell, where the run computed intervals (no cell otherwise). */
+function IntervalCell(
+  props: { t: { intervals?: IntervalView[] }; metric: string; digits: number },
+) {
+  if (!props.t.intervals) return null;
+  const i = props.t.intervals.find((x) => x.metric === props.metric);
+  return <td>{i ? `${fmt(i.low, props.digits)} – ${fmt(i.high, props.digits)}` : "—"}</td>;
+}
+
+/** The full sample's links with the share of bootstrap resamples that find each again. */
+function Reappearance(props: { links: ReappearanceView[]; resamples?: number }) {
+  return (
+    <details data-testid="reappearance">
+      <summary>
+        Links' reappearance over {fmt(props.resamples, 0)} bootstrap resamples of the subjects
+      </summary>
+      <table>
+        <tr>
+          <th>atom</th>
+          <th>part</th>
+          <th>network</th>
+          <th>reappearance</th>
+        </tr>
+        {props.links.map((l) => (
+          <tr>
+            <td>{l.atom}</td>
+            <td>{l.sign > 0 ? "activated" : "deactivated"}</td>
+            <td>{l.networkName}</td>
+            <td>{fmt(l.reappearance, 2)}</td>
+          </tr>
+        ))}
+      </table>
+    </details>
   );
 }

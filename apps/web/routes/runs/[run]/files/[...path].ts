@@ -1,8 +1,7 @@
 import type { RouteContext } from "../../../../router.ts";
 import { basename } from "node:path";
-import { fileCache } from "../../../../file_cache.ts";
 import { resolveRunFile } from "../../../../runs.ts";
-import { extractVolume } from "../../../../volumes.ts";
+import { cachedVolume } from "../../../../volumes.ts";
 
 const TYPES: Record<string, string> = {
   ".json": "application/json",
@@ -47,10 +46,7 @@ export async function GET(ctx: RouteContext): Promise<Response> {
 async function oneVolume(file: string, volume: string): Promise<Response> {
   const k = /^\d{1,6}$/.test(volume) ? Number(volume) : NaN;
   const bytes = Number.isInteger(k)
-    ? await fileCache.get(file, `volume:${k}`, () => extractVolume(file, k), {
-      // Unknown before it is cut out; an eighth of the map errs on the side of keeping fewer.
-      bytes: (stat) => stat.size / 8,
-    })
+    ? await cachedVolume(file, k)
     : `volume must be a whole number: current value is ${JSON.stringify(volume)}`;
   if (bytes === null) return new Response("not found", { status: 404 });
   if (typeof bytes === "string") {

@@ -6,9 +6,9 @@ import type { Problem } from "../../../../problems.ts";
 import { htmlResponse } from "../../../../render.ts";
 import type { LoadedData, PageProps, RouteContext } from "../../../../router.ts";
 import { atomCourses, findRun } from "../../../../run_data.ts";
-import { resolveRunFile } from "../../../../runs.ts";
+import { resolveRunFile, type Run } from "../../../../runs.ts";
 import { fileHref, runHref } from "../../../../urls.ts";
-import { modelFiles } from "@brainorg/core/results";
+import { modelFiles, voxelFiles } from "@brainorg/core/results";
 
 /** ANs listed per atom. */
 const TOP = 20;
@@ -70,6 +70,7 @@ export default function ModelView(props: PageProps<LoadedData<typeof load>>) {
         )}
         .
       </p>
+      {variancePartitionLine(d.run, d.model)}
       {d.members.missing && (
         <p class="muted">
           This run has no members table ({modelFiles(d.model).members.path}): it was written before
@@ -107,5 +108,25 @@ export default function ModelView(props: PageProps<LoadedData<typeof load>>) {
         </table>
       )}
     </Layout>
+  );
+}
+
+/** The model's variance partitioning over voxels, where the run computed it. */
+function variancePartitionLine(run: Run, model: string) {
+  const v = run.summary?.voxel?.models.find((m) => m.name === model)?.variancePartition;
+  if (!v) return null;
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : "–");
+  const map = voxelFiles(model).variance.uniqueAtoms;
+  return (
+    <p class="muted" data-testid="variance-partition">
+      Variance partitioning against {v.lowLevel.join(" + ")}{" "}
+      (banded ridge, held-out R², median over voxels): unique atoms {f(v.medianUniqueAtoms)} (top
+      {" "}
+      {v.topVoxels} voxels: {f(v.topMedianUniqueAtoms)}), unique low level{" "}
+      {f(v.medianUniqueLowLevel)}, shared {f(v.medianShared)}.{" "}
+      <a href={`${runHref(run.id, "brain")}?map=${encodeURIComponent(map)}`}>
+        unique atoms map
+      </a>
+    </p>
   );
 }

@@ -3,6 +3,7 @@ import { Bars } from "../../../../../components/charts.tsx";
 import { ErrorPage } from "../../../../../components/ErrorPage.tsx";
 import { Island } from "../../../../../components/Island.tsx";
 import { Layout } from "../../../../../components/Layout.tsx";
+import { Preload } from "../../../../../components/Preload.tsx";
 import { checkMap, type MapCheck } from "../../../../../maps.ts";
 import { type Problem, problemText } from "../../../../../problems.ts";
 import { htmlResponse } from "../../../../../render.ts";
@@ -15,6 +16,8 @@ import {
   layerCounts,
   networkCells,
   networkNames,
+  type SpatialCell,
+  spatialNullCells,
   VIEWER_ATLAS,
   viewerThreshold,
 } from "../../../../../run_data.ts";
@@ -29,7 +32,9 @@ import {
 import { resolveRunFile } from "../../../../../runs.ts";
 import { surfaceViewerProps } from "../../../../../surfaces.ts";
 import { readTable } from "../../../../../tables.ts";
-import { fileHref, runHref, volumeHref } from "../../../../../urls.ts";
+import { viewerBackground } from "../../../../../template.ts";
+import { cachedVolume } from "../../../../../volumes.ts";
+import { fileHref, NIIVUE_URL, runHref, volumeHref } from "../../../../../urls.ts";
 import { RESULT_FILES, templateFiles, voxelFiles } from "@brainorg/core/results";
 
 const WORDS = { word: { kind: "string" }, onset: { kind: "number" } } as const;
@@ -75,11 +80,14 @@ export async function load(ctx: RouteContext) {
   const sort = MEMBER_SORTS.find((k) => k === asked) ?? "code";
   const group = members.atoms.find((a) => a.atom === atom);
   const voxelModel = summary.voxel?.models.find((m) => m.name === model);
-  const templates: { name: string; cells: Cell[] }[] = [];
+  const templates: { name: string; cells: Cell[]; spatial?: Map<string, SpatialCell> }[] = [];
   for (const t of voxelModel?.templates ?? []) {
+    // The spatial null's p beside the shift null's, where the run computed it (an optional table).
+    const spatial = await spatialNullCells(run, model, t.name, problems);
     templates.push({
       name: t.name,
       cells: (await networkCells(run, model, t.name, problems)).filter((c) => c.atom === atom),
+      ...(spatial.size ? { spatial } : {}),
     });
   }
   const mapPath = voxelFiles(model).groupT;
@@ -101,6 +109,12 @@ export async function load(ctx: RouteContext) {
     }
     for (const c of [map, anatomy, atlas]) if (c && !c.ok) problems.push(c.problem);
   }
+  const background = map?.ok ? await viewerBackground(run, mapPath, anatomy) : undefined;
+  if (map?.ok) {
+    // Cut out now, not awaited: the browser asks for the volume as soon as it reads the head.
+    const file = await resolveRunFile(run, mapPath);
+    if (file) cachedVolume(file, atom).catch(() => {});
+  }
   return {
     run,
     model,
@@ -121,7 +135,7 @@ export async function load(ctx: RouteContext) {
     negative: layers.negative[atom] ?? [],
     templates,
     map,
-    anatomy,
+    background,
     atlas,
     atlasNames: atlas?.ok ? await networkNames(run, VIEWER_ATLAS, problems) : {},
     problems,
@@ -133,11 +147,21 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
   const d = props.data;
   const atomHref = (k: number) => runHref(d.run.id, "atoms", d.model, k);
   const total = (xs: number[]) => xs.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  // The atom's volume only: a 64-atom 2 mm map is 231 MB for the browser to inflate.
+  const mapUrl = d.map?.ok ? volumeHref(d.run.id, d.map.path, d.atom) : undefined;
+  const atlasUrl = d.atlas?.ok ? fileHref(d.run.id, d.atlas.path) : undefined;
   return (
     <Layout
       title={`${d.model} atom ${d.atom}`}
       runId={d.run.id}
       problems={[...d.run.problems, ...d.problems]}
+      head={mapUrl && (
+        // Downloads started with the page: the viewer finds its module and volumes under way.
+        <Preload
+          modules={[NIIVUE_URL]}
+          fetches={[d.background, mapUrl, atlasUrl].filter((u): u is string => !!u)}
+        />
+      )}
     >
       <h1>{d.model} · atom {d.atom}</h1>
       <p>
@@ -190,6 +214,8 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
                     <th>p</th>
                     <th>q</th>
                     <th>linked</th>
+                    {tpl.spatial && <th>spatial p</th>}
+                    {tpl.spatial && <th>both nulls</th>}
                   </tr>
                   {rows.map((c) => (
                     <tr class={c.linked ? "sig" : ""}>
@@ -200,6 +226,20 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
                       <td>{fmt(c.p)}</td>
                       <td>{fmt(c.q, 4)}</td>
                       <td>{c.linked ? "yes" : ""}</td>
+                      {tpl.spatial && (
+                        <td>
+                          {fmt(
+                            tpl.spatial.get(`${c.atom}/${c.sign}/${c.network}`)?.spatialP ?? NaN,
+                          )}
+                        </td>
+                      )}
+                      {tpl.spatial && (
+                        <td>
+                          {tpl.spatial.get(`${c.atom}/${c.sign}/${c.network}`)?.linkedBoth
+                            ? "yes"
+                            : ""}
+                        </td>
+                      )}
                     </tr>
                   ))}
                 </table>
@@ -212,16 +252,13 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
         <MembersTable data={d} />
         <AtomWords data={d} />
       </div>
-      {d.map?.ok && (
+      {mapUrl && (
         <Island
           name="VolumeViewer"
           props={{
-            // The atom's volume only: a 64-atom 2 mm map is 231 MB for the browser to inflate.
-            maps: [{ label: `atom ${d.atom}`, url: volumeHref(d.run.id, d.map.path, d.atom) }],
-            ...(d.anatomy?.ok ? { anatomy: fileHref(d.run.id, d.anatomy.path) } : {}),
-            ...(d.atlas?.ok
-              ? { atlas: fileHref(d.run.id, d.atlas.path), atlasNames: d.atlasNames }
-              : {}),
+            maps: [{ label: `atom ${d.atom}`, url: mapUrl }],
+            ...(d.background ? { anatomy: d.background } : {}),
+            ...(atlasUrl ? { atlas: atlasUrl, atlasNames: d.atlasNames } : {}),
             threshold: viewerThreshold(d.run, voxelFiles(d.model).groupT),
             title: `Group t map of atom ${d.atom} (outlines: ${VIEWER_ATLAS})`,
           }}

@@ -1,0 +1,151 @@
+/**
+ * The self-contained report: `renderReport`'s page with an interactive
+ * "Brain maps" section added — every atom's group map of every model
+ * (masked, int8-quantized, gzipped, base64; see `report_maps.ts`), the
+ * anatomy and the network outlines, drawn by NiiVue inlined as a script —
+ * so that `report.html` alone, opened from `file://` without a network,
+ * shows the maps. The demo's report is about 3.6 MB, NiiVue 2.3 MB of it.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { reportViewerClient } from "./_report_viewer_client.ts";
+import { readReportMaps } from "./report_maps_read.ts";
+import type { ReportMapsPayload } from "./report_maps.ts";
+import { niivueScript } from "./report_niivue.ts";
+import { RESULT_FILES, type ResultsSummary } from "./results.ts";
+
+/** Marks around the section, so that writing the report again replaces it. */
+const BEGIN = "<!-- brainorg:viewer -->", END = "<!-- /brainorg:viewer -->";
+
+function esc(v: unknown): string {
+  return String(v).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
+}
+
+/** Text safe inside `<script>`: no `</script`, no `<!--` (which changes how HTML ends a script). */
+function scriptSafe(js: string): string {
+  return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
+}
+
+/** What the viewer section shows: the maps and NiiVue, or why it cannot. */
+export type ReportViewerContent =
+  | { payload: ReportMapsPayload; niivue: string }
+  | { unavailable: string };
+
+/**
+ * The "Brain maps" section: the controls, the canvas, the payload as JSON,
+ * NiiVue and the viewer's script.
+ *
+ * @param content the payload and NiiVue's script, or the reason there is no viewer
+ * @returns HTML, between marks that {@linkcode withReportViewer} finds again
+ */
+export function reportViewerSection(content: ReportViewerContent): string {
+  if ("unavailable" in content) {
+    return `${BEGIN}<h2 id="brain-maps">Brain maps</h2>
+<p>No interactive maps in this report: ${esc(content.unavailable)}.</p>${END}`;
+  }
+  const p = content.payload;
+  const atoms = p.models.reduce((n, m) => n + m.atoms.length, 0);
+  return `${BEGIN}
+<h2 id="brain-maps">Brain maps</h2>
+<p>Every atom's map (${esc(p.quantity)}) of each model, drawn by NiiVue in this page alone (no
+server, no network): ${atoms} maps on the ${p.voxels.toLocaleString("en")} voxels analysed (grid ${
+    p.shape.join("×")
+  }). To stay small, each map is stored on the mask's voxels only and quantized to 8 bits with a scale
+of its own (value = code × max|value| / 127, so values read here are within half a step, 0.4 % of the
+map's peak, of the NIfTI files in <code>voxels/</code>). Colours: warm above +threshold, winter below
+−threshold; the network outlines are ${esc(p.atlas?.name ?? "absent")}. Click on a slice to move
+the crosshair.</p>
+<div id="brainorg-viewer" data-testid="report-viewer" data-ready="0">
+<p>model <select data-testid="model"></select> · atom <select data-testid="atom"></select>
+· threshold |value| ≥ <input type="range" data-testid="threshold" min="0" max="10" step="0.1">
+<output data-testid="threshold-value"></output></p>
+<div style="position:relative;width:100%;height:380px;background:#000"><canvas data-testid="niivue" style="width:100%;height:100%;display:block"></canvas></div>
+<p class="muted">crosshair: <span data-testid="crosshair-info">loading…</span></p>
+<p class="muted">under the pointer: <span data-testid="cursor-info">—</span></p>
+<p class="error" data-testid="viewer-error" hidden></p>
+</div>
+<script type="application/json" id="brainorg-maps">${
+    JSON.stringify(p).replace(/</g, "\\u003c")
+  }</script>
+<script>${scriptSafe(content.niivue)}</script>
+<script>(${scriptSafe(reportViewerClient.toString())})();</script>
+${END}`;
+}
+
+/**
+ * A report page with the viewer section put in: before `</body>`, or in
+ * place of the one it already has.
+ *
+ * @param html a page from `renderReport` (or one written with a viewer before)
+ * @param content what the section shows
+ * @returns the page with the section
+ *
+ * @example
+ * ```ts
+ * import { withReportViewer } from "@brainorg/core";
+ * const page = withReportViewer("<html><body><h1>r</h1></body></html>", {
+ *   unavailable: "no voxel level",
+ * });
+ * console.log(page.includes("Brain maps")); // true
+ * ```
+ */
+export function withReportViewer(html: string, content: ReportViewerContent): string {
+  const section = reportViewerSection(content);
+  const a = html.indexOf(BEGIN), b = html.indexOf(END);
+  if (a >= 0 && b > a) return html.slice(0, a) + section + html.slice(b + END.length);
+  const end = html.lastIndexOf("</body>");
+  return end < 0 ? html + section : `${html.slice(0, end)}${section}\n${html.slice(end)}`;
+}
+
+/** Options of {@linkcode embedReportViewer}. */
+export interface EmbedReportViewerOptions {
+  /** The brainorg cache folder, where NiiVue's bundle is kept. Default: none (built each time). */
+  cacheDir?: string;
+  /** The folder's summary; default: read from its `summary.json`. */
+  summary?: ResultsSummary;
+  /** Told when the section could not be built (the report is written without maps). Default: none. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Add the brain maps to a results folder's report: read its group maps,
+ * pack them, get NiiVue's script (from the cache) and put the section in.
+ * A folder without a voxel level, or a NiiVue that cannot be bundled,
+ * gives a report that says so instead of failing the run.
+ *
+ * @param dir the results folder, its maps written
+ * @param html the report as `renderReport` made it
+ * @param options the cache folder, the summary, where warnings go
+ * @returns the self-contained report
+ *
+ * @example
+ * ```ts
+ * import { embedReportViewer } from "@brainorg/core";
+ * const html = await Deno.readTextFile("results/demo/report.html");
+ * await Deno.writeTextFile("results/demo/report.html", await embedReportViewer("results/demo", html));
+ * ```
+ */
+export async function embedReportViewer(
+  dir: string,
+  html: string,
+  options: EmbedReportViewerOptions = {},
+): Promise<string> {
+  const summary = options.summary ??
+    JSON.parse(await Deno.readTextFile(join(dir, RESULT_FILES.summary))) as ResultsSummary;
+  const payload = await readReportMaps(dir, summary);
+  if (!payload) return withReportViewer(html, { unavailable: "the run has no voxel level" });
+  let niivue: string;
+  try {
+    niivue = (await niivueScript({ cacheDir: options.cacheDir })).js;
+  } catch (err) {
+    const why = `NiiVue could not be bundled (${(err as Error).message.split("\n")[0]})`;
+    options.warn?.(why);
+    return withReportViewer(html, { unavailable: why });
+  }
+  return withReportViewer(html, { payload, niivue });
+}

@@ -1,0 +1,161 @@
+/**
+ * The self-contained report in headless Chromium, opened from `file://`
+ * with no server: every request other than `file:` and `data:` is refused
+ * and fails the test; NiiVue (inlined) draws the anatomy and the map; the
+ * picture changes with the atom, the threshold and the model; the
+ * crosshair and the pointer give the MNI coordinate, the map's value and
+ * the network's name; no console errors. Screenshot: test/artifacts/report-file.png.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Page } from "playwright-core";
+import { YEO7_NAMES } from "@brainorg/core/results";
+import { renderReport } from "../../packages/core/report.ts";
+import { embedReportViewer } from "../../packages/core/report_viewer.ts";
+import { writeResultsFolder } from "../web/fixture.ts";
+import { canvasRgba, haveChromium, launchChromium } from "./chromium.ts";
+
+const ARTIFACTS = join(import.meta.dirname!, "..", "artifacts");
+
+/** What the coordinate lines say: `MNI (x, y, z) mm · value v`, then the network. */
+const LOCATION = /^MNI \(-?\d+, -?\d+, -?\d+\) mm · value (-?\d+\.\d{2}|none)/;
+
+/** The canvas as drawn: pixels not black, pixels in the map's colours, and a hash. */
+async function canvasPixels(page: Page) {
+  const d = await canvasRgba(page, '#brainorg-viewer canvas[data-testid="niivue"]');
+  let lit = 0, coloured = 0, hash = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    if (r + g + b > 30) lit++;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
+    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
+  }
+  return { lit, coloured, hash, total: d.length / 4 };
+}
+
+/** Wait for a picture other than `before` (NiiVue redraws on its next frame). */
+async function changed(page: Page, before: number) {
+  for (let i = 0; i < 20; i++) {
+    const now = await canvasPixels(page);
+    if (now.hash !== before) return now;
+    await page.waitForTimeout(250);
+  }
+  return await canvasPixels(page);
+}
+
+Deno.test({
+  name:
+    "report.html from file://: NiiVue draws every atom's map offline, follows atom and threshold",
+  ignore: !haveChromium(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "brainorg-report-file-" });
+    const run = join(dir, "run");
+    await writeResultsFolder(run, { atoms: 8 });
+    const summary = JSON.parse(await Deno.readTextFile(join(run, "summary.json")));
+    const html = await embedReportViewer(run, renderReport(summary, "2026-01-01T00:00:00Z"), {
+      cacheDir: join(dir, "cache"),
+    });
+    await Deno.writeTextFile(join(run, "report.html"), html);
+    await Deno.mkdir(ARTIFACTS, { recursive: true });
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+      const refused: string[] = [], errors: string[] = [];
+      // Anything but the file itself and data: URLs is a fetch the page must not make.
+      await context.route("**/*", (route) => {
+        const u = route.request().url();
+        if (u.startsWith("file:") || u.startsWith("data:")) return route.continue();
+        refused.push(u);
+        return route.abort();
+      });
+      const page = await context.newPage();
+      page.on("request", (r) => {
+        if (!/^(file|data|blob):/.test(r.url())) refused.push(r.url());
+      });
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+
+      await page.goto(pathToFileURL(join(run, "report.html")).href, { waitUntil: "load" });
+      const viewer = page.locator("#brainorg-viewer");
+      await viewer.scrollIntoViewIfNeeded();
+      await page.waitForFunction(
+        () => document.getElementById("brainorg-viewer")?.dataset.ready !== "0",
+        undefined,
+        { timeout: 120_000 },
+      );
+      assert.equal(await viewer.getAttribute("data-ready"), "1", await viewer.innerText());
+      await page.waitForTimeout(500);
+      // The report's own sections are still there, the viewer after them.
+      assert.match(await page.locator("h1").innerText(), /brainorg results/);
+      assert.equal(await page.locator("#brain-maps").count(), 1);
+      assert.equal(await page.locator('[data-testid="model"] option').count(), 2);
+      assert.equal(await page.locator('[data-testid="atom"] option').count(), 8);
+
+      // Atom 0 (planted in network 1) at the run's threshold: anatomy and map colours.
+      const atom0 = await canvasPixels(page);
+      assert.ok(atom0.lit > 0.1 * atom0.total, `mostly blank: ${JSON.stringify(atom0)}`);
+      assert.ok(atom0.coloured > 0.01 * atom0.total, `no map colours: ${JSON.stringify(atom0)}`);
+      const crosshair = page.locator('[data-testid="crosshair-info"]');
+      assert.match(await crosshair.innerText(), LOCATION);
+      await viewer.screenshot({ path: join(ARTIFACTS, "report-file.png") });
+
+      // The pointer: coordinate, value (non-zero somewhere) and a network's display name.
+      const canvas = page.locator('#brainorg-viewer canvas[data-testid="niivue"]');
+      const box = (await canvas.boundingBox())!;
+      const seen: string[] = [];
+      for (let fx = 0.04; fx < 0.75; fx += 0.03) {
+        await page.mouse.move(box.x + fx * box.width, box.y + 0.45 * box.height);
+        seen.push(await page.locator('[data-testid="cursor-info"]').innerText());
+      }
+      const located = seen.filter((s) => LOCATION.test(s));
+      assert.ok(located.length > 5, `pointer information: ${seen.join(" | ")}`);
+      assert.ok(
+        located.some((s) => YEO7_NAMES.some((n) => s.endsWith(`· ${n}`))),
+        `no network named under the pointer: ${located.join(" | ")}`,
+      );
+      assert.ok(
+        located.some((s) => !/value (-?0\.00|none)/.test(s)),
+        `no map value under the pointer: ${located.join(" | ")}`,
+      );
+
+      // A click moves the crosshair, and its line follows.
+      const centre = await crosshair.innerText();
+      await page.mouse.click(box.x + 0.1 * box.width, box.y + 0.3 * box.height);
+      await page.waitForTimeout(300);
+      assert.notEqual(await crosshair.innerText(), centre, "the crosshair did not move");
+      assert.match(await crosshair.innerText(), LOCATION);
+      await page.mouse.move(0, 0);
+
+      // A higher threshold: fewer coloured pixels.
+      const base = await canvasPixels(page);
+      const slider = page.locator('[data-testid="threshold"]');
+      await slider.fill(await slider.getAttribute("max") ?? "10");
+      const high = await changed(page, base.hash);
+      assert.notEqual(high.hash, base.hash, "the picture did not change with the threshold");
+      assert.ok(high.coloured < base.coloured, `threshold up: ${high.coloured} ≥ ${base.coloured}`);
+      await slider.fill(String(summary.voxel.threshold));
+      const back = await changed(page, high.hash);
+
+      // Another atom (planted in network 2), then the other model: other pictures.
+      await page.locator('[data-testid="atom"]').selectOption("1");
+      const atom1 = await changed(page, back.hash);
+      assert.notEqual(atom1.hash, back.hash, "atom 1 looks like atom 0");
+      assert.ok(atom1.coloured > 0.01 * atom1.total);
+      await page.locator('[data-testid="model"]').selectOption("1");
+      const other = await changed(page, atom1.hash);
+      assert.notEqual(other.hash, atom1.hash, "the other model's map looks the same");
+      await page.screenshot({ path: join(ARTIFACTS, "report-file-page.png"), fullPage: true });
+
+      assert.deepEqual(refused, [], "the report fetched something");
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      await browser.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
