@@ -71,6 +71,57 @@ export async function canvasRgba(page: Page, selector: string): Promise<Uint8Arr
   return Uint8Array.from(atob(rgba), (ch) => ch.charCodeAt(0));
 }
 
+/**
+ * A volume view's pixels (NiiVue's slices on a black background): lit (not
+ * black), coloured by the map (saturated: warm or winter, not the grey
+ * anatomy), and a hash that changes with the picture.
+ */
+export async function volumePixels(page: Page, selector: string) {
+  const d = await canvasRgba(page, selector);
+  let lit = 0, coloured = 0, hash = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    if (r + g + b > 30) lit++;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
+    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
+  }
+  return { lit, coloured, hash, total: d.length / 4 };
+}
+
+/**
+ * A surface view's pixels (a mesh on a white background): drawn (not white),
+ * coloured by the map, dark, and a hash that changes with the picture.
+ */
+export async function surfacePixels(page: Page, selector: string) {
+  const d = await canvasRgba(page, selector);
+  let drawn = 0, coloured = 0, dark = 0, hash = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const r = d[i], g = d[i + 1], b = d[i + 2];
+    if (r + g + b < 3 * 250) drawn++;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+    if (r + g + b < 3 * 60) dark++;
+    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
+  }
+  return { drawn, coloured, dark, hash, total: d.length / 4 };
+}
+
+/**
+ * Measure a canvas until its picture differs from the hash `before` (NiiVue
+ * redraws on its next frame), for at most 5 s; the last measure either way.
+ */
+export async function pixelsChanged<T extends { hash: number }>(
+  page: Page,
+  measure: () => Promise<T>,
+  before: number,
+): Promise<T> {
+  for (let i = 0; i < 20; i++) {
+    const now = await measure();
+    if (now.hash !== before) return now;
+    await page.waitForTimeout(250);
+  }
+  return await measure();
+}
+
 /** Serve fixed files on 127.0.0.1 at a free port. */
 export function serveFiles(files: Record<string, { body: string; type: string }>) {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {

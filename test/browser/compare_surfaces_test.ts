@@ -11,7 +11,14 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { createHandler } from "../../apps/web/server.ts";
 import { writeResultsFolder } from "../web/fixture.ts";
-import { canvasRgba, haveChromium, launchChromium } from "./chromium.ts";
+import { haveChromium, launchChromium, surfacePixels } from "./chromium.ts";
+
+/** A view's pixels: drawn (not the white background), coloured by the map, and a hash. */
+const viewPixels = (page: Page, side: "a" | "b", view: string) =>
+  surfacePixels(
+    page,
+    `[data-testid="pair-surfaces-${side}"] canvas[data-testid="surface-${view}"]`,
+  );
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 const ARTIFACTS = join(ROOT, "test", "artifacts");
@@ -27,22 +34,6 @@ function haveMeshes(): boolean {
 }
 
 const VIEWS = ["lh-lateral", "rh-lateral", "lh-medial", "rh-medial"];
-
-/** A view's pixels: drawn (not the white background), coloured by the map, and a hash. */
-async function viewPixels(page: Page, side: "a" | "b", view: string) {
-  const d = await canvasRgba(
-    page,
-    `[data-testid="pair-surfaces-${side}"] canvas[data-testid="surface-${view}"]`,
-  );
-  let drawn = 0, coloured = 0, hash = 0;
-  for (let i = 0; i < d.length; i += 4) {
-    const r = d[i], g = d[i + 1], b = d[i + 2];
-    if (r + g + b < 3 * 250) drawn++;
-    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
-    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
-  }
-  return { drawn, coloured, hash, total: d.length / 4 };
-}
 
 Deno.test({
   name: "compare: the pair's two atoms on the same four cortical views, per pair",

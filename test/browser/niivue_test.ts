@@ -15,29 +15,16 @@ import { YEO7_NAMES } from "@brainorg/core/results";
 import { createHandler } from "../../apps/web/server.ts";
 import { NIIVUE_URL } from "../../apps/web/urls.ts";
 import { writeResultsFolder, YEO7 } from "../web/fixture.ts";
-import { canvasRgba, haveChromium, launchChromium } from "./chromium.ts";
+import { haveChromium, launchChromium, pixelsChanged, volumePixels } from "./chromium.ts";
+
+const canvasPixels = (page: Page) => volumePixels(page, 'canvas[data-testid="niivue"]');
+const changed = (page: Page, before: number) =>
+  pixelsChanged(page, () => canvasPixels(page), before);
 
 const ARTIFACTS = join(import.meta.dirname!, "..", "artifacts");
 
 /** What the coordinate line says: `MNI (x, y, z) mm · value v`, then the network. */
 const LOCATION = /^MNI \(-?\d+, -?\d+, -?\d+\) mm · value (-?\d+\.\d{3}|none)/;
-
-/**
- * The viewer's canvas as drawn on screen (a screenshot: WebGL's buffer is
- * cleared after each frame): pixels not black, pixels in the map's colours
- * (saturated: warm or winter, not the grey anatomy), and a hash.
- */
-async function canvasPixels(page: Page) {
-  const d = await canvasRgba(page, 'canvas[data-testid="niivue"]');
-  let lit = 0, coloured = 0, hash = 0;
-  for (let i = 0; i < d.length; i += 4) {
-    const r = d[i], g = d[i + 1], b = d[i + 2];
-    if (r + g + b > 30) lit++;
-    if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
-    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
-  }
-  return { lit, coloured, hash, total: d.length / 4 };
-}
 
 /** Open a page and wait until its viewer has loaded its volumes (or says why not). */
 async function openViewer(page: Page, url: string) {
@@ -55,16 +42,6 @@ async function openViewer(page: Page, url: string) {
   assert.equal(await viewer.locator(".error").count(), 0, await viewer.innerText());
   await page.waitForTimeout(500); // a frame after the last property set
   return viewer;
-}
-
-/** Wait for the canvas to show a picture other than `before` (NiiVue redraws on its next frame). */
-async function changed(page: Page, before: number) {
-  for (let i = 0; i < 20; i++) {
-    const now = await canvasPixels(page);
-    if (now.hash !== before) return now;
-    await page.waitForTimeout(250);
-  }
-  return await canvasPixels(page);
 }
 
 Deno.test({

@@ -15,35 +15,17 @@ import { YEO7_NAMES } from "@brainorg/core/results";
 import { renderReport } from "../../packages/core/report.ts";
 import { embedReportViewer } from "../../packages/core/report_viewer.ts";
 import { writeResultsFolder } from "../web/fixture.ts";
-import { canvasRgba, haveChromium, launchChromium } from "./chromium.ts";
+import { haveChromium, launchChromium, pixelsChanged, volumePixels } from "./chromium.ts";
+
+const canvasPixels = (page: Page) =>
+  volumePixels(page, '#brainorg-viewer canvas[data-testid="niivue"]');
+const changed = (page: Page, before: number) =>
+  pixelsChanged(page, () => canvasPixels(page), before);
 
 const ARTIFACTS = join(import.meta.dirname!, "..", "artifacts");
 
 /** What the coordinate lines say: `MNI (x, y, z) mm · value v`, then the network. */
 const LOCATION = /^MNI \(-?\d+, -?\d+, -?\d+\) mm · value (-?\d+\.\d{2}|none)/;
-
-/** The canvas as drawn: pixels not black, pixels in the map's colours, and a hash. */
-async function canvasPixels(page: Page) {
-  const d = await canvasRgba(page, '#brainorg-viewer canvas[data-testid="niivue"]');
-  let lit = 0, coloured = 0, hash = 0;
-  for (let i = 0; i < d.length; i += 4) {
-    const r = d[i], g = d[i + 1], b = d[i + 2];
-    if (r + g + b > 30) lit++;
-    if (Math.max(r, g, b) - Math.min(r, g, b) > 80) coloured++;
-    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
-  }
-  return { lit, coloured, hash, total: d.length / 4 };
-}
-
-/** Wait for a picture other than `before` (NiiVue redraws on its next frame). */
-async function changed(page: Page, before: number) {
-  for (let i = 0; i < 20; i++) {
-    const now = await canvasPixels(page);
-    if (now.hash !== before) return now;
-    await page.waitForTimeout(250);
-  }
-  return await canvasPixels(page);
-}
 
 Deno.test({
   name:

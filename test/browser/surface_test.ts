@@ -11,7 +11,11 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { createHandler } from "../../apps/web/server.ts";
 import { writeResultsFolder } from "../web/fixture.ts";
-import { canvasRgba, haveChromium, launchChromium } from "./chromium.ts";
+import { haveChromium, launchChromium, surfacePixels } from "./chromium.ts";
+
+/** Pixels of a view as drawn on screen (see surfacePixels). */
+const viewPixels = (page: Page, testId: string) =>
+  surfacePixels(page, `canvas[data-testid="${testId}"]`);
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 const ARTIFACTS = join(ROOT, "test", "artifacts");
@@ -40,20 +44,6 @@ function ready(): boolean {
     return false;
   }
   return true;
-}
-
-/** Pixels of a view as drawn on screen: drawn (not the white background) and coloured by the map. */
-async function viewPixels(page: Page, testId: string) {
-  const d = await canvasRgba(page, `canvas[data-testid="${testId}"]`);
-  let drawn = 0, coloured = 0, dark = 0, hash = 0;
-  for (let i = 0; i < d.length; i += 4) {
-    const r = d[i], g = d[i + 1], b = d[i + 2];
-    if (r + g + b < 3 * 250) drawn++;
-    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
-    if (r + g + b < 3 * 60) dark++;
-    hash = (hash * 31 + r + 7 * g + 13 * b) % 1000000007;
-  }
-  return { drawn, coloured, dark, hash, total: d.length / 4 };
 }
 
 const VIEWS = [
