@@ -20,8 +20,12 @@ export const MAX_TABLE_BYTES = 64 * 2 ** 20;
 export type ColumnSpec =
   | { kind: "string" }
   | { kind: "bool" }
-  /** A number; "NaN" and "" are NaN (the writer writes non-finite values as NaN). */
-  | { kind: "number" }
+  /**
+   * A number; "NaN" and "" are NaN (the writer writes non-finite values as
+   * NaN). `optional`: a column added to the schema later, NaN in folders
+   * written before it, rather than a problem.
+   */
+  | { kind: "number"; optional?: boolean }
   /** A whole number in [min, max] (default min 0); a row with another value is dropped. */
   | { kind: "int"; min?: number; max: number };
 
@@ -242,7 +246,9 @@ function rowTyper<S extends TableSpec>(
   header: string[],
   problems: Problem[],
 ): ((cells: string[], line: number, take: (row: Row<S>) => void) => void) | null {
-  const absent = Object.keys(spec).filter((c) => !header.includes(c));
+  const absent = Object.keys(spec).filter((c) =>
+    !header.includes(c) && !(spec[c].kind === "number" && spec[c].optional)
+  );
   if (absent.length) {
     problems.push({
       file: path,
@@ -257,7 +263,7 @@ function rowTyper<S extends TableSpec>(
     const row: Record<string, string | number | boolean> = {};
     let keep = true;
     for (const [name, i, col] of index) {
-      const read = readCell(cells[i] ?? "", col);
+      const read = readCell(i < 0 ? "" : cells[i] ?? "", col);
       if ("value" in read) {
         row[name] = read.value;
         continue;

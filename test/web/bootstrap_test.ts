@@ -48,3 +48,42 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "the ROI page shows the bootstrap intervals where the table has them, and reads older tables",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "brainorg-web-roi-ci-" });
+    try {
+      const run = join(dir, "run");
+      await writeResultsFolder(run, { atoms: 4, volumes: 60, words: 200, grid: [10, 12, 10] });
+      const file = join(run, "encoding", "models_group.csv");
+      const header = "model,variant,roi,subjects,meanR,t,significant,gainOverBaseline,tGain";
+      const row = "m,atoms+baseline,LATL,4,0.2,3,1,0.074,3.7";
+      const page = async () => {
+        const { handler } = await createHandler([run]);
+        const html = await (await handler(new Request("http://127.0.0.1/runs/run/rois"))).text();
+        return html.replace(/<!--.*?-->/g, "").replace(/\s+/g, " ");
+      };
+      // A folder written before the intervals: no interval column, and no problem.
+      await Deno.writeTextFile(file, `${header}\n${row}\n`);
+      let text = await page();
+      assert.doesNotMatch(text, /95% interval/);
+      assert.doesNotMatch(text, /models_group\.csv/);
+      assert.match(text, /<td>LATL<\/td><td>0\.200<\/td>/);
+      // With intervals.
+      await Deno.writeTextFile(
+        file,
+        `${header},meanRLow,meanRHigh,gainLow,gainHigh\n${row},0.15,0.25,0.041,0.112\n`,
+      );
+      text = await page();
+      assert.match(text, /<th>95% interval<\/th>/);
+      assert.match(text, /data-testid="mean-r-interval">\[0\.150, 0\.250\]/);
+      assert.match(text, /data-testid="gain-interval">\[0\.041, 0\.112\]/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -16,6 +16,11 @@ const GROUP = {
   t: { kind: "number" },
   gainOverBaseline: { kind: "number" },
   tGain: { kind: "number" },
+  // Bootstrap intervals over subjects (`rois.bootstrap`): NaN where the run drew none.
+  meanRLow: { kind: "number", optional: true },
+  meanRHigh: { kind: "number", optional: true },
+  gainLow: { kind: "number", optional: true },
+  gainHigh: { kind: "number", optional: true },
 } as const;
 
 /** The ROI tables of the run (absent in runs without an ROI part). */
@@ -43,6 +48,9 @@ const MAX_ROIS = 60;
 /** ROI encoding: held-out r per subject and ROI, and the gains over the baseline. */
 export default function Rois(props: PageProps<LoadedData<typeof load>>) {
   const { run, problems, baseline, models, group } = props.data;
+  const intervals = group.some((g) => Number.isFinite(g.meanRLow));
+  const interval = (low: number, high: number) =>
+    Number.isFinite(low) ? `[${fmt(low)}, ${fmt(high)}]` : "";
   // Grouped in one pass per table: a long or many-ROI table must not cost rows × ROIs.
   const groupBy = <T,>(rows: T[], key: (x: T) => string) => {
     const out = new Map<string, T[]>();
@@ -102,14 +110,24 @@ export default function Rois(props: PageProps<LoadedData<typeof load>>) {
             />
           </div>
           <h2>Across subjects</h2>
+          {intervals && (
+            <p class="muted">
+              95% intervals: percentiles over bootstrap resamples of the subjects (the analysis
+              file's{" "}
+              <code>rois.bootstrap</code>); a gain draws each subject's model and baseline r
+              together.
+            </p>
+          )}
           <table>
             <tr>
               <th>model</th>
               <th>variant</th>
               <th>ROI</th>
               <th>mean r</th>
+              {intervals && <th>95% interval</th>}
               <th>t</th>
               <th>gain over baseline</th>
+              {intervals && <th>95% interval</th>}
               <th>paired t</th>
             </tr>
             {group.map((g) => (
@@ -118,8 +136,14 @@ export default function Rois(props: PageProps<LoadedData<typeof load>>) {
                 <td>{g.variant}</td>
                 <td>{g.roi}</td>
                 <td>{fmt(g.meanR)}</td>
+                {intervals && (
+                  <td data-testid="mean-r-interval">{interval(g.meanRLow, g.meanRHigh)}</td>
+                )}
                 <td>{fmt(g.t, 2)}</td>
                 <td>{fmt(g.gainOverBaseline)}</td>
+                {intervals && (
+                  <td data-testid="gain-interval">{interval(g.gainLow, g.gainHigh)}</td>
+                )}
                 <td>{fmt(g.tGain, 2)}</td>
               </tr>
             ))}
