@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Headless Debian Chromium for browser tests, driven by playwright-core
  * (never a downloaded browser), and pages served on 127.0.0.1.
