@@ -11,6 +11,7 @@
 
 import type { Backend } from "@brainorg/kernels";
 import { eigh } from "@brainorg/kernels";
+import { selectKth } from "./_select.ts";
 
 /** fMRIPrep's six rigid-body parameters: translations (mm), then rotations (rad). */
 export const MOTION_COLUMNS = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"] as const;
@@ -164,34 +165,11 @@ export function dvars(
  */
 function median32(values: Float32Array): number {
   const n = values.length, k = Math.floor((n - 1) / 2);
-  select(values, k);
+  selectKth(values, k);
   if (n % 2) return values[k];
   let next = Infinity; // the smallest value above position k
   for (let i = k + 1; i < n; i++) if (values[i] < next) next = values[i];
   return (values[k] + next) / 2;
-}
-
-/** Hoare's selection: afterwards a[k] is the k-th smallest, smaller ones before it, larger after. */
-function select(a: Float32Array, k: number): void {
-  let lo = 0, hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
-  }
 }
 
 function quantileSorted(sorted: Float64Array, q: number): number {

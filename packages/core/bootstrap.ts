@@ -48,6 +48,7 @@ export type {
   VoxelBootstrap,
 } from "./bootstrap_types.ts";
 import type { ModelVoxelResult } from "./voxel_encoding.ts";
+import { selectKth } from "./_select.ts";
 
 /** Coverage of every bootstrap interval: 95%, percentiles 2.5 and 97.5. */
 export const BOOTSTRAP_LEVEL: number = 0.95;
@@ -260,27 +261,8 @@ export function nthLargest(
     if (x > 0) buffer[m++] = x;
   }
   if (m === 0 || n <= 0) return Infinity;
-  // The (n-1)-th of the values in descending order: quickselect on [lo, hi].
-  const a = buffer, want = Math.min(n, m) - 1;
-  let lo = 0, hi = m - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1,
-      pivot = Math.max(Math.min(a[lo], a[hi]), Math.min(Math.max(a[lo], a[hi]), a[mid]));
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] > pivot) i++;
-      while (a[j] < pivot) j--;
-      if (i <= j) {
-        const x = a[i];
-        a[i++] = a[j];
-        a[j--] = x;
-      }
-    }
-    if (want <= j) hi = j;
-    else if (want >= i) lo = i;
-    else break;
-  }
-  return a[want];
+  // The (n-1)-th largest is the (m-n)-th smallest of the m positive values.
+  return selectKth(buffer.subarray(0, m), m - Math.min(n, m));
 }
 
 /**

@@ -35,6 +35,7 @@ import { cacheKey } from "./voxel_cache.ts";
 import type { ModelVoxelResult } from "./voxel_encoding.ts";
 import { type SpatialNullSummary, voxelFiles } from "./results.ts";
 import { writeTable } from "./results_writer.ts";
+import { selectKth } from "./_select.ts";
 
 /** The spatial null of one atom × sign × network cell. */
 export interface SpatialNullCell {
@@ -60,28 +61,6 @@ export interface SpatialNullOptions {
   alpha?: number;
   /** The surrogate generator's options (bandwidths, variogram range). Default: its defaults. */
   generator?: Omit<SurrogateOptions, "seed" | "resample">;
-}
-
-/** The k-th smallest value (0-based) of `a`, which it reorders (Hoare's selection). */
-function select(a: Float64Array, k: number): number {
-  let lo = 0, hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
 }
 
 /**
@@ -156,8 +135,8 @@ export function spatialNullCells(
       const s = gen.nextRaw();
       // Rank-matched parts: the nPos largest and nNeg smallest values (ties have measure zero).
       scratch.set(s);
-      const hiCut = nPos ? select(scratch, V - nPos) : Infinity;
-      const loCut = nNeg ? select(scratch, nNeg - 1) : -Infinity;
+      const hiCut = nPos ? selectKth(scratch, V - nPos) : Infinity;
+      const loCut = nNeg ? selectKth(scratch, nNeg - 1) : -Infinity;
       let np = 0, nn = 0;
       for (let v = 0; v < V; v++) {
         if (s[v] >= hiCut) pos[np++] = v;

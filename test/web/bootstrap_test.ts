@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createHandler } from "../../apps/web/server.ts";
-import { writeResultsFolder } from "./fixture.ts";
+import { SMALL_FOLDER, writeResultsFolder } from "./fixture.ts";
 
 Deno.test({
   name: "the run overview shows the metrics' bootstrap intervals and the links' reappearance",
@@ -11,13 +11,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "brainorg-web-bootstrap-" });
     try {
       const run = join(dir, "run");
-      await writeResultsFolder(run, {
-        atoms: 4,
-        volumes: 60,
-        words: 200,
-        grid: [10, 12, 10],
-        subjects: 1,
-      });
+      await writeResultsFolder(run, SMALL_FOLDER);
       // The fixture's summary, with a bootstrap on its first model's first template set.
       const file = join(run, "summary.json");
       const summary = JSON.parse(await Deno.readTextFile(file));

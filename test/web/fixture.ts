@@ -106,6 +106,15 @@ function affine(): Float64Array {
   return Float64Array.of(4, 0, 0, -90, 0, 4, 0, -126, 0, 0, 4, -72, 0, 0, 0, 1);
 }
 
+/** A small folder (4 atoms, one subject, a 10 × 12 × 10 grid) for tests of one page's lines. */
+export const SMALL_FOLDER: FixtureOptions = {
+  atoms: 4,
+  volumes: 60,
+  words: 200,
+  grid: [10, 12, 10],
+  subjects: 1,
+};
+
 /**
  * Write a complete results folder (voxel level included) into `dir`.
  *

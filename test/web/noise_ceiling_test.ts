@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createHandler } from "../../apps/web/server.ts";
-import { writeResultsFolder } from "./fixture.ts";
+import { SMALL_FOLDER, writeResultsFolder } from "./fixture.ts";
 
 Deno.test({
   name: "the run overview states the noise ceiling and each model's fraction of it",
@@ -11,13 +11,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "brainorg-web-ceiling-" });
     try {
       const run = join(dir, "run");
-      const { models } = await writeResultsFolder(run, {
-        atoms: 4,
-        volumes: 60,
-        words: 200,
-        grid: [10, 12, 10],
-        subjects: 1,
-      });
+      const { models } = await writeResultsFolder(run, SMALL_FOLDER);
       const { handler } = await createHandler([run]);
       const page = await (await handler(new Request("http://127.0.0.1/runs/run"))).text();
       const line = page.match(/<p[^>]*data-testid="noise-ceiling"[^>]*>([\s\S]*?)<\/p>/);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createHandler } from "../../apps/web/server.ts";
-import { writeResultsFolder } from "./fixture.ts";
+import { SMALL_FOLDER, writeResultsFolder } from "./fixture.ts";
 
 Deno.test({
   name: "the run overview and model page state each model's variance partitioning",
@@ -11,13 +11,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "brainorg-web-varpart-" });
     try {
       const run = join(dir, "run");
-      const { models } = await writeResultsFolder(run, {
-        atoms: 4,
-        volumes: 60,
-        words: 200,
-        grid: [10, 12, 10],
-        subjects: 1,
-      });
+      const { models } = await writeResultsFolder(run, SMALL_FOLDER);
       // The fixture's summary, with a partition added to each model as the pipeline writes it.
       const file = join(run, "summary.json");
       const summary = JSON.parse(await Deno.readTextFile(file));
