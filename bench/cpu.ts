@@ -145,6 +145,9 @@ export interface NumpyVariant {
  * The OpenBLAS core type brainorg's own OpenBLAS runs on this CPU:
  * `OPENBLAS_CORETYPE` from the environment where the CPU can run it, else
  * the one brainorg names; null where it names none (OpenBLAS detects).
+ * Where brainorg's timed probe found OpenBLAS's own detection faster, it
+ * runs that instead, which numpy's "as installed" variant also runs
+ * ({@linkcode coreCheckLine} says which).
  */
 export function coreTypeInUse(cpu: BenchCpu): string | null {
   return cpu.openblasCoreTypeEnv && !cpu.openblasCoreTypeEnvConflict
@@ -176,4 +179,42 @@ export function numpyVariants(cpu: BenchCpu, what: string): NumpyVariant[] {
     out.push({ impl: `${what} (OPENBLAS_CORETYPE=${core})`, env: { OPENBLAS_CORETYPE: core } });
   }
   return out;
+}
+
+/**
+ * One line setting the OpenBLAS core brainorg's CPU backend runs, and how it
+ * was chosen (with the probe's rates where it was timed), beside the core
+ * numpy's OpenBLAS runs as threadpoolctl reports it: the check that
+ * brainorg's core is no worse than numpy's.
+ *
+ * @param details the CPU backend's `info.details` (`products`, `core`, `coreTypeChoice`)
+ * @param numpy the BLAS libraries numpy loaded (`api`, `core`, `via`); empty where unknown
+ * @returns the line
+ *
+ * @example
+ * ```ts
+ * import { coreCheckLine } from "./cpu.ts";
+ * coreCheckLine(
+ *   { products: "openblas", core: "SkylakeX", coreTypeChoice: "probed (cached): SkylakeX 352.1 GFLOP/s, OpenBLAS's own (Cooperlake) 347.9 GFLOP/s → SkylakeX" },
+ *   [{ api: "openblas", core: "Cooperlake", via: "threadpoolctl" }],
+ * );
+ * // "OpenBLAS core: brainorg runs SkylakeX (probed (cached): …); numpy's OpenBLAS runs Cooperlake (threadpoolctl)"
+ * ```
+ */
+export function coreCheckLine(
+  details: Record<string, unknown>,
+  numpy: { api: string | null; core: string | null; via: string }[],
+): string {
+  const mine = details.products !== "openblas"
+    ? `brainorg does not run OpenBLAS (products: ${details.products ?? "unknown"})`
+    : `brainorg runs ${details.core ?? "unknown"}${
+      details.coreTypeChoice ? ` (${details.coreTypeChoice})` : ""
+    }`;
+  const theirs = numpy.filter((b) => b.api === "openblas");
+  const peer = theirs.length === 0
+    ? "numpy's OpenBLAS core not reported"
+    : `numpy's OpenBLAS runs ${
+      theirs.map((b) => `${b.core ?? "an unknown core"} (${b.via})`).join(", ")
+    }`;
+  return `OpenBLAS core: ${mine}; ${peer}`;
 }

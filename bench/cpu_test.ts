@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cpuLine, describeCpu, numpyVariants } from "./cpu.ts";
+import { coreCheckLine, cpuLine, describeCpu, numpyVariants } from "./cpu.ts";
 
 const cpuinfo = (vendor: string, name: string, flags: string) =>
   `processor\t: 0\nvendor_id\t: ${vendor}\ncpu family\t: 25\nmodel\t\t: 1\n` +
@@ -53,4 +53,31 @@ Deno.test("describeCpu and cpuLine name the CPU and the flags that choose kernel
     /OPENBLAS_CORETYPE=Zen set in the environment \(brainorg uses it\)/,
   );
   assert.match(cpuLine(describeCpu("")), /flags not reported/);
+});
+
+Deno.test("coreCheckLine sets brainorg's OpenBLAS core, and how it was chosen, beside numpy's", () => {
+  const probed = "probed (cached): SkylakeX 352.1 GFLOP/s, OpenBLAS's own (Cooperlake) " +
+    "347.9 GFLOP/s → SkylakeX";
+  assert.equal(
+    coreCheckLine(
+      { products: "openblas", core: "SkylakeX", coreTypeChoice: probed },
+      [
+        { api: "openblas", core: "Cooperlake", via: "threadpoolctl" },
+        { api: "mkl", core: null, via: "threadpoolctl" },
+      ],
+    ),
+    `OpenBLAS core: brainorg runs SkylakeX (${probed}); ` +
+      "numpy's OpenBLAS runs Cooperlake (threadpoolctl)",
+  );
+  assert.equal(
+    coreCheckLine({ products: "mlas" }, []),
+    "OpenBLAS core: brainorg does not run OpenBLAS (products: mlas); " +
+      "numpy's OpenBLAS core not reported",
+  );
+  assert.match(
+    coreCheckLine({ products: "openblas", core: "Haswell" }, [
+      { api: "openblas", core: null, via: "ctypes" },
+    ]),
+    /brainorg runs Haswell; numpy's OpenBLAS runs an unknown core \(ctypes\)$/,
+  );
 });

@@ -47,7 +47,7 @@ import {
 } from "@brainorg/kernels";
 import { encodeVoxels } from "@brainorg/core";
 import { ridgeFixedAlpha, surrogates } from "@brainorg/kernels";
-import { cpuLine, numpyVariants, thisCpu } from "./cpu.ts";
+import { coreCheckLine, cpuLine, numpyVariants, thisCpu } from "./cpu.ts";
 import { findPeerPython, type PeerBlas, PeerError, pythonLine, runPeer } from "./_peers.ts";
 
 const { values } = parseArgs({
@@ -182,6 +182,8 @@ const backends: Backend[] = [await createCpuBackend()];
 if (backends[0].info.details.products !== "mlas") {
   backends.push(await createCpuBackend({ blas: "mlas" }));
 }
+const CORE_CHECK = coreCheckLine(backends[0].info.details, PY.chosen?.blas ?? []);
+log(CORE_CHECK);
 /** The CPU backends: the default, then the npm-only path where it differs. */
 const cpuBackends = [...backends];
 if (!values["no-webgpu"]) {
@@ -709,7 +711,7 @@ try {
 }
 
 // --- Report ---------------------------------------------------------------------
-const report: string[] = [cpuLine(CPU), pythonLine(PY)];
+const report: string[] = [cpuLine(CPU), pythonLine(PY), CORE_CHECK];
 for (const bench of [...new Set(rows.map((r) => r.bench))]) {
   const group = rows.filter((r) => r.bench === bench);
   const base = group.find((r) => r.baseline) ?? group.find((r) => r.seconds !== null);

@@ -66,6 +66,8 @@ export interface VoxelModelView {
     intervals?: IntervalView[];
     /** Each link's reappearance, where the run computed it. */
     reappearance?: ReappearanceView[];
+    /** The metrics' min–max across dictionary seeds (as `low`, `high`), where the run computed them. */
+    seedRanges?: IntervalView[];
   }[];
   /** Against the phantom's planted links, when there is a phantom. */
   recovery?: { precision: number; recall: number };
@@ -206,6 +208,20 @@ function bootstrapOf(f: Fields, t: Json, links: unknown[], q: string) {
   return { intervals, reappearance };
 }
 
+/** A template entry's metrics' min–max across dictionary seeds (nothing where absent). */
+function seedRangesOf(f: Fields, t: Json, q: string): { seedRanges?: IntervalView[] } {
+  if (t.seedMetrics === undefined) return {};
+  const seedRanges = f.array(t.seedMetrics, `${q}.seedMetrics`).map((sv, k) => {
+    const r = `${q}.seedMetrics[${k}]`, m = f.object(sv, r) ?? {};
+    return {
+      metric: f.string(m.metric, `${r}.metric`),
+      low: f.number(m.min, `${r}.min`),
+      high: f.number(m.max, `${r}.max`),
+    };
+  });
+  return { seedRanges };
+}
+
 /** A model's `variancePartition`, where the summary has one. */
 function variancePartitionOf(
   f: Fields,
@@ -279,6 +295,7 @@ function voxelView(f: Fields, v: unknown): SummaryView["voxel"] {
             links: links.length,
             metrics: metrics(f, t.metrics, `${q}.metrics`),
             ...bootstrapOf(f, t, links, q),
+            ...seedRangesOf(f, t, q),
           };
         }),
         ...(recovery

@@ -445,6 +445,13 @@ export const FILE_SPEC = object({
         "organization metrics' 95% intervals and the maps' reliability (e.g. 200); " +
         "0 or absent: none",
     }),
+    seedSpread: boolean({
+      optional: true,
+      doc: "the organization metrics and links with each of stability's other dictionary " +
+        "seeds too (its atoms aligned by the Hungarian matching, voxels encoded without a " +
+        "null): their values, min–max and SD across seeds and each link's reappearance " +
+        "(voxels/<model>/seed_spread_*.csv); default: on where stability.seeds > 0",
+    }),
     maxBadVoxelShare: number({
       min: 0,
       max: 1,

@@ -25,6 +25,7 @@ import type {
 import { voxelFiles } from "./results.ts";
 import { writeTable } from "./results_writer.ts";
 import type { ModelVoxelResult } from "./voxel_encoding.ts";
+import { SEED_SPREAD_NOTE, type SeedSpread } from "./seed_spread.ts";
 
 /**
  * The summary's record of a bootstrap.
@@ -83,6 +84,76 @@ export async function writeBootstrapFiles(
     ...unmask(boot.frequency, mask),
     description: `${result.model}: share of ${boot.resamples} resamples in the atom's map`,
   });
+}
+
+/**
+ * The summary's record of a seed spread: the extra seeds and how they are
+ * analysed ({@linkcode SEED_SPREAD_NOTE}).
+ *
+ * @param seeds the extra seeds
+ */
+export function seedSpreadSummary(seeds: number[]): { seeds: number[]; note: string } {
+  return { seeds, note: SEED_SPREAD_NOTE };
+}
+
+/**
+ * A template set's summary entry with the seed spread's results added: each
+ * link's reappearance over the other seeds (`seedReappearance`) and the
+ * metrics' values per seed and spread (`seedMetrics`); unchanged without one.
+ *
+ * @param entry the summary's entry for the set (links: the linked cells)
+ * @param spread the model's seed spread, if any
+ */
+export function withSeedSpread(entry: TemplateResult, spread?: SeedSpread): TemplateResult {
+  const t = spread?.templates.find((b) => b.name === entry.name);
+  if (!t) return entry;
+  const key = (l: { atom: number; sign: number; network: number }) =>
+    `${l.atom} ${l.sign} ${l.network}`;
+  const found = new Map(t.links.map((l) => [key(l), l.reappearance]));
+  return {
+    ...entry,
+    links: entry.links.map((l) => ({ ...l, seedReappearance: found.get(key(l)) ?? 0 })),
+    seedMetrics: t.metrics,
+  };
+}
+
+/**
+ * Write a model's seed spread into the results folder `dir` (nothing
+ * without one): per template set its links' reappearance over the seeds,
+ * the metrics' spread, and the metrics' value per seed (one row per metric
+ * and seed, the reference's first with `reference` true).
+ *
+ * @param dir the results folder
+ * @param result the model's voxel result
+ * @param referenceSeed the reference dictionary's seed (the run's)
+ */
+export async function writeSeedSpreadFiles(
+  dir: string,
+  result: ModelVoxelResult,
+  referenceSeed: number,
+): Promise<void> {
+  const spread = result.seedSpread;
+  if (!spread) return;
+  const files = voxelFiles(result.model);
+  for (const t of spread.templates) {
+    await writeTable(dir, { ...files.seedSpreadLinks(t.name), rows: t.links });
+    await writeTable(dir, {
+      ...files.seedSpreadMetrics(t.name),
+      rows: t.metrics.map(({ perSeed: _p, ...m }) => m),
+    });
+    await writeTable(dir, {
+      ...files.seedSpreadValues(t.name),
+      rows: t.metrics.flatMap((m) => [
+        { metric: m.metric, seed: referenceSeed, reference: true, value: m.value },
+        ...m.perSeed.map((value, i) => ({
+          metric: m.metric,
+          seed: spread.seeds[i],
+          reference: false,
+          value,
+        })),
+      ]),
+    });
+  }
 }
 
 /**

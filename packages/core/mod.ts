@@ -49,6 +49,7 @@ export * from "./voxel_spill.ts";
 export * from "./organization.ts";
 export * from "./bootstrap.ts";
 export * from "./bootstrap_files.ts";
+export * from "./seed_spread.ts";
 export * from "./variance_partition.ts";
 export * from "./phantom.ts";
 export * from "./phantom_files.ts";

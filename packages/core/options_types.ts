@@ -188,6 +188,13 @@ export interface AnalysisFile {
      */
     bootstrap?: number;
     /**
+     * The organization metrics and links with each of stability's other dictionary seeds too (its
+     * atoms aligned by the Hungarian matching, voxels encoded without a null): their values,
+     * min–max and SD across seeds and each link's reappearance (voxels/<model>/seed_spread_*.csv);
+     * default: on where stability.seeds > 0.
+     */
+    seedSpread?: boolean;
+    /**
      * Largest share of the mask's voxels a kept subject may lose (non-finite or constant). Default:
      * `0.1`.
      */

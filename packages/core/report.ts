@@ -334,7 +334,7 @@ function voxelSection(summary: ResultsSummary): string {
   }); links: per-cell p ≤ 0.05 and FDR q ≤ 0.05 against ${v.permutations} surrogates.</p>
 ${noiseCeilingParagraph(v)}${spatialNullParagraph(v)}${modelLinks(v.models)}${
     voxelBootstrapSection(v)
-  }`;
+  }${voxelSeedSpreadSection(v)}`;
 }
 
 /** The spatial null's counts of links per model and template set (where it was computed). */
@@ -439,6 +439,36 @@ ${
   }, against ${ab.randomAblations} random ablations of as many units in each layer
 (p one-sided, BH q over each model's atoms). Every atom: <code>models/*/ablation.csv</code>.</p>
 ${skipped}${perModel}`;
+}
+
+/** Each model's metrics across dictionary seeds (first template set), where computed. */
+function voxelSeedSpreadSection(v: NonNullable<ResultsSummary["voxel"]>): string {
+  const sp = v.seedSpread;
+  if (!sp) return "";
+  return `<h3>Spread across dictionary seeds</h3>
+<p>The organization with the dictionaries of seeds ${sp.seeds.join(", ")} too: ${esc(sp.note)}
+(<code>voxels/*/seed_spread_*.csv</code>).</p>${
+    table(
+      ["model", "set", "metric", "reference", "per seed", "min to max", "SD", "links reappearing"],
+      v.models.flatMap((m) => {
+        const first = m.templates[0], metrics = first.seedMetrics ?? [];
+        const kept = first.links.map((l) => l.seedReappearance ?? NaN).filter(Number.isFinite);
+        const reappear = kept.length
+          ? `${kept.filter((x) => x === 1).length} of ${kept.length} in every seed`
+          : "no link";
+        return metrics.map((x, i) => [
+          i === 0 ? m.name : "",
+          i === 0 ? first.name : "",
+          x.metric,
+          x.value,
+          x.perSeed.map((y) => num(y, 2)).join(" "),
+          interval(x.min, x.max),
+          x.sd,
+          i === 0 ? reappear : "",
+        ]);
+      }),
+    )
+  }`;
 }
 
 /** Interval "low to high" of a bootstrap, "–" where absent. */

@@ -15,6 +15,7 @@
 import type { BackendInfo } from "@brainorg/kernels";
 import type { VoxelSubjectVerdict } from "@brainorg/neuro";
 import type { MapReliability, MetricInterval } from "./bootstrap_types.ts";
+import type { SeedMetricSpread } from "./seed_spread_types.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { RoiVariancePartition, VoxelVarianceSummary } from "./variance_partition_types.ts";
 export type {
@@ -200,13 +201,23 @@ export interface TemplateResult {
    * The linked atom × sign × network cells only; with the atom's stability
    * where it was computed (and, with a `minStability`, only stable atoms').
    */
-  links: (NetworkMatch & { stability?: number; reappearance?: number })[];
+  links: (NetworkMatch & {
+    stability?: number;
+    reappearance?: number;
+    /** Share of the other dictionary seeds with which the link is found again, where computed. */
+    seedReappearance?: number;
+  })[];
   /**
    * Each organization metric with its bootstrap percentile interval over
    * subjects, where the analysis asked for it (`linkedAtoms`, …,
    * `consistency.timeCourse`, `consistency.mapOverlap`).
    */
   metricIntervals?: MetricInterval[];
+  /**
+   * Each organization metric with every other dictionary seed, and its
+   * min–max and SD across seeds (`seed_spread.ts`), where computed.
+   */
+  seedMetrics?: SeedMetricSpread[];
 }
 
 /**
@@ -297,6 +308,8 @@ export interface VoxelSummary {
   }[];
   /** The bootstrap over subjects (links' reappearance, metrics' intervals), where asked. */
   bootstrap?: BootstrapSummary;
+  /** The organization's spread across dictionary seeds, where computed: the seeds and, in words, how. */
+  seedSpread?: { seeds: number[]; note: string };
 }
 
 /** An atom whose ablation matters (q ≤ 0.05 on the story or the held-out text). */
@@ -702,6 +715,12 @@ export interface VoxelFiles {
   bootstrapMaps: TableSpec;
   /** Bootstrap: per atom, each voxel's share of resamples in its map (4-D NIfTI). */
   bootstrapFrequency: string;
+  /** Seed spread: per cell linked with the reference or another seed, its reappearance over seeds. */
+  seedSpreadLinks: (set: string) => TableSpec;
+  /** Seed spread: each organization metric's reference value, min, max and SD across seeds. */
+  seedSpreadMetrics: (set: string) => TableSpec;
+  /** Seed spread: each organization metric's value per seed (the reference's seed included). */
+  seedSpreadValues: (set: string) => TableSpec;
 }
 
 /**
@@ -754,6 +773,31 @@ export const voxelFiles = (model: string): VoxelFiles => ({
     "medianFrequency",
   ]),
   bootstrapFrequency: `voxels/${model}/bootstrap_frequency.nii.gz`,
+  seedSpreadLinks: (set: string) =>
+    table(`voxels/${model}/seed_spread_links_${set}.csv`, [
+      "atom",
+      "sign",
+      "network",
+      "networkName",
+      "linked",
+      "reappearance",
+    ]),
+  seedSpreadMetrics: (set: string) =>
+    table(`voxels/${model}/seed_spread_metrics_${set}.csv`, [
+      "metric",
+      "value",
+      "min",
+      "max",
+      "sd",
+      "finite",
+    ]),
+  seedSpreadValues: (set: string) =>
+    table(`voxels/${model}/seed_spread_values_${set}.csv`, [
+      "metric",
+      "seed",
+      "reference",
+      "value",
+    ]),
 });
 
 /** The files of a label template set on the analysis grid, for the viewer. */

@@ -136,6 +136,14 @@ export interface StabilityFit {
   volumes: [number, number];
   /** Per reference atom: signed r with its match over those volumes (NaN where none). */
   r: Float64Array;
+  /** Per reference atom: the fit's atom (column of `dictionary`) paired with it, −1 where none. */
+  matched?: Int32Array;
+  /**
+   * The fit's atom time courses (T × K), row-major, for fits on all volumes
+   * (`kind: "seed"`): what the seed spread of the voxel stage encodes with
+   * (`seed_spread.ts`), so that it need not learn them again. Absent for parts.
+   */
+  dictionary?: Matrix;
 }
 
 /** One reference atom's stability. */
@@ -241,13 +249,16 @@ export async function atomStability(
       batchSize: Math.min(64, series.cols),
       seed: s,
     });
-    const r = new Float64Array(K).fill(NaN);
-    for (const p of matchAtoms(rowSpan(ref, from, to), d.dictionary)) r[p.atom] = p.r;
-    return r;
+    const r = new Float64Array(K).fill(NaN), matched = new Int32Array(K).fill(-1);
+    for (const p of matchAtoms(rowSpan(ref, from, to), d.dictionary)) {
+      r[p.atom] = p.r;
+      matched[p.atom] = p.matchedAtom;
+    }
+    return { r, matched, dictionary: d.dictionary };
   };
   const fits: StabilityFit[] = [];
   for (let s = 1; s <= seeds; s++) {
-    fits.push({ kind: "seed", seed: seed + s, volumes: [0, T], r: await fit(0, T, seed + s) });
+    fits.push({ kind: "seed", seed: seed + s, volumes: [0, T], ...await fit(0, T, seed + s) });
   }
   const skipped: [number, number][] = [];
   for (const [from, to] of parts) {
@@ -256,7 +267,8 @@ export async function atomStability(
       skipped.push([from, to]);
       continue;
     }
-    fits.push({ kind: "part", seed, volumes: [from, to], r: await fit(from, to, seed) });
+    const { r, matched } = await fit(from, to, seed);
+    fits.push({ kind: "part", seed, volumes: [from, to], r, matched });
   }
   const med = (kind: StabilityFit["kind"] | undefined, k: number, abs: boolean) => {
     const v = fits.filter((f) => !kind || f.kind === kind).map((f) => f.r[k]).filter((x) =>

@@ -12,6 +12,7 @@
  */
 
 import { basename, join } from "node:path";
+import { BRAINORG_VERSION } from "@brainorg/common";
 import { type Backend, logspace, type Matrix, variancePartition } from "@brainorg/kernels";
 import { type BrainMask, unmask, writeNifti } from "@brainorg/neuro";
 import type { EncodedSubject } from "./voxel_encoding.ts";
@@ -24,16 +25,20 @@ import {
 import { median, oneSampleT, zscoreColumns } from "./stats.ts";
 import { voxelFiles } from "./results.ts";
 import { readRegressor } from "./stimulus.ts";
+import { cacheKey } from "./voxel_cache.ts";
+import { loadVarianceMaps, saveVarianceMaps } from "./variance_partition_cache.ts";
 import type {
   RoiVarianceGroup,
   RoiVariancePartition,
   RoiVarianceRow,
+  VoxelVarianceMaps,
   VoxelVarianceSummary,
 } from "./variance_partition_types.ts";
 export type {
   RoiVarianceGroup,
   RoiVariancePartition,
   RoiVarianceRow,
+  VoxelVarianceMaps,
   VoxelVarianceSummary,
 } from "./variance_partition_types.ts";
 
@@ -52,24 +57,6 @@ export const VARPART_DEFINITION: string =
   "the product grid; unique atoms = R²(atoms + low level) − R²(low level alone); unique low " +
   "level = R²(atoms + low level) − R²(atoms alone); shared = R²(atoms) + R²(low level) − " +
   "R²(atoms + low level)";
-
-/** A model's voxel maps, each the mean over subjects (V). */
-export interface VoxelVarianceMaps {
-  /** The model's name. */
-  model: string;
-  /** The low-level band's regressors. */
-  lowLevel: string[];
-  /** Subjects averaged. */
-  subjects: number;
-  /** Held-out R² of the atoms with the low level (V). */
-  r2Joint: Float32Array;
-  /** Unique R² of the atoms (V). */
-  uniqueAtoms: Float32Array;
-  /** Unique R² of the low level (V). */
-  uniqueLowLevel: Float32Array;
-  /** Shared R² (V). */
-  shared: Float32Array;
-}
 
 /** Columns of a and b side by side: (T × (Ka + Kb)). */
 export function sideBySide(a: Matrix, b: Matrix): Matrix {
@@ -211,8 +198,9 @@ export async function voxelVariancePartition(
  * The voxel level's partition for every model: the low-level regressors
  * cleaned, cut to the kept volumes and folded exactly as each model's atoms
  * ({@linkcode modelEncoding}), then {@linkcode voxelVariancePartition}.
- * Not cached: it costs a fraction of the encoding, and depends on nothing
- * the cached results hold.
+ * With `options.cacheDir`, each model's maps are kept there
+ * (`variance/<key>`, keyed by the data, confounds, low level, atoms and
+ * settings) and read back by a repeated run.
  *
  * @param subjects every subject's series (T × V), all in memory, and confounds
  * @param models the models' atoms (T × K on the stimulus's volumes)
@@ -226,6 +214,28 @@ export async function analyzeVoxelVariance(
   lowLevel: { names: string[]; values: Matrix },
   options: VoxelAnalysisOptions,
 ): Promise<VoxelVarianceMaps[]> {
+  const { onProgress: _p, log: _l, cacheDir, analyzer: _a, ...settings } = options;
+  const dataKey = cacheDir
+    ? cacheKey([
+      // A change of method must not reuse results: bump with the computation.
+      `brainorg ${BRAINORG_VERSION} voxel-variance/1`,
+      JSON.stringify({ settings, alphas: VOXEL_VARPART_ALPHAS, lowLevel: lowLevel.names }),
+      lowLevel.values.data,
+      ...subjects.flatMap((s) => [s.id, s.data.data, s.confounds?.data ?? "no confounds"]),
+    ])
+    : "";
+  const entry = (m: AtomSource) =>
+    join(cacheDir!, "variance", cacheKey([dataKey, m.name, m.atoms.data]).slice(0, 32));
+  const V = subjects[0].data.cols;
+  const cached = new Map<string, VoxelVarianceMaps>();
+  for (const m of cacheDir ? models : []) {
+    const maps = await loadVarianceMaps(entry(m), V, (line) => options.log?.(line));
+    if (maps) cached.set(m.name, maps);
+  }
+  if (cached.size === models.length) {
+    options.log?.("variance partitioning read from the cache");
+    return models.map((m) => cached.get(m.name)!);
+  }
   const encoded = encodingSubjects(subjects, options);
   const low = await modelEncoding(
     backend,
@@ -235,13 +245,18 @@ export async function analyzeVoxelVariance(
   );
   const out: VoxelVarianceMaps[] = [];
   for (const m of models) {
+    const hit = cached.get(m.name);
+    if (hit) {
+      out.push(hit);
+      continue;
+    }
     const { x, encoding } = await modelEncoding(backend, m, options, encoded);
-    out.push(
-      await voxelVariancePartition(backend, m.name, x, low.x, encoded, {
-        folds: encoding.folds ?? 5,
-        lowLevel: lowLevel.names,
-      }),
-    );
+    const maps = await voxelVariancePartition(backend, m.name, x, low.x, encoded, {
+      folds: encoding.folds ?? 5,
+      lowLevel: lowLevel.names,
+    });
+    if (cacheDir) await saveVarianceMaps(entry(m), maps);
+    out.push(maps);
   }
   return out;
 }

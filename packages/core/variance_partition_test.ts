@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createCpuBackend, type Matrix, rng } from "@brainorg/kernels";
+import { join } from "node:path";
 import {
+  analyzeVoxelVariance,
   roiVariancePartition,
   voxelVariancePartition,
   voxelVarianceSummary,
@@ -94,5 +96,50 @@ Deno.test("ROI variance partitioning: group means over subjects and t of the uni
     assert.ok(Math.abs(mean - a.uniqueAtoms) < 1e-9, "the group mean is the subjects' mean");
   } finally {
     backend.dispose();
+  }
+});
+
+Deno.test("voxel variance partitioning: a repeated run reads each model's maps from the cache; a damaged entry is fitted again", async () => {
+  const backend = await createCpuBackend({ blas: "typescript" });
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const { atoms, low, data } = planted(240, 30, 2);
+    const models = [
+      { name: "a", atoms, layerCounts: [] },
+      { name: "b", atoms: { ...atoms, data: atoms.data.map((x) => -x) }, layerCounts: [] },
+    ];
+    const lowLevel = { names: ["word rate"], values: low };
+    const lines: string[] = [];
+    const options = { tr: 2, folds: 4, cacheDir, log: (l: string) => lines.push(l) };
+    const first = await analyzeVoxelVariance(backend, data, models, lowLevel, options);
+    const entries = [...Deno.readDirSync(join(cacheDir, "variance"))].map((e) => e.name);
+    assert.equal(entries.length, 2, "one entry per model");
+    const second = await analyzeVoxelVariance(backend, data, models, lowLevel, options);
+    assert.ok(lines.includes("variance partitioning read from the cache"), lines.join("\n"));
+    assert.deepEqual(second, first);
+    // Not keyed alike: other data must not read the first data's maps.
+    const other = data.map((s) => ({
+      ...s,
+      data: { ...s.data, data: s.data.data.map((x) => x * 2) },
+    }));
+    lines.length = 0;
+    await analyzeVoxelVariance(backend, other, models, lowLevel, options);
+    assert.ok(!lines.includes("variance partitioning read from the cache"), lines.join("\n"));
+    assert.equal([...Deno.readDirSync(join(cacheDir, "variance"))].length, 4);
+    // A map's bytes changed on disk: warned, fitted again, equal to the first fit.
+    const dir = join(cacheDir, "variance", entries[0]);
+    const f = join(dir, "uniqueAtoms.f32"), bytes = Deno.readFileSync(f);
+    bytes[0] ^= 0xff;
+    Deno.writeFileSync(f, bytes);
+    lines.length = 0;
+    const fourth = await analyzeVoxelVariance(backend, data, models, lowLevel, options);
+    assert.ok(
+      lines.some((l) => /variance partition cache .* not used .*SHA-256/.test(l)),
+      lines.join("\n"),
+    );
+    assert.deepEqual(fourth, first);
+  } finally {
+    backend.dispose();
+    await Deno.remove(cacheDir, { recursive: true });
   }
 });

@@ -97,3 +97,21 @@ export interface VoxelVarianceSummary {
   /** Median shared R² over those voxels. */
   topMedianShared: number;
 }
+
+/** A model's voxel maps, each the mean over subjects (V). */
+export interface VoxelVarianceMaps {
+  /** The model's name. */
+  model: string;
+  /** The low-level band's regressors. */
+  lowLevel: string[];
+  /** Subjects averaged. */
+  subjects: number;
+  /** Held-out R² of the atoms with the low level (V). */
+  r2Joint: Float32Array;
+  /** Unique R² of the atoms (V). */
+  uniqueAtoms: Float32Array;
+  /** Unique R² of the low level (V). */
+  uniqueLowLevel: Float32Array;
+  /** Shared R² (V). */
+  shared: Float32Array;
+}

@@ -13,6 +13,7 @@ import type { Backend, Matrix } from "@brainorg/kernels";
 import { resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import { type BrainMask, readNifti, resampleToGrid, unmask, writeNifti } from "@brainorg/neuro";
 import { modelBootstrap } from "./bootstrap.ts";
+import { modelSeedSpread, type SeedAtoms } from "./seed_spread.ts";
 import { cleanSeries, prepareRegressorCleaning } from "./clean.ts";
 import { keepMatrixRows } from "./voxel_data.ts";
 import { NetworkMatcher, networkSets } from "./networks.ts";
@@ -51,6 +52,11 @@ export interface AtomSource {
   atoms: Matrix;
   /** Per atom, its sub-group's AN count per layer (K × layers). */
   layerCounts: number[][];
+  /**
+   * The stability step's dictionaries of other seeds, aligned to `atoms`
+   * (`seedAtomsOf`), for the spread across seeds. Default: none.
+   */
+  seedAtoms?: SeedAtoms[];
 }
 
 /** Options of {@linkcode analyzeVoxels}. */
@@ -71,6 +77,12 @@ export interface VoxelAnalysisOptions {
    * Default: 0.
    */
   bootstrap?: number;
+  /**
+   * The organization metrics and links with every model's `seedAtoms` too,
+   * and their spread across seeds (`seed_spread.ts`); skipped, with a
+   * logged reason, by a sharded or blocked run. Default: false.
+   */
+  seedSpread?: boolean;
   /** Ridge penalty of the coefficient maps, or `"cv"` for each voxel's CV-chosen α. Default: 1. */
   mapAlpha?: number | "cv";
   /** Coefficient maps by ridge (default) or LASSO with α per voxel by CV. */
@@ -137,7 +149,13 @@ export async function analyzeVoxels(
   options: VoxelAnalysisOptions,
 ): Promise<VoxelAnalysis> {
   if (options.analyzer) {
-    const { analyzer, ...rest } = options;
+    if (options.seedSpread) {
+      options.log?.(
+        "seed spread: skipped (a sharded or blocked run encodes by blocks of voxels; the " +
+          "seeds' group maps would need every block again per seed)",
+      );
+    }
+    const { analyzer, seedSpread: _s, ...rest } = options;
     return await analyzer(backend, subjects, models, templateSets, rest);
   }
   const results: ModelVoxelResult[] = [];
@@ -163,8 +181,19 @@ export async function analyzeVoxels(
   // of the regressors it is fit with too (prepared once, for every model).
   const encodedSubjects = encodingSubjects(subjects, options);
   for (const model of models) {
+    const seedAtoms = options.seedSpread ? model.seedAtoms ?? [] : [];
     const dir = cacheDir
-      ? join(cacheDir, "voxels", cacheKey([dataKey, model.name, model.atoms.data]).slice(0, 32))
+      ? join(
+        cacheDir,
+        "voxels",
+        cacheKey([
+          dataKey,
+          model.name,
+          model.atoms.data,
+          // The seeds' atoms only where used: a run without them keeps its key.
+          ...seedAtoms.flatMap((s) => [String(s.seed), s.atoms.data]),
+        ]).slice(0, 32),
+      )
       : "";
     const cached = dir ? await loadVoxelResult(dir) : null;
     if (cached) {
@@ -229,6 +258,41 @@ export async function analyzeVoxels(
           ((performance.now() - started) / 1000).toFixed(1)
         } s`,
       );
+    }
+    if (seedAtoms.length) {
+      const started = performance.now();
+      result.seedSpread = await modelSeedSpread(
+        seedAtoms,
+        async (atoms) => {
+          const seed = await modelEncoding(backend, { ...model, atoms }, options, encodedSubjects);
+          // No null: its surrogates would cost the main encoding's null again per seed.
+          const out = await encodeVoxels(backend, seed.x, encodedSubjects, {
+            ...seed.encoding,
+            permutations: 0,
+          });
+          return out.group.t;
+        },
+        {
+          t,
+          threshold,
+          templates: result.templates.map((tr, j) => ({
+            name: tr.name,
+            matcher: matchers[j],
+            networkNames: templateSets[j].networks.map((n) => n.name),
+            matches: tr.matches,
+            metrics: tr.metrics,
+          })),
+          layerCounts: model.layerCounts,
+        },
+        { alpha: options.alpha ?? 0.05 },
+      );
+      options.log?.(
+        `${model.name}: organization with ${seedAtoms.length} other dictionary seeds in ${
+          ((performance.now() - started) / 1000).toFixed(1)
+        } s`,
+      );
+    } else if (options.seedSpread) {
+      options.log?.(`${model.name}: seed spread: skipped (no other seeds' dictionaries)`);
     }
     if (dir) await saveVoxelResult(dir, result);
     results.push(result);

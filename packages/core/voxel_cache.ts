@@ -21,6 +21,7 @@ import {
 } from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
 import type { VoxelBootstrap } from "./bootstrap_types.ts";
+import type { SeedSpread } from "./seed_spread_types.ts";
 import type { ModelVoxelResult } from "./voxel_encoding.ts";
 
 const SCHEMA = "brainorg.voxel-result/2";
@@ -116,6 +117,7 @@ export async function saveVoxelResult(dir: string, r: ModelVoxelResult): Promise
         subjects: r.subjects.map((s) => ({ id: s.id })),
         // The bootstrap's tables; its frequency map is bootstrap_frequency.f32.
         ...(r.bootstrap ? { bootstrap: { ...r.bootstrap, frequency: undefined } } : {}),
+        ...(r.seedSpread ? { seedSpread: r.seedSpread } : {}),
       }),
     );
   });
@@ -237,6 +239,11 @@ async function readResult(
       frequency: await f32("bootstrap_frequency", K * V),
     }
     : undefined;
+  const spread = meta.seedSpread;
+  if (
+    spread !== undefined &&
+    !(isObject(spread) && Array.isArray(spread.seeds) && Array.isArray(spread.templates))
+  ) return fail("seedSpread is not {seeds, templates}");
   return {
     model: meta.model,
     threshold: meta.threshold,
@@ -251,5 +258,6 @@ async function readResult(
       qR: await f64("group_qR", V),
     },
     ...(bootstrap ? { bootstrap } : {}),
+    ...(spread ? { seedSpread: spread as unknown as SeedSpread } : {}),
   };
 }

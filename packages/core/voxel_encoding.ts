@@ -24,6 +24,7 @@ import {
   surrogates,
 } from "@brainorg/kernels";
 import type { VoxelBootstrap } from "./bootstrap_types.ts";
+import type { SeedSpread } from "./seed_spread_types.ts";
 import type { RegressorCleaning } from "./clean.ts";
 import type { NetworkMatch } from "./networks.ts";
 import type { OrganizationMetrics } from "./organization.ts";
@@ -130,6 +131,8 @@ export interface ModelVoxelResult {
   templates: { name: string; matches: NetworkMatch[]; metrics: OrganizationMetrics }[];
   /** The bootstrap over subjects, where the analysis asked for it (`bootstrap.ts`). */
   bootstrap?: VoxelBootstrap;
+  /** The organization's spread across dictionary seeds, where asked (`seed_spread.ts`). */
+  seedSpread?: SeedSpread;
 }
 
 /** Receives each surrogate's group t map (K × V), e.g. network matching's null. */

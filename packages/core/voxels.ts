@@ -15,7 +15,15 @@ import type { Backend } from "@brainorg/kernels";
 import { voxelSizes } from "@brainorg/neuro";
 import type { AnalysisConfig } from "./analysis_config.ts";
 import type { CapturedModel } from "./capture_atoms.ts";
-import { bootstrapSummary, withBootstrap, writeBootstrapFiles } from "./bootstrap_files.ts";
+import {
+  bootstrapSummary,
+  seedSpreadSummary,
+  withBootstrap,
+  withSeedSpread,
+  writeBootstrapFiles,
+  writeSeedSpreadFiles,
+} from "./bootstrap_files.ts";
+import { seedAtomsOf } from "./seed_spread.ts";
 import { type PhantomTruth, scoreRecovery } from "./phantom.ts";
 import { addSpatialNull, writeSpatialNullTables } from "./spatial_null.ts";
 import { storySpans } from "./stories.ts";
@@ -178,10 +186,17 @@ export async function analyzeVoxelLevel(
       `cross-validation: leave one story out (${stories.map((s) => s.story).join(", ")})`,
     );
   }
+  // On by default where stability learned other seeds' dictionaries: their cost is learned already.
+  const seedSpread = vx.seedSpread ?? (config.stability?.seeds ?? 0) > 0;
   const analysis = await analyzeVoxels(
     backend,
     subjects,
-    models.map((m) => ({ name: m.name, atoms: m.atoms.atoms, layerCounts: m.layerCounts })),
+    models.map((m) => ({
+      name: m.name,
+      atoms: m.atoms.atoms,
+      layerCounts: m.layerCounts,
+      ...(seedSpread && m.stability ? { seedAtoms: seedAtomsOf(m.stability.fits) } : {}),
+    })),
     templates,
     {
       permutations,
@@ -189,6 +204,7 @@ export async function analyzeVoxelLevel(
       voxelP,
       maps: vx.maps,
       ...(vx.bootstrap ? { bootstrap: vx.bootstrap } : {}),
+      ...(seedSpread ? { seedSpread } : {}),
       method: config.nullMethod,
       ...(stories.length >= 2 ? { folds: stories.map((s) => s.rows) } : {}),
       tr,
@@ -235,6 +251,7 @@ export async function analyzeVoxelLevel(
       inMemory: !options.analyzer && !loaded?.spill,
       log: options.log,
     }, {
+      cacheDir: cacheDirFor(options.data),
       tr,
       highPassSeconds: vx.highPassSeconds,
       ...(stories.length >= 2 ? { folds: stories.map((s) => s.rows) } : {}),
@@ -295,17 +312,23 @@ export async function analyzeVoxelLevel(
     noiseCeiling: noiseCeilingSummary(noiseCeiling),
     ...(spatialNull ? { spatialNull } : {}),
     ...(vx.bootstrap ? { bootstrap: bootstrapSummary(vx.bootstrap, config.seed) } : {}),
+    ...(results[0]?.seedSpread
+      ? { seedSpread: seedSpreadSummary(results[0].seedSpread.seeds) }
+      : {}),
     models: results.map((r, i) => ({
       name: r.model,
       subjects: subjectSummaries(r),
       voxelsMeanRQ05: r.group.qR.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
       medianFractionOfCeiling: medianFractionOfCeiling(r, noiseCeiling),
       templates: r.templates.map((t) =>
-        withBootstrap({
-          name: t.name,
-          metrics: t.metrics,
-          links: t.matches.filter((m) => m.linked),
-        }, r.bootstrap)
+        withSeedSpread(
+          withBootstrap({
+            name: t.name,
+            metrics: t.metrics,
+            links: t.matches.filter((m) => m.linked),
+          }, r.bootstrap),
+          r.seedSpread,
+        )
       ),
       ...(r.bootstrap ? { mapReliability: r.bootstrap.maps } : {}),
       ...(partition ? { variancePartition: voxelVarianceSummary(partition[i]) } : {}),
@@ -351,6 +374,7 @@ export async function analyzeVoxelLevel(
       for (const r of results) {
         await writeVoxelResults(dir, mask, r);
         await writeBootstrapFiles(dir, mask, r);
+        await writeSeedSpreadFiles(dir, r, config.seed);
       }
       for (const p of partition ?? []) await writeVoxelVarianceMaps(dir, mask, p);
     },

@@ -133,6 +133,7 @@ async function loadOpenBlas(threads: number): Promise<Candidate | string> {
       core: blas.core,
       threads: blas.threads,
       coreTypeSetByBrainorg: blas.coreTypeSetByBrainorg,
+      coreTypeChoice: blas.coreType.summary,
     },
     gemm: (a, b, o) => blas.sgemm(a, b, o),
     close: () => blas.close(),

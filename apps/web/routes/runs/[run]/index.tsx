@@ -18,6 +18,7 @@ interface ModelTables {
     metrics: MetricsView;
     intervals?: IntervalView[];
     reappearance?: ReappearanceView[];
+    seedRanges?: IntervalView[];
   }[];
   recovery?: { precision: number; recall: number };
 }
@@ -45,6 +46,7 @@ export async function load(ctx: RouteContext) {
         cells: await networkCells(run, m.name, t.name, problems),
         metrics: t.metrics,
         ...(t.intervals ? { intervals: t.intervals, reappearance: t.reappearance } : {}),
+        ...(t.seedRanges ? { seedRanges: t.seedRanges } : {}),
       });
     }
     const atoms = modelFiles(m.name).atoms, hasAtoms = !!(await resolveRunFile(run, atoms));
@@ -199,23 +201,39 @@ export default function Overview(props: PageProps<LoadedData<typeof load>>) {
                       {m.templates[0].intervals && (
                         <th>{Math.round((s.voxel?.bootstrap?.level ?? 0.95) * 100)}% interval</th>
                       )}
+                      {m.templates[0].seedRanges && (
+                        <th title="min – max over the reference and the other dictionary seeds">
+                          seeds' range
+                        </th>
+                      )}
                     </tr>
                     {METRICS.map(([k, label, digits]) => (
                       <tr>
                         <td>{label}</td>
                         <td>{fmt(m.templates[0].metrics[k], digits)}</td>
                         <IntervalCell t={m.templates[0]} metric={k} digits={digits} />
+                        <SeedRangeCell t={m.templates[0]} metric={k} digits={digits} />
                       </tr>
                     ))}
                     <tr>
                       <td>consistency: time courses</td>
                       <td>{fmt(m.templates[0].metrics.timeCourse)}</td>
                       <IntervalCell t={m.templates[0]} metric="consistency.timeCourse" digits={3} />
+                      <SeedRangeCell
+                        t={m.templates[0]}
+                        metric="consistency.timeCourse"
+                        digits={3}
+                      />
                     </tr>
                     <tr>
                       <td>consistency: map overlap</td>
                       <td>{fmt(m.templates[0].metrics.mapOverlap)}</td>
                       <IntervalCell t={m.templates[0]} metric="consistency.mapOverlap" digits={3} />
+                      <SeedRangeCell
+                        t={m.templates[0]}
+                        metric="consistency.mapOverlap"
+                        digits={3}
+                      />
                     </tr>
                     {m.recovery && (
                       <tr>
@@ -286,6 +304,19 @@ function IntervalCell(
   if (!props.t.intervals) return null;
   const i = props.t.intervals.find((x) => x.metric === props.metric);
   return <td>{i ? `${fmt(i.low, props.digits)} – ${fmt(i.high, props.digits)}` : "—"}</td>;
+}
+
+/** A metric's min – max across dictionary seeds as a cell, where the run computed it (no cell otherwise). */
+function SeedRangeCell(
+  props: { t: { seedRanges?: IntervalView[] }; metric: string; digits: number },
+) {
+  if (!props.t.seedRanges) return null;
+  const i = props.t.seedRanges.find((x) => x.metric === props.metric);
+  return (
+    <td data-testid="seed-range">
+      {i ? `${fmt(i.low, props.digits)} – ${fmt(i.high, props.digits)}` : "—"}
+    </td>
+  );
 }
 
 /** The full sample's links with the share of bootstrap resamples that find each again. */
