@@ -355,7 +355,7 @@ export async function partitionVoxelLevel(
     input.subjects,
     input.models,
     { names, values: zscoreColumns(values) },
-    options,
+    { ...options, log: options.log ?? input.log },
   );
   for (const m of maps) {
     const s = voxelVarianceSummary(m);
