@@ -27,6 +27,8 @@ export async function buildIslands(): Promise<string> {
     `  const C = islands[el.dataset.island];`,
     `  if (C) hydrate(h(C, JSON.parse(el.dataset.props || "{}")), el);`,
     `}`,
+    // For bench/web_pages.ts: when every island of the page has hydrated.
+    `performance.mark("islands:hydrated");`,
   ].join("\n");
   return await bundleBrowserModule(
     { contents: entry, resolveDir: ISLANDS, loader: "tsx" },

@@ -269,8 +269,17 @@ export function nthLargest(
  * The 0/1 part of an atom and sign of a (K × V) statistic thresholded at
  * ±threshold, each made once: the consistency metric asks for a part once
  * per pair of links.
+ *
+ * @param t the statistic (K × V, row-major)
+ * @param V voxels per row
+ * @param threshold |value| a voxel must exceed
+ * @returns `(atom, sign)` → the part (V), 1 where in it
  */
-function part(t: ArrayLike<number>, V: number, threshold: number) {
+export function mapParts(
+  t: ArrayLike<number>,
+  V: number,
+  threshold: number,
+): (atom: number, sign: 1 | -1) => Uint8Array {
   const made = new Map<number, Uint8Array>();
   return (atom: number, sign: 1 | -1) => {
     const key = 2 * atom + (sign > 0 ? 0 : 1);
@@ -283,6 +292,86 @@ function part(t: ArrayLike<number>, V: number, threshold: number) {
     }
     return out;
   };
+}
+
+/**
+ * A group t map (a resample's, another seed's) cut into parts of the full
+ * sample's voxel counts: ±(threshold + 1) in a part (its voxels of
+ * largest signed t), 0 elsewhere; a part empty in the reference stays empty.
+ *
+ * @param t the group t (K × V)
+ * @param sizes per atom × sign (2K: positive, negative) the full sample's part's voxels;
+ *   null: each part is the voxels beyond ±threshold instead
+ * @param threshold the full sample's |t| threshold
+ * @returns the marker map (K × V), float32
+ */
+export function sizedParts(
+  t: Matrix,
+  sizes: Int32Array | null,
+  threshold: number,
+): Float32Array {
+  const K = t.rows, V = t.cols, marker = threshold + 1, buffer = new Float32Array(V);
+  const tf = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+  const parts = new Float32Array(K * V);
+  for (let k = 0; k < K; k++) {
+    const row = tf.subarray(k * V, (k + 1) * V), out = parts.subarray(k * V, (k + 1) * V);
+    for (const sign of [1, -1] as const) {
+      if (!sizes) {
+        for (let v = 0; v < V; v++) if (sign * row[v] > threshold) out[v] = sign * marker;
+        continue;
+      }
+      const n = sizes[2 * k + (sign > 0 ? 0 : 1)];
+      if (n === 0) continue;
+      const cut = nthLargest(row, sign, n, buffer);
+      for (let v = 0; v < V; v++) {
+        const x = sign * row[v];
+        if (x > 0 && x >= cut) out[v] = sign * marker;
+      }
+    }
+  }
+  return parts;
+}
+
+/** Each part's voxel count (2K: atom k's positive part at 2k, its negative at 2k + 1). */
+export function partSizes(
+  parts: (atom: number, sign: 1 | -1) => Uint8Array,
+  K: number,
+): Int32Array {
+  const sizes = new Int32Array(2 * K);
+  for (let k = 0; k < K; k++) {
+    sizes[2 * k] = parts(k, 1).reduce((a, x) => a + x, 0);
+    sizes[2 * k + 1] = parts(k, -1).reduce((a, x) => a + x, 0);
+  }
+  return sizes;
+}
+
+/**
+ * A marker map's links and organization metrics, per template set, by the
+ * full sample's criterion (each set's matcher, the null of the full sample).
+ *
+ * @param parts the marker map (K × V): ±(threshold + 1) in a part, 0 elsewhere
+ * @param threshold the full sample's |t| threshold
+ * @param templates the sets with their matchers and network names
+ * @param atoms the atoms' time courses (T × K), for the consistency metric
+ * @param layerCounts per atom its sub-group's AN count per layer (K × layers)
+ * @param alpha the links' level
+ */
+export function organizationOfParts(
+  parts: Matrix,
+  threshold: number,
+  templates: readonly Pick<BootstrapTemplate, "matcher" | "networkNames">[],
+  atoms: Matrix,
+  layerCounts: number[][],
+  alpha: number,
+): { matches: NetworkMatch[]; metrics: OrganizationMetrics }[] {
+  const partOf = mapParts(parts.data, parts.cols, threshold);
+  return templates.map((s) => {
+    const matches = s.matcher.match(parts, alpha);
+    return {
+      matches,
+      metrics: organizationMetrics(matches, s.networkNames, atoms, layerCounts, partOf),
+    };
+  });
 }
 
 /**
@@ -321,47 +410,30 @@ export function bootstrapVoxels(
   const counts = new Uint32Array(K * V);
   const linkCounts = templates.map((s) => new Uint32Array(s.matches.length));
   const values = templates.map(() => BOOTSTRAP_METRICS.map(() => new Float64Array(B)));
-  const full = part(t.data, V, threshold);
-  const sizes = new Int32Array(K * 2);
-  for (let k = 0; k < K; k++) {
-    sizes[2 * k] = full(k, 1).reduce((a, x) => a + x, 0);
-    sizes[2 * k + 1] = full(k, -1).reduce((a, x) => a + x, 0);
-  }
+  const full = mapParts(t.data, V, threshold);
   const sized = (options.parts ?? "size") === "size";
-  const marker = threshold + 1, buffer = new Float32Array(V);
+  // Without sizes, a fixed |t| threshold (a part's voxels beyond it): every voxel counts.
+  const sizes = sized ? partSizes(full, K) : null;
   for (const [b, idx] of bootstrapIndices(weights.length, B, seed).entries()) {
-    // Float32, as the full sample's t map is kept and thresholded.
-    const tb = Float32Array.from(resampleGroupT(weights, idx));
-    // The resample's parts as a marker map (±(threshold + 1) in a part, 0
-    // elsewhere), so that matching and the metrics threshold it as the full map.
-    const parts = new Float32Array(K * V);
-    for (let k = 0; k < K; k++) {
-      const row = tb.subarray(k * V, (k + 1) * V), out = parts.subarray(k * V, (k + 1) * V);
-      for (const sign of [1, -1] as const) {
-        const n = sizes[2 * k + (sign > 0 ? 0 : 1)];
-        const cut = sized ? nthLargest(row, sign, n, buffer) : threshold;
-        if (sized && n === 0) continue;
-        for (let v = 0; v < V; v++) {
-          const x = sign * row[v];
-          if (sized ? x > 0 && x >= cut : x > threshold) out[v] = sign * marker;
-        }
-      }
-    }
+    // Float32, as the full sample's t map is kept and thresholded. The
+    // resample's parts as a marker map, so that matching and the metrics
+    // threshold it as the full map.
+    const tb: Matrix = { rows: K, cols: V, data: Float32Array.from(resampleGroupT(weights, idx)) };
+    const parts = sizedParts(tb, sizes, threshold);
     for (let i = 0; i < K * V; i++) {
       // In the part of the full sample's sign there.
       if ((t.data[i] >= 0 ? parts[i] : -parts[i]) > threshold) counts[i]++;
     }
-    const stat: Matrix = { rows: K, cols: V, data: parts }, partOf = part(parts, V, threshold);
-    templates.forEach((s, j) => {
-      const matches = s.matcher.match(stat, options.alpha ?? 0.05);
+    const found = organizationOfParts(
+      { rows: K, cols: V, data: parts },
+      threshold,
+      templates,
+      atoms,
+      layerCounts,
+      options.alpha ?? 0.05,
+    );
+    found.forEach(({ matches, metrics }, j) => {
       matches.forEach((m, c) => m.linked && linkCounts[j][c]++);
-      const metrics = organizationMetrics(
-        matches,
-        s.networkNames,
-        atoms,
-        layerCounts,
-        partOf,
-      );
       BOOTSTRAP_METRICS.forEach((name, q) => (values[j][q][b] = metricValue(metrics, name)));
     });
   }

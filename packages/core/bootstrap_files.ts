@@ -42,6 +42,15 @@ export function bootstrapSummary(
   return { resamples, seed, level: BOOTSTRAP_LEVEL, note };
 }
 
+type Cell = { atom: number; sign: number; network: number };
+
+/** A cell's reappearance among `links` (0 where it never reappeared). */
+function reappearanceOf(links: readonly (Cell & { reappearance: number })[]): (l: Cell) => number {
+  const key = (l: Cell) => `${l.atom} ${l.sign} ${l.network}`;
+  const found = new Map(links.map((l) => [key(l), l.reappearance]));
+  return (l) => found.get(key(l)) ?? 0;
+}
+
 /**
  * A template set's summary entry with the bootstrap's results added: each
  * link's reappearance and the metrics' intervals (unchanged without one).
@@ -52,12 +61,10 @@ export function bootstrapSummary(
 export function withBootstrap(entry: TemplateResult, boot?: VoxelBootstrap): TemplateResult {
   const t = boot?.templates.find((b) => b.name === entry.name);
   if (!t) return entry;
-  const key = (l: { atom: number; sign: number; network: number }) =>
-    `${l.atom} ${l.sign} ${l.network}`;
-  const found = new Map(t.links.map((l) => [key(l), l.reappearance]));
+  const found = reappearanceOf(t.links);
   return {
     ...entry,
-    links: entry.links.map((l) => ({ ...l, reappearance: found.get(key(l)) ?? 0 })),
+    links: entry.links.map((l) => ({ ...l, reappearance: found(l) })),
     metricIntervals: t.metrics,
   };
 }
@@ -107,12 +114,10 @@ export function seedSpreadSummary(seeds: number[]): { seeds: number[]; note: str
 export function withSeedSpread(entry: TemplateResult, spread?: SeedSpread): TemplateResult {
   const t = spread?.templates.find((b) => b.name === entry.name);
   if (!t) return entry;
-  const key = (l: { atom: number; sign: number; network: number }) =>
-    `${l.atom} ${l.sign} ${l.network}`;
-  const found = new Map(t.links.map((l) => [key(l), l.reappearance]));
+  const found = reappearanceOf(t.links);
   return {
     ...entry,
-    links: entry.links.map((l) => ({ ...l, seedReappearance: found.get(key(l)) ?? 0 })),
+    links: entry.links.map((l) => ({ ...l, seedReappearance: found(l) })),
     seedMetrics: t.metrics,
   };
 }

@@ -34,8 +34,15 @@
 
 import { InputError } from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
-import { BOOTSTRAP_METRICS, type BootstrapTemplate, nthLargest } from "./bootstrap.ts";
-import { type OrganizationMetrics, organizationMetrics } from "./organization.ts";
+import {
+  BOOTSTRAP_METRICS,
+  type BootstrapTemplate,
+  mapParts,
+  organizationOfParts,
+  partSizes,
+  sizedParts,
+} from "./bootstrap.ts";
+import type { OrganizationMetrics } from "./organization.ts";
 import type { SeedMetricSpread, SeedSpread } from "./seed_spread_types.ts";
 import type { StabilityFit } from "./stability.ts";
 
@@ -142,51 +149,6 @@ export interface SeedSpreadInput {
   seeds: SeedMap[];
 }
 
-/** The 0/1 parts of a (K × V) marker map at ±threshold, each made once. */
-function partsOf(t: ArrayLike<number>, V: number, threshold: number) {
-  const made = new Map<number, Uint8Array>();
-  return (atom: number, sign: 1 | -1) => {
-    const key = 2 * atom + (sign > 0 ? 0 : 1);
-    let out = made.get(key);
-    if (!out) {
-      out = new Uint8Array(V);
-      const o = atom * V;
-      for (let v = 0; v < V; v++) out[v] = sign * t[o + v] > threshold ? 1 : 0;
-      made.set(key, out);
-    }
-    return out;
-  };
-}
-
-/**
- * A seed's t map cut into parts of the reference's voxel counts, as the
- * bootstrap cuts a resample's: ±(threshold + 1) in a part (its voxels of
- * largest signed t), 0 elsewhere; a part empty in the reference stays empty.
- *
- * @param t the seed's group t (K × V)
- * @param sizes per atom × sign (2K: positive, negative) the reference part's voxels
- * @param threshold the reference's |t| threshold
- * @returns the marker map (K × V), float32
- */
-export function sizedParts(t: Matrix, sizes: Int32Array, threshold: number): Float32Array {
-  const K = t.rows, V = t.cols, marker = threshold + 1, buffer = new Float32Array(V);
-  const tf = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
-  const parts = new Float32Array(K * V);
-  for (let k = 0; k < K; k++) {
-    const row = tf.subarray(k * V, (k + 1) * V), out = parts.subarray(k * V, (k + 1) * V);
-    for (const sign of [1, -1] as const) {
-      const n = sizes[2 * k + (sign > 0 ? 0 : 1)];
-      if (n === 0) continue;
-      const cut = nthLargest(row, sign, n, buffer);
-      for (let v = 0; v < V; v++) {
-        const x = sign * row[v];
-        if (x > 0 && x >= cut) out[v] = sign * marker;
-      }
-    }
-  }
-  return parts;
-}
-
 /** Min, max, sample SD and count of the finite values. */
 function spreadOf(values: number[]): { min: number; max: number; sd: number; finite: number } {
   const f = values.filter(Number.isFinite), n = f.length;
@@ -232,20 +194,17 @@ export function seedSpreadFromMaps(
       });
     }
   }
-  const full = partsOf(t.data, V, threshold), sizes = new Int32Array(2 * K);
-  for (let k = 0; k < K; k++) {
-    sizes[2 * k] = full(k, 1).reduce((a, x) => a + x, 0);
-    sizes[2 * k + 1] = full(k, -1).reduce((a, x) => a + x, 0);
-  }
-  const perSeed = seeds.map((s) => {
-    const parts = sizedParts(s.t, sizes, threshold);
-    const stat: Matrix = { rows: K, cols: V, data: parts }, partOf = partsOf(parts, V, threshold);
-    return templates.map((tpl) => {
-      const matches = tpl.matcher.match(stat, alpha);
-      const metrics = organizationMetrics(matches, tpl.networkNames, s.atoms, layerCounts, partOf);
-      return { matches, metrics };
-    });
-  });
+  const sizes = partSizes(mapParts(t.data, V, threshold), K);
+  const perSeed = seeds.map((s) =>
+    organizationOfParts(
+      { rows: K, cols: V, data: sizedParts(s.t, sizes, threshold) },
+      threshold,
+      templates,
+      s.atoms,
+      layerCounts,
+      alpha,
+    )
+  );
   return {
     seeds: seeds.map((s) => s.seed),
     templates: templates.map((tpl, j) => {

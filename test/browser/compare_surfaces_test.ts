@@ -9,9 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { createHandler } from "../../apps/web/server.ts";
-import { writeResultsFolder } from "../web/fixture.ts";
-import { haveChromium, launchChromium, surfacePixels } from "./chromium.ts";
+import { haveChromium, surfacePixels } from "./chromium.ts";
+import { ARTIFACTS, withDashboard } from "./dashboard.ts";
 
 /** A view's pixels: drawn (not the white background), coloured by the map, and a hash. */
 const viewPixels = (page: Page, side: "a" | "b", view: string) =>
@@ -21,7 +20,6 @@ const viewPixels = (page: Page, side: "a" | "b", view: string) =>
   );
 
 const ROOT = join(import.meta.dirname!, "..", "..");
-const ARTIFACTS = join(ROOT, "test", "artifacts");
 const MESH = join(ROOT, "..", "shared", "data", "meshes", "BrainMesh_ICBM152.lh.mz3");
 
 function haveMeshes(): boolean {
@@ -41,18 +39,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "brainorg-compare-surf-" });
-    const { models: [A, B] } = await writeResultsFolder(join(dir, "run"), { atoms: 8 });
-    const { handler } = await createHandler([join(dir, "run")]);
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-    const url = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await launchChromium();
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await withDashboard("brainorg-compare-surf-", async ({ url, page, errors, models }) => {
+      const [A, B] = models;
       const open = async (pair: number) => {
         const q = `a=run/${encodeURIComponent(A)}&b=run/${encodeURIComponent(B)}&pair=${pair}`;
         await page.goto(`${url}/compare?${q}`, { waitUntil: "load" });
@@ -117,10 +105,6 @@ Deno.test({
         path: join(ARTIFACTS, "compare-surfaces-pair3.png"),
       });
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await server.shutdown();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

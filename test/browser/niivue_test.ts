@@ -12,16 +12,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { YEO7_NAMES } from "@brainorg/core/results";
-import { createHandler } from "../../apps/web/server.ts";
 import { NIIVUE_URL } from "../../apps/web/urls.ts";
-import { writeResultsFolder, YEO7 } from "../web/fixture.ts";
-import { haveChromium, launchChromium, pixelsChanged, volumePixels } from "./chromium.ts";
+import { YEO7 } from "../web/fixture.ts";
+import { haveChromium, pixelsChanged, volumePixels } from "./chromium.ts";
+import { ARTIFACTS, withDashboard } from "./dashboard.ts";
 
 const canvasPixels = (page: Page) => volumePixels(page, 'canvas[data-testid="niivue"]');
 const changed = (page: Page, before: number) =>
   pixelsChanged(page, () => canvasPixels(page), before);
-
-const ARTIFACTS = join(import.meta.dirname!, "..", "artifacts");
 
 /** What the coordinate line says: `MNI (x, y, z) mm · value v`, then the network. */
 const LOCATION = /^MNI \(-?\d+, -?\d+, -?\d+\) mm · value (-?\d+\.\d{3}|none)/;
@@ -50,14 +48,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "brainorg-niivue-" });
-    await writeResultsFolder(join(dir, "run"), { atoms: 8 });
-    const { handler } = await createHandler([join(dir, "run")]);
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-    const url = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await launchChromium();
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    try {
+    await withDashboard("brainorg-niivue-", async ({ url, page, errors }) => {
       // The bundle: a JavaScript module, gzipped, cacheable, revalidated by its entity tag.
       const js = await fetch(url + NIIVUE_URL, { headers: { "accept-encoding": "gzip" } });
       assert.equal(js.status, 200);
@@ -70,11 +61,7 @@ Deno.test({
       assert.equal(again.status, 304);
       await again.body?.cancel();
 
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
       const fetched: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
       page.on("request", (r) => fetched.push(new URL(r.url()).pathname));
 
       // A page without a brain view never downloads NiiVue; the module exports NiiVue's API.
@@ -167,10 +154,6 @@ Deno.test({
       assert.notEqual(volume3.hash, volume0.hash, "picking atom 3 did not change the picture");
       await viewer.screenshot({ path: join(ARTIFACTS, "niivue-brain-volume3.png") });
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await server.shutdown();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

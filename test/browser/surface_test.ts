@@ -9,16 +9,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { createHandler } from "../../apps/web/server.ts";
-import { writeResultsFolder } from "../web/fixture.ts";
-import { haveChromium, launchChromium, surfacePixels } from "./chromium.ts";
+import { haveChromium, surfacePixels } from "./chromium.ts";
+import { ARTIFACTS, withDashboard } from "./dashboard.ts";
 
 /** Pixels of a view as drawn on screen (see surfacePixels). */
 const viewPixels = (page: Page, testId: string) =>
   surfacePixels(page, `canvas[data-testid="${testId}"]`);
 
 const ROOT = join(import.meta.dirname!, "..", "..");
-const ARTIFACTS = join(ROOT, "test", "artifacts");
 const MESH = join(ROOT, "..", "shared", "data", "meshes", "BrainMesh_ICBM152.lh.mz3");
 
 function exists(path: string): boolean {
@@ -59,18 +57,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "brainorg-surface-" });
-    await writeResultsFolder(join(dir, "run"), { atoms: 8 });
-    const { handler } = await createHandler([join(dir, "run")]);
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-    const url = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await launchChromium();
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await withDashboard("brainorg-surface-", async ({ url, page, errors }) => {
       const open = async (atom: number) => {
         await page.goto(`${url}/runs/run/atoms/stories260K/${atom}`, { waitUntil: "load" });
         const viewer = page.locator('[data-testid="surface-viewer"]');
@@ -142,10 +129,6 @@ Deno.test({
       await page.screenshot({ path: join(ARTIFACTS, "surface-atom-page.png"), fullPage: true });
       assert.ok(belowFold > 0, "the surfaces are in view on load: laziness not checked");
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await server.shutdown();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -109,11 +109,14 @@ Deno.test({
       assert.equal((await s.get(`/runs/nowhere/members/${s.model}/0`)).status, 404);
 
       // The members scan is cached per file: a second atom page of the model reads nothing new
-      // but its atom's volume, which the page starts cutting out for the viewer.
+      // but its atom's volume, which the page starts cutting out for the viewer, and the first
+      // view drawn from it (the decoded volume and the picture; awaited through its route).
       await s.get(`/runs/run/atoms/${s.model}/1`);
+      await s.get(`/runs/run/atoms/${s.model}/1/preview.png`);
       const before = fileCache.loads;
       await s.get(`/runs/run/atoms/${s.model}/2`);
-      assert.equal(fileCache.loads, before + 1);
+      assert.equal((await s.get(`/runs/run/atoms/${s.model}/2/preview.png`)).status, 200);
+      assert.equal(fileCache.loads, before + 3);
 
       // No members table: a note, no table; a corrupt one: a problem card naming it, no crash.
       const old = await s.get(`/runs/old/atoms/${s.model}/0`);

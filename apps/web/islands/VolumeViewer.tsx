@@ -6,6 +6,14 @@
  * MNI coordinate, value and network under the crosshair and the pointer.
  * Everything works with the pointer alone.
  *
+ * A page may hand it a static first view (`preview`: a PNG of the three
+ * slices drawn on the server, `preview.ts`), shown at once in the canvas's
+ * place, its threshold slider re-requesting the picture; NiiVue (seconds of
+ * main-thread work where WebGL runs on the CPU: a 2.3 MB module, shaders,
+ * volumes) then starts once the page is idle, or when the pointer (or the
+ * keyboard's focus) first comes to the picture (`start: "interact"`), and
+ * replaces the picture when it has drawn, in a box of the same size.
+ *
  * The render is off until asked for: where WebGL runs on the CPU
  * (SwiftShader) it costs seconds per frame, far more than the three slices,
  * and every redraw (crosshair, threshold) would pay it again.
@@ -39,6 +47,35 @@ export interface VolumeViewerProps {
   title?: string;
   /** Canvas height in CSS pixels; default 420. */
   height?: number;
+  /** A static first view, shown until NiiVue has drawn: the URL takes `?threshold=t`. */
+  preview?: ViewerPreview;
+  /** When NiiVue starts with a preview: once the page is idle (default), or on first use. */
+  start?: "idle" | "interact";
+}
+
+/** A server-drawn picture of the slices (`preview.ts`). */
+export interface ViewerPreview {
+  /** The PNG's URL, without a query. */
+  url: string;
+  /** Its size in pixels (the box it sits in has the canvas's). */
+  width: number;
+  height: number;
+  /** What it shows, for its alt text (the threshold is added). */
+  alt: string;
+}
+
+/** The largest |value| voxel of a volume (the first of equals), or undefined when all are 0. */
+function peakVoxel(vol: NVImage): number[] | undefined {
+  const img = vol.img as ArrayLike<number> | undefined, dims = vol.hdr?.dims ?? [];
+  if (!img) return undefined;
+  let best = 0, at = -1;
+  for (let i = 0; i < img.length; i++) {
+    const a = Math.abs(img[i]);
+    if (a > best && Number.isFinite(a)) (best = a), (at = i);
+  }
+  if (at < 0) return undefined;
+  const nx = dims[1], ny = dims[2];
+  return [at % nx, Math.floor(at / nx) % ny, Math.floor(at / (nx * ny))];
 }
 
 /** The name NiiVue reads a file's format from: the URL's last segment, without a query. */
@@ -63,6 +100,9 @@ export default function VolumeViewer(props: VolumeViewerProps) {
   const crosshair = useSignal("");
   const hover = useSignal("");
   const show3D = useSignal(false);
+  // NiiVue starts at once without a first view; with one, when idle or on first use.
+  const started = useSignal(!props.preview);
+  const img = useRef<HTMLImageElement | null>(null);
   // Which loaded volumes are the map and the atlas (NiiVue's ids), for reading values.
   const overlayId = useRef("");
   const atlasId = useRef("");
@@ -93,8 +133,27 @@ export default function VolumeViewer(props: VolumeViewerProps) {
     nv.current.updateGLVolume();
   };
 
+  // The first view's mark for bench/web_pages.ts, once the picture is decoded (it may have
+  // loaded before the island hydrated), and NiiVue's start (see `start`).
+  useEffect(() => {
+    const el = img.current;
+    if (!el) return;
+    const mark = () => el.decode().then(() => performance.mark("volume-viewer:preview"), () => {});
+    if (el.complete && el.naturalWidth) mark();
+    else el.addEventListener("load", mark, { once: true });
+    if (props.start === "interact") return;
+    const idle = () =>
+      "requestIdleCallback" in globalThis
+        ? requestIdleCallback(() => (started.value = true), { timeout: 1000 })
+        : setTimeout(() => (started.value = true), 50);
+    if (document.readyState === "complete") idle();
+    else addEventListener("load", idle, { once: true });
+  }, []);
+  const startNow = () => (started.value = true);
+
   // NiiVue is created once per canvas and cleaned up with the island.
   useEffect(() => {
+    if (!started.value) return;
     let alive = true;
     // The volumes are asked for now, not once NiiVue is ready: fetched while its module loads
     // and WebGL compiles its shaders (about a second where WebGL runs on the CPU).
@@ -136,7 +195,7 @@ export default function VolumeViewer(props: VolumeViewerProps) {
       viewer.cleanup();
       viewer.gl?.getExtension("WEBGL_lose_context")?.loseContext();
     };
-  }, []);
+  }, [started.value]);
 
   /** The volumes to show, bottom to top: the background, the selected map, the outlines. */
   const sources = () => {
@@ -206,6 +265,14 @@ export default function VolumeViewer(props: VolumeViewerProps) {
     overlayId.current = overlay?.id ?? "";
     atlasId.current = atlas?.id ?? "";
     if (overlay) peak.value = robustPeak(overlay);
+    // The crosshair on the map's peak, where the first view's slices are.
+    const at = overlay && peakVoxel(overlay), m = overlay?.hdr?.affine;
+    if (at && m) {
+      const mm = [0, 1, 2].map((r) =>
+        m[r][0] * at[0] + m[r][1] * at[1] + m[r][2] * at[2] + m[r][3]
+      );
+      viewer.scene.crosshairPos = viewer.mm2frac(mm as unknown as Float32Array);
+    }
     applyThreshold();
     crosshair.value = describe(viewer.frac2mm(viewer.scene.crosshairPos));
     ready.value = true;
@@ -227,12 +294,37 @@ export default function VolumeViewer(props: VolumeViewerProps) {
     hover.value = frac[0] >= 0 ? describe(viewer.frac2mm(frac)) : "";
   };
 
-  const height = props.height ?? 420;
+  const height = props.height ?? 420, pv = props.preview;
+  const t = threshold.value.toFixed(1);
   return (
-    <div class="viewer" data-testid="volume-viewer" data-ready={ready.value ? "1" : "0"}>
+    <div
+      class="viewer"
+      data-testid="volume-viewer"
+      data-ready={ready.value ? "1" : "0"}
+    >
       {props.title && <h2>{props.title}</h2>}
       {error.value && <p class="error">Could not load the map: {error.value}</p>}
-      <div style={`position:relative;width:100%;height:${height}px`}>
+      <div
+        style={`position:relative;width:100%;height:${height}px;background:#000`}
+        // NiiVue starts when the pointer or the keyboard comes to the picture, not to the
+        // slider: that answers at once with a new picture, never behind NiiVue's start.
+        onPointerOver={startNow}
+        onFocus={startNow}
+        tabIndex={pv && !ready.value ? 0 : undefined}
+      >
+        {pv && !ready.value && (
+          // Over the canvas, in a box of its size: NiiVue's picture takes its place, no jump.
+          <img
+            ref={img}
+            data-testid="preview"
+            src={`${pv.url}?threshold=${t}`}
+            width={pv.width}
+            height={pv.height}
+            alt={`${pv.alt}, threshold |value| > ${t}: axial, coronal and sagittal slices`}
+            // The canvas's box exactly: its size and its 1-pixel border (Layout's CSS).
+            style="position:absolute;left:0;top:0;width:100%;height:100%;object-fit:contain;z-index:1;border:1px solid #ccd;background:#000"
+          />
+        )}
         <canvas
           ref={canvas}
           data-testid="niivue"
@@ -244,7 +336,12 @@ export default function VolumeViewer(props: VolumeViewerProps) {
       <p>
         <ThresholdSlider
           threshold={threshold}
-          max={Math.max(1, Math.floor(peak.value * 10) / 10)}
+          // Before NiiVue has read the map, its peak is not known: a range wide enough for t maps.
+          max={ready.value
+            ? Math.max(1, Math.floor(peak.value * 10) / 10)
+            : pv
+            ? Math.max(10, 2 * (props.threshold ?? 2))
+            : 1}
           testId="threshold"
           onChange={applyThreshold}
         />{" "}
@@ -276,7 +373,13 @@ export default function VolumeViewer(props: VolumeViewerProps) {
       </p>
       <p class="muted">
         crosshair (click or drag on a slice):{" "}
-        <span data-testid="crosshair-info">{ready.value ? crosshair.value : "loading…"}</span>
+        <span data-testid="crosshair-info">
+          {ready.value
+            ? crosshair.value
+            : props.start === "interact" && !started.value
+            ? "the interactive viewer loads when the pointer is over the picture"
+            : "loading…"}
+        </span>
       </p>
       <p class="muted">
         under the pointer: <span data-testid="cursor-info">{hover.value || "—"}</span>

@@ -8,6 +8,7 @@
 
 import type * as NV from "@niivue/niivue";
 import { NIIVUE_URL } from "../urls.ts";
+import { YEO7_RGB } from "../network_colors.ts";
 
 /** NiiVue's module, as `/assets/niivue.js` exports it. */
 export type NiivueModule = typeof NV;
@@ -56,17 +57,6 @@ export function volumeBytes(url: string): Promise<ArrayBuffer> {
   }
   return bytes.then((b) => b.slice(0));
 }
-
-/** Yeo et al. 2011's colours of the 7 networks (Yeo2011_7Networks_ColorLUT), by label 1–7. */
-const YEO7_RGB: [number, number, number][] = [
-  [120, 18, 134],
-  [70, 130, 180],
-  [0, 118, 14],
-  [196, 58, 250],
-  [220, 248, 164],
-  [230, 148, 34],
-  [205, 62, 78],
-];
 
 /**
  * A label colour table for NiiVue (`ColorMap`: one entry per label 0…n):

@@ -34,6 +34,7 @@ import { surfaceViewerProps } from "../../../../../surfaces.ts";
 import { readTable } from "../../../../../tables.ts";
 import { viewerBackground } from "../../../../../template.ts";
 import { cachedVolume } from "../../../../../volumes.ts";
+import { cachedPreview, previewSize } from "../../../../../preview.ts";
 import { fileHref, NIIVUE_URL, runHref, volumeHref } from "../../../../../urls.ts";
 import { RESULT_FILES, templateFiles, voxelFiles } from "@brainorg/core/results";
 
@@ -114,6 +115,8 @@ export async function load(ctx: RouteContext) {
     // Cut out now, not awaited: the browser asks for the volume as soon as it reads the head.
     const file = await resolveRunFile(run, mapPath);
     if (file) cachedVolume(file, atom).catch(() => {});
+    // And its first view, drawn from that volume: the page's <img> asks for it next.
+    cachedPreview(run, model, atom, viewerThreshold(run, mapPath)).catch(() => {});
   }
   return {
     run,
@@ -138,6 +141,9 @@ export async function load(ctx: RouteContext) {
     background,
     atlas,
     atlasNames: atlas?.ok ? await networkNames(run, VIEWER_ATLAS, problems) : {},
+    start: ctx.url.searchParams.get("viewer") === "interact"
+      ? "interact" as const
+      : "idle" as const,
     problems,
   };
 }
@@ -150,6 +156,7 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
   // The atom's volume only: a 64-atom 2 mm map is 231 MB for the browser to inflate.
   const mapUrl = d.map?.ok ? volumeHref(d.run.id, d.map.path, d.atom) : undefined;
   const atlasUrl = d.atlas?.ok ? fileHref(d.run.id, d.atlas.path) : undefined;
+  const threshold = viewerThreshold(d.run, voxelFiles(d.model).groupT);
   return (
     <Layout
       title={`${d.model} atom ${d.atom}`}
@@ -259,8 +266,16 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
             maps: [{ label: `atom ${d.atom}`, url: mapUrl }],
             ...(d.background ? { anatomy: d.background } : {}),
             ...(atlasUrl ? { atlas: atlasUrl, atlasNames: d.atlasNames } : {}),
-            threshold: viewerThreshold(d.run, voxelFiles(d.model).groupT),
+            threshold,
             title: `Group t map of atom ${d.atom} (outlines: ${VIEWER_ATLAS})`,
+            // Shown at once; NiiVue starts when the page is idle (`?viewer=interact`: on first use).
+            preview: {
+              url: runHref(d.run.id, "atoms", d.model, d.atom) + "/preview.png",
+              ...previewSize(d.map!.ok ? d.map!.shape : [91, 109, 91]),
+              alt: `Group t map of ${d.model} atom ${d.atom} over the MNI anatomy` +
+                (atlasUrl ? `, ${VIEWER_ATLAS} outlines` : ""),
+            },
+            start: d.start,
           }}
         />
       )}
