@@ -37,3 +37,17 @@ export function htmlResponse(page: VNode<any>, status = 200): Response {
     },
   });
 }
+
+/**
+ * A plain-text answer (an error a script can read), never sniffed as
+ * another type.
+ *
+ * @param body the message
+ * @param status the HTTP status
+ */
+export function textResponse(body: string, status: number): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+  });
+}

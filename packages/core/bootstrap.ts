@@ -38,7 +38,7 @@ import { type Matrix, rng } from "@brainorg/kernels";
 import type { NetworkMatch, NetworkMatcher } from "./networks.ts";
 import { type OrganizationMetrics, organizationMetrics } from "./organization.ts";
 import { median, oneSampleT } from "./stats.ts";
-import type { MapReliability, VoxelBootstrap } from "./bootstrap_types.ts";
+import type { LinkReappearance, MapReliability, VoxelBootstrap } from "./bootstrap_types.ts";
 
 export type {
   LinkReappearance,
@@ -375,6 +375,33 @@ export function organizationOfParts(
 }
 
 /**
+ * The cells linked in the full sample or in any of `n` repeats (resamples,
+ * seeds), each with the share of repeats that link it again.
+ *
+ * @param matches the full sample's cells
+ * @param counts per cell, the repeats that linked it
+ * @param n the repeats (0: reappearance NaN)
+ */
+export function reappearingLinks(
+  matches: readonly NetworkMatch[],
+  counts: ArrayLike<number>,
+  n: number,
+): LinkReappearance[] {
+  return matches.flatMap((m, c) =>
+    m.linked || counts[c] > 0
+      ? [{
+        atom: m.atom,
+        sign: m.sign,
+        network: m.network,
+        networkName: m.networkName,
+        linked: m.linked,
+        reappearance: n > 0 ? counts[c] / n : NaN,
+      }]
+      : []
+  );
+}
+
+/**
  * Bootstrap a model's group maps, links and organization metrics over
  * subjects (see the module documentation for what is approximated). Memory:
  * one resample's t map (K × V float64) at a time, and the counts (K × V).
@@ -456,18 +483,7 @@ export function bootstrapVoxels(
     frequency,
     templates: templates.map((s, j) => ({
       name: s.name,
-      links: s.matches.flatMap((m, c) =>
-        m.linked || linkCounts[j][c] > 0
-          ? [{
-            atom: m.atom,
-            sign: m.sign,
-            network: m.network,
-            networkName: m.networkName,
-            linked: m.linked,
-            reappearance: B > 0 ? linkCounts[j][c] / B : NaN,
-          }]
-          : []
-      ),
+      links: reappearingLinks(s.matches, linkCounts[j], B),
       metrics: BOOTSTRAP_METRICS.map((name, q) => {
         const ci = percentileInterval(values[j][q], level);
         return {

@@ -40,6 +40,7 @@ import {
   mapParts,
   organizationOfParts,
   partSizes,
+  reappearingLinks,
   sizedParts,
 } from "./bootstrap.ts";
 import type { OrganizationMetrics } from "./organization.ts";
@@ -214,18 +215,7 @@ export function seedSpreadFromMaps(
       );
       return {
         name: tpl.name,
-        links: tpl.matches.flatMap((m, c) =>
-          m.linked || linkedIn[c] > 0
-            ? [{
-              atom: m.atom,
-              sign: m.sign,
-              network: m.network,
-              networkName: m.networkName,
-              linked: m.linked,
-              reappearance: S > 0 ? linkedIn[c] / S : NaN,
-            }]
-            : []
-        ),
+        links: reappearingLinks(tpl.matches, linkedIn, S),
         metrics: BOOTSTRAP_METRICS.map((name): SeedMetricSpread => {
           const value = metricByName(tpl.metrics, name);
           const values = perSeed.map((p) => metricByName(p[j].metrics, name));

@@ -1,12 +1,9 @@
 import type { RouteContext } from "../../../../../router.ts";
 import { atomMembersCsv } from "../../../../../members.ts";
 import { problemText } from "../../../../../problems.ts";
+import { textResponse } from "../../../../../render.ts";
 
-const text = (body: string, status: number) =>
-  new Response(body, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
-  });
+const text = textResponse;
 
 /**
  * One atom's sub-group as CSV (`layer,unit,atom,code`, the rows of

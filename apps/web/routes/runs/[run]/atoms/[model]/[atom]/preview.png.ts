@@ -2,12 +2,9 @@ import type { RouteContext } from "../../../../../../router.ts";
 import { cachedPreview } from "../../../../../../preview.ts";
 import { viewerThreshold } from "../../../../../../run_data.ts";
 import { voxelFiles } from "@brainorg/core/results";
+import { textResponse } from "../../../../../../render.ts";
 
-const text = (body: string, status: number) =>
-  new Response(body, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
-  });
+const text = textResponse;
 
 /**
  * The static first view of an atom's group t map (`preview.ts`): a PNG of

@@ -2,15 +2,11 @@ import { ChecksumError, DataNotFoundError, InputError } from "@brainorg/common";
 import { encodeMz3 } from "@brainorg/neuro";
 import type { RouteContext } from "../../../../../../router.ts";
 import { type Hemisphere, surfaceNetworks, surfaceValues } from "../../../../../../surfaces.ts";
+import { textResponse } from "../../../../../../render.ts";
 
 const NAME = /^(lh|rh)\.(values\.mz3|borders\.mz3|json)$/;
 
-function text(message: string, status: number): Response {
-  return new Response(message, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
-  });
-}
+const text = textResponse;
 
 function binary(bytes: Uint8Array): Response {
   return new Response(bytes.slice(), {
