@@ -222,8 +222,11 @@ def encode(d_path, x_path, t, k, n, alpha):
     return {"seconds": secs, "objective": float(obj / n), "density": float((C != 0).mean())}
 
 
-def dictionary(x_path, t, n, k, alpha, passes, batch, algo):
-    from sklearn.decomposition import MiniBatchDictionaryLearning
+def dictionary(x_path, t, n, k, alpha, passes, batch, algo, codes=False):
+    """MiniBatchDictionaryLearning's fit; with `codes`, also every signal's
+    code on the learned atoms by the fit's own objective (lasso_cd at the
+    same α), timed apart: what brainorg's learnDictionary returns too."""
+    from sklearn.decomposition import MiniBatchDictionaryLearning, sparse_encode
 
     X = load(x_path, (t, n))
     t0 = time.perf_counter()
@@ -231,7 +234,12 @@ def dictionary(x_path, t, n, k, alpha, passes, batch, algo):
                                     fit_algorithm=algo, tol=0, max_no_improvement=None, random_state=0)
     m.fit(X.T)
     secs = time.perf_counter() - t0
-    return {"seconds": secs, "atoms": m.components_.T.flatten().tolist()}
+    out = {"seconds": secs, "atoms": m.components_.T.flatten().tolist()}
+    if codes:
+        t1 = time.perf_counter()
+        sparse_encode(X.T, m.components_, algorithm="lasso_cd", alpha=alpha, n_jobs=None)
+        out["codesSeconds"] = time.perf_counter() - t1
+    return out
 
 
 def voxel_null(x_path, y_path, aidx_path, t, k, s_count, v, folds, alphas, map_alpha, shifts, batch):
@@ -352,8 +360,9 @@ def main(kind):
         _, _, d, x, t, k, n, alpha = sys.argv
         return encode(d, x, int(t), int(k), int(n), float(alpha))
     if kind == "dictionary":
-        _, _, x, t, n, k, alpha, passes, batch, algo = sys.argv
-        return dictionary(x, int(t), int(n), int(k), float(alpha), int(passes), int(batch), algo)
+        _, _, x, t, n, k, alpha, passes, batch, algo, *codes = sys.argv
+        return dictionary(x, int(t), int(n), int(k), float(alpha), int(passes), int(batch), algo,
+                          codes == ["codes"])
     if kind == "ridge":
         _, _, x, y, t, p, v, folds, alphas, which = sys.argv
         return ridge(x, y, int(t), int(p), int(v), int(folds), json.loads(alphas), which)

@@ -14,6 +14,10 @@
  * against MiniBatchDictionaryLearning, then brainorg with more passes until
  * its objective is as good as scikit-learn's (equal-objective timing).
  *
+ * Voxel null: brainorg's batched null against numpy's formulation of it at
+ * the demo's size (`--full` adds the paper's: K = 64, 228,483 voxels, 400
+ * volumes, 2 subjects, 8 shifts; section `null-full`).
+ *
  * The peers run in Python (bench/peers.py): `$BRAINORG_PYTHON` if set, else
  * the first of /usr/bin/python3 and `python3` on PATH that imports numpy and
  * scikit-learn (bench/_peers.ts). A peer that fails, or cannot run, is a row
@@ -46,7 +50,7 @@ import {
   sparseEncode,
 } from "@brainorg/kernels";
 import { encodeVoxels } from "@brainorg/core";
-import { ridgeFixedAlpha, surrogates } from "@brainorg/kernels";
+import { refitBatchSize, ridgeFixedAlpha, surrogates } from "@brainorg/kernels";
 import { coreCheckLine, cpuLine, numpyVariants, thisCpu } from "./cpu.ts";
 import { findPeerPython, type PeerBlas, PeerError, pythonLine, runPeer } from "./_peers.ts";
 
@@ -524,16 +528,31 @@ function dictionaryBench(N: number): Bench {
 
 // --- Voxel null -----------------------------------------------------------------
 /**
- * The demo's voxel-level null: S subjects × V voxels × 362 volumes, 16
- * atoms, circular shifts refit at each voxel's CV α. brainorg's batched
- * null (encodeVoxels) against the per-surrogate refits it replaced
- * (timed on a few surrogates, extrapolated) and a numpy implementation of
- * the same stacked-product null, all on the same data, shifts and α.
+ * The voxel-level null: S subjects × V voxels × T volumes, K atoms,
+ * circular shifts refit at each voxel's CV α. brainorg's batched null
+ * (encodeVoxels) against a numpy implementation of the same
+ * stacked-product null, all on the same data, shifts and α; at the
+ * demo's size also against the per-surrogate refits it replaced (timed on
+ * a few surrogates, extrapolated).
+ *
+ * @param shape the demo's (362 volumes, K = 16, the previous release timed
+ *   too) unless given; `--full` adds the paper's (400 volumes, K = 64,
+ *   228,483 voxels) on a few surrogates, whose cost is linear in them
  */
-function nullBench(S: number, V: number, P: number): Bench {
-  const Tn = 362, K = 16;
-  return {
+function nullBench(
+  S: number,
+  V: number,
+  P: number,
+  shape: { T: number; K: number; previous: boolean; section: string } = {
+    T: 362,
+    K: 16,
+    previous: true,
     section: "null",
+  },
+): Bench {
+  const Tn = shape.T, K = shape.K;
+  return {
+    section: shape.section,
     name: `voxel null, ${S} subjects × ${
       V.toLocaleString("en-US")
     } voxels × ${Tn} volumes, K=${K}, ${P} shifts`,
@@ -578,13 +597,12 @@ function nullBench(S: number, V: number, P: number): Bench {
       // The per-surrogate refits of the previous release, on a few surrogates.
       const grid = logspace(-1, 4, 10);
       const shifts = [...surrogates(x, { permutations: P, seed: 0 })].map((g) => g.shift);
-      for (
-        const [be, count, what] of [[cpu, QUICK ? 2 : 4, label(cpu)], [
-          tsBackend,
-          1,
-          "brainorg cpu (typescript)",
-        ]] as const
-      ) {
+      const previous = [[cpu, QUICK ? 2 : 4, label(cpu)], [
+        tsBackend,
+        1,
+        "brainorg cpu (typescript)",
+      ]] as const;
+      for (const [be, count, what] of shape.previous ? previous : []) {
         const sample = [...surrogates(x, { permutations: count, seed: 0 })];
         const t1 = performance.now();
         for (const { x: xs } of sample) {
@@ -626,7 +644,8 @@ function nullBench(S: number, V: number, P: number): Bench {
           JSON.stringify(grid),
           "1",
           JSON.stringify(shifts),
-          "32",
+          // Stacked as brainorg stacks them: about 512 columns per product.
+          String(refitBatchSize(K)),
         ], { env });
         if (!r) continue;
         const theirs = r.p as number[];
@@ -691,6 +710,9 @@ const BENCHES: Bench[] = [
   encodeBench(QUICK ? 16_384 : 131_072),
   ...(values.full ? [9_216, 131_072] : [9_216]).map(dictionaryBench),
   nullBench(6, QUICK ? 4_096 : 32_810, QUICK ? 20 : 100),
+  ...(values.full
+    ? [nullBench(2, 228_483, 8, { T: 400, K: 64, previous: false, section: "null-full" })]
+    : []),
   ...(values.full ? [nullMemoryBench()] : []),
 ];
 

@@ -35,6 +35,7 @@ import {
 import type { Transcript, WordDesign } from "@brainorg/neuro";
 import { anTimeSeries, learnModelAtoms, type ModelAtoms } from "./model_atoms.ts";
 import { type AtomStability, atomStability } from "./stability.ts";
+import { atomsKey, cachedLearnedAtoms } from "./atoms_cache.ts";
 
 /** One model's atoms on a story. */
 export interface CapturedModel {
@@ -342,28 +343,42 @@ export async function captureModelAtoms(
         passes: 20,
         seed,
       };
-      const atoms = await learnModelAtoms(backend, ts, (an) => acts.index[an].layer, layers, learn);
+      const layerOf = (an: number) => acts.index[an].layer;
+      const stabilityOptions = options.stability && {
+        seeds: options.stability.seeds,
+        halves: options.stability.halves,
+        ...(options.stability.spans ? { spans: options.stability.spans } : {}),
+      };
+      const began = performance.now();
+      const learned = await cachedLearnedAtoms(
+        cacheDirFor(data),
+        atomsKey(ts, layerOf, { learn, layers, stability: stabilityOptions ?? null }),
+        async () => {
+          const atoms = await learnModelAtoms(backend, ts, layerOf, layers, learn);
+          const stability = stabilityOptions &&
+            await atomStability(backend, ts.series, {
+              reference: atoms.atoms,
+              learn,
+              ...stabilityOptions,
+            });
+          return { atoms, ...(stability ? { stability } : {}) };
+        },
+        { warn: log },
+      );
+      const { atoms, stability } = learned;
+      const seconds = ((performance.now() - began) / 1000).toFixed(1);
       log(
         `${name}: ${acts.units} ANs (${ts.dead} dead), ${K} atoms, code density ` +
           `${atoms.density.toFixed(2)}, reconstruction R² by layer ` +
-          atoms.layerR2.map((r) => r.toFixed(2)).join(" "),
+          atoms.layerR2.map((r) => r.toFixed(2)).join(" ") +
+          (learned.cached ? " (atoms read from the cache)" : ` (learned in ${seconds} s)`),
       );
-      const began = performance.now();
-      const stability = options.stability &&
-        await atomStability(backend, ts.series, {
-          reference: atoms.atoms,
-          learn,
-          seeds: options.stability.seeds,
-          halves: options.stability.halves,
-          ...(options.stability.spans ? { spans: options.stability.spans } : {}),
-        });
       if (stability) {
         log(
           `${name}: atom stability (median |r| of matches over ${stability.fits.length} fits) ` +
             `median ${stability.median.toFixed(2)}, range ` +
             `${Math.min(...stability.atoms.map((a) => a.stability)).toFixed(2)}–` +
-            `${Math.max(...stability.atoms.map((a) => a.stability)).toFixed(2)} ` +
-            `(${((performance.now() - began) / 1000).toFixed(1)} s)`,
+            `${Math.max(...stability.atoms.map((a) => a.stability)).toFixed(2)}`,
         );
       }
       const layerCounts = Array.from(

@@ -54,6 +54,14 @@ Deno.test("a GGUF model streamed block by block gives the in-memory path's atoms
     const again = await run(false, "a");
     assert.ok(again.lines.some((l) => /^m: activations read from the cache/.test(l)));
     assert.ok(again.lines.some((l) => /^m-random: activations read from the cache/.test(l)));
+    // The same activations give the same series: the atoms are read back, not learned again.
+    for (let i = 0; i < 2; i++) {
+      const name = streamed.models[i].name;
+      assert.ok(
+        again.lines.some((l) => l.startsWith(`${name}: `) && /atoms read from the cache/.test(l)),
+      );
+      assert.deepEqual(again.models[i].atoms, streamed.models[i].atoms);
+    }
   } finally {
     backend.dispose();
     await Deno.remove(dir, { recursive: true });
