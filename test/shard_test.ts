@@ -44,6 +44,8 @@ Deno.test({
     assert.deepEqual(written.args, ["--offline", "--backend", "cpu", ...study]);
     assert.match(sharded.stderr, /plan: 4 shards \(2 models × blocks of ≤ 500 of 1000 voxels/);
     assert.match(sharded.stderr, /m-random: merged from 2 shards/);
+    // The merge learns no dictionary: it reads the plan step's atoms, as the shards do.
+    assert.match(sharded.stderr, /m-random: \d+ ANs .*\(atoms read from the cache\)/);
     await assertResultsWithin(reference, out);
 
     // Shard 1 lost, shard 2 stopped mid-write (its temporary folder left): the merge refuses.
@@ -59,13 +61,13 @@ Deno.test({
     await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound);
 
     // Each rerun alone; shard 0, whose results are whole, is run again and replaced.
-    const before = (await Deno.stat(join(plan, "shards", "00000", "shard.json"))).mtime!;
+    const before = (await Deno.stat(join(plan, "shards", "00000", "block.json"))).mtime!;
     const reruns = await Promise.all(["1", "2", "0"].map((n) => brainorg(["shard", plan, n])));
     reruns.forEach((r, i) => {
       assert.equal(r.code, 0, r.stderr.slice(-2000));
       assert.match(r.stderr, new RegExp(`shard ${["1", "2", "0"][i]} \\(.*\\) done in`));
     });
-    const after = (await Deno.stat(join(plan, "shards", "00000", "shard.json"))).mtime!;
+    const after = (await Deno.stat(join(plan, "shards", "00000", "block.json"))).mtime!;
     assert.ok(after > before, "shard 0's results were replaced");
     const merged = await brainorg(["merge", plan]);
     assert.equal(merged.code, 0, merged.stderr.slice(-2000));

@@ -158,6 +158,12 @@ Deno.test({
     const left = [];
     for await (const e of Deno.readDir(join(dir, "cache-forced", "tmp"))) left.push(e.name);
     assert.deepEqual(left, []);
+    // Again with the same cache: every block is read back (block_cache.ts), the folder the same.
+    const warm = await run("warm", "cache-forced", ["--block-voxels", "300"]);
+    assert.equal(warm.code, 0, warm.stderr.slice(-2000));
+    assert.equal(warm.stderr.match(/\(block \d of 4\): read from the cache/g)?.length, 4);
+    assert.doesNotMatch(warm.stderr, /\(block \d of 4\) done in/);
+    await assertSameAsWhole(join(dir, "reference"), join(dir, "warm"));
 
     // A budget of 1 MiB for 3 subjects × 120 volumes, K = 8 (3,840 bytes a voxel): 273 a block.
     const study = JSON.parse(await Deno.readTextFile(config));

@@ -43,6 +43,8 @@ export * from "./templates.ts";
 export * from "./networks.ts";
 export * from "./spatial_null.ts";
 export * from "./shard_plan.ts";
+export * from "./block_result.ts";
+export * from "./block_cache.ts";
 export * from "./shard_voxels.ts";
 export * from "./voxel_blocks.ts";
 export * from "./voxel_spill.ts";

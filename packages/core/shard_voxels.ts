@@ -25,16 +25,8 @@
  */
 
 import { join } from "node:path";
-import {
-  BRAINORG_VERSION,
-  checkCacheEntry,
-  InputError,
-  readCacheEntryFile,
-  writeCacheEntry,
-  writeFileAtomic,
-  writeTextFileAtomic,
-} from "@brainorg/common";
-import type { Matrix } from "@brainorg/kernels";
+import { BRAINORG_VERSION, InputError } from "@brainorg/common";
+import type { Backend, Matrix } from "@brainorg/kernels";
 import { modelBootstrap } from "./bootstrap.ts";
 import { NetworkMatcher, type NetworkSet, networkSets } from "./networks.ts";
 import { noiseCeiling } from "./noise_ceiling.ts";
@@ -50,10 +42,23 @@ import {
   type VoxelAnalysisOptions,
   type VoxelAnalyzer,
 } from "./voxel_analysis.ts";
-import { encodeVoxels, type ModelVoxelResult, type SubjectMaps } from "./voxel_encoding.ts";
+import {
+  type EncodedSubject,
+  encodeVoxels,
+  type ModelVoxelResult,
+  type SubjectMaps,
+  type VoxelEncodingOptions,
+} from "./voxel_encoding.ts";
 import type { TemplateSet } from "./templates.ts";
-
-const PARTIAL_SCHEMA = "brainorg.shard-result/1";
+import {
+  addBlock,
+  type AssembledModel,
+  type BlockResult,
+  blockResultOf,
+  emptyAssembly,
+  readBlockResult,
+  writeBlockResult,
+} from "./block_result.ts";
 
 /**
  * Thrown by the probe and by a shard once their part is done, so that the
@@ -208,9 +213,42 @@ async function encodingInputs(
   return await modelEncoding(backend, model, options, encodingSubjects(subjects, options));
 }
 
-/** A typed array's bytes. */
-const bytes = (a: Float32Array | Float64Array | Uint32Array) =>
-  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/**
+ * One model encoded on one block of voxels, every subject, with the whole
+ * null, each surrogate's map counted as network matching's Dice needs it:
+ * the block's part of a shard or of a blocked run.
+ *
+ * @param backend the compute backend
+ * @param input the model's regressors (T × K), each subject's data on the
+ *   block (T × w) and the encoding options (`modelEncoding`'s)
+ * @param block per template set its networks on the block (0/1 over its
+ *   voxels); the |t| a voxel must pass; the model's name, for progress
+ * @returns the block's maps and null counts
+ *
+ * @example
+ * ```ts ignore
+ * import { encodeBlock } from "@brainorg/core";
+ * const block = await encodeBlock(backend, input, { networks, threshold: 3.1, model: "m" });
+ * ```
+ */
+export async function encodeBlock(
+  backend: Backend,
+  input: { x: Matrix; subjects: EncodedSubject[]; encoding: VoxelEncodingOptions },
+  block: {
+    networks: Uint8Array[][];
+    threshold: number;
+    model: string;
+    onProgress?: (label: string, done: number, total: number) => void;
+  },
+): Promise<BlockResult> {
+  const K = input.x.cols, P = input.encoding.permutations ?? 100;
+  const counts = block.networks.map((n) => new BlockDiceCounts(n, block.threshold, K, P));
+  const encoded = await encodeVoxels(backend, input.x, input.subjects, {
+    ...input.encoding,
+    onProgress: (label, done, total) => block.onProgress?.(`${block.model} ${label}`, done, total),
+  }, counts.map((c) => c.observe));
+  return blockResultOf(encoded, counts);
+}
 
 /**
  * A shard's analyzer: encodes its model on its block of voxels, writes the
@@ -230,56 +268,23 @@ export function shardAnalyzer(dir: string, plan: ShardPlan, index: number): Voxe
     const threshold = studentTQuantileUpper(options.voxelP ?? 0.01, S - 1);
     const block = subjects.map((s) => ({ ...s, data: columns(s.data, v0, v1) }));
     const inputs = await encodingInputs(backend, block, model, options);
-    const counts = templateSets.map((t) =>
-      new BlockDiceCounts(
-        networkSets(t.networks, t.kind).map((n) => n.member.subarray(v0, v1)),
-        threshold,
-        K,
-        P,
-      )
-    );
     const started = performance.now();
-    const encoded = await encodeVoxels(backend, inputs.x, inputs.subjects, {
-      ...inputs.encoding,
-      onProgress: (label, done, total) =>
-        options.onProgress?.(`${model.name} ${label}`, done, total),
-    }, counts.map((c) => c.observe));
-    await writeCacheEntry(shardDir(dir, index), async (tmp) => {
-      const put = (name: string, a: Float32Array | Float64Array | Uint32Array) =>
-        writeFileAtomic(join(tmp, name), bytes(a));
-      for (const [i, s] of encoded.subjects.entries()) {
-        await put(`s${i}_r.f32`, s.r);
-        await put(`s${i}_r2.f32`, s.r2);
-        await put(`s${i}_alpha.f64`, s.alpha);
-        await put(`s${i}_p.f64`, s.p);
-        await put(`s${i}_weights.f32`, s.weights.data);
-        await put(`s${i}_z.f32`, s.z.data);
-      }
-      const g = encoded.group;
-      await put("group_t.f32", g.t.data);
-      await put("group_p.f64", g.p);
-      await put("group_meanR.f32", g.meanR);
-      await put("group_pR.f64", g.pR);
-      for (const [j, c] of counts.entries()) {
-        await put(`null${j}_sizes.u32`, c.sizes);
-        await put(`null${j}_inter.u32`, c.inter);
-      }
-      await writeTextFileAtomic(
-        join(tmp, "shard.json"),
-        JSON.stringify(
-          {
-            schema: PARTIAL_SCHEMA,
-            key: plan.study.key,
-            ...shard,
-            atoms: K,
-            subjects: subjects.map((s) => s.id),
-            permutations: P,
-            templates: templateSets.map((t) => t.name),
-          },
-          null,
-          2,
-        ) + "\n",
-      );
+    const result = await encodeBlock(backend, inputs, {
+      networks: templateSets.map((t) =>
+        networkSets(t.networks, t.kind).map((n) => n.member.subarray(v0, v1))
+      ),
+      threshold,
+      model: model.name,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    // A rerun shard replaces its results, whole or not.
+    await writeBlockResult(shardDir(dir, index), result, {
+      key: plan.study.key,
+      ...shard,
+      atoms: K,
+      subjects: subjects.map((s) => s.id),
+      permutations: P,
+      templates: templateSets.map((t) => t.name),
     }, { replace: true });
     options.log?.(
       `shard ${index} (${model.name}, voxels ${v0}–${v1}) done in ${
@@ -290,71 +295,31 @@ export function shardAnalyzer(dir: string, plan: ShardPlan, index: number): Voxe
   };
 }
 
-/** One shard's results, read back and checked against its manifest. */
-async function readPartial(dir: string, index: number) {
-  const folder = shardDir(dir, index);
-  const entry = await checkCacheEntry(folder);
-  if (entry.state !== "whole") {
-    throw new InputError(`shard ${index}'s results are not usable`, {
-      file: folder,
-      expected: "a whole shard folder",
-      found: entry.state === "damaged" ? entry.reason : "none",
-    });
-  }
-  const read = (name: string) => readCacheEntryFile(folder, entry.manifest, name);
-  const copy = (b: Uint8Array) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-  return {
-    meta: JSON.parse(new TextDecoder().decode(await read("shard.json"))),
-    f32: async (name: string) => new Float32Array(copy(await read(`${name}.f32`))),
-    f64: async (name: string) => new Float64Array(copy(await read(`${name}.f64`))),
-    u32: async (name: string) => new Uint32Array(copy(await read(`${name}.u32`))),
-  };
-}
-
-/** A model's result assembled from its blocks: network matching is the caller's. */
-async function assembleModel(dir: string, plan: ShardPlan, model: string, S: number, K: number) {
-  const V = plan.study.voxels, shards = plan.shards.filter((s) => s.model === model);
-  const vec32 = () => new Float32Array(V), vec64 = () => new Float64Array(V);
-  const maps = Array.from({ length: S }, () => ({
-    r: vec32(),
-    r2: vec32(),
-    alpha: vec64(),
-    p: vec64(),
-    weights: new Float32Array(K * V),
-    z: new Float32Array(K * V),
-  }));
-  const group = { t: new Float32Array(K * V), p: new Float64Array(K * V), meanR: vec32() };
-  const pR = vec64();
-  const nulls: { sizes: Uint32Array; inter: Uint32Array }[][] = [];
-  for (const s of shards) {
-    const part = await readPartial(dir, s.index), [v0, v1] = s.voxels, w = v1 - v0;
-    // Rows of a (K × block) map into the (K × V) one.
-    const rows = (to: Float32Array | Float64Array, from: Float32Array | Float64Array) => {
-      for (let k = 0; k < K; k++) to.set(from.subarray(k * w, (k + 1) * w), k * V + v0);
-    };
-    for (let i = 0; i < S; i++) {
-      const m = maps[i];
-      m.r.set(await part.f32(`s${i}_r`), v0);
-      m.r2.set(await part.f32(`s${i}_r2`), v0);
-      m.alpha.set(await part.f64(`s${i}_alpha`), v0);
-      m.p.set(await part.f64(`s${i}_p`), v0);
-      rows(m.weights, await part.f32(`s${i}_weights`));
-      rows(m.z, await part.f32(`s${i}_z`));
-    }
-    rows(group.t, await part.f32("group_t"));
-    rows(group.p, await part.f64("group_p"));
-    group.meanR.set(await part.f32("group_meanR"), v0);
-    pR.set(await part.f64("group_pR"), v0);
-    const sets = [];
-    for (let j = 0; j < plan.study.templates.length; j++) {
-      sets.push({
-        sizes: await part.u32(`null${j}_sizes`),
-        inter: await part.u32(`null${j}_inter`),
+/** A model's result assembled from its shards: network matching is the caller's. */
+async function assembleModel(
+  dir: string,
+  plan: ShardPlan,
+  model: string,
+  S: number,
+  K: number,
+  templateSets: TemplateSet[],
+): Promise<AssembledModel> {
+  const V = plan.study.voxels, into = emptyAssembly(S, K, V);
+  const networks = templateSets.map((t) => t.networks.length);
+  for (const s of plan.shards.filter((s) => s.model === model)) {
+    const [v0, v1] = s.voxels, folder = shardDir(dir, s.index);
+    const shape = { subjects: S, atoms: K, voxels: v1 - v0, permutations: plan.study.permutations };
+    const found = await readBlockResult(folder, { ...shape, networks });
+    if (found.state !== "whole") {
+      throw new InputError(`shard ${s.index}'s results are not usable`, {
+        file: folder,
+        expected: "a whole shard folder",
+        found: found.state === "damaged" ? found.reason : "none",
       });
     }
-    nulls.push(sets);
+    addBlock(into, v0, found.result);
   }
-  return { maps, group, pR, nulls };
+  return into;
 }
 
 /**
@@ -391,25 +356,6 @@ export function nullDiceTables(
     out.push(dice);
   }
   return out;
-}
-
-/** A model's maps put together from its blocks (as `assembleModel` reads them from shards). */
-export interface AssembledModel {
-  /** Per subject, its maps over all voxels: r, r2, alpha, p (V); weights, z (K × V). */
-  maps: {
-    r: Float32Array;
-    r2: Float32Array;
-    alpha: Float64Array;
-    p: Float64Array;
-    weights: Float32Array;
-    z: Float32Array;
-  }[];
-  /** Group maps: t and p (K × V), mean r (V). */
-  group: { t: Float32Array; p: Float64Array; meanR: Float32Array };
-  /** (V) p of the mean r. */
-  pR: Float64Array;
-  /** Per block, per template set, its {@linkcode BlockDiceCounts}. */
-  nulls: { sizes: Uint32Array; inter: Uint32Array }[][];
 }
 
 /**
@@ -519,6 +465,7 @@ export function mergeAnalyzer(dir: string, plan: ShardPlan): VoxelAnalyzer {
         model.name,
         subjects.length,
         model.atoms.cols,
+        templateSets,
       );
       results.push(modelFromBlocks(model, subjects, templateSets, options, assembled));
       options.log?.(`${model.name}: merged from ${assembled.nulls.length} shards`);

@@ -24,14 +24,16 @@ import type { AnalysisConfig } from "./analysis_config.ts";
 import { networkSets } from "./networks.ts";
 import { noiseCeiling } from "./noise_ceiling.ts";
 import { studentTQuantileUpper } from "./stats.ts";
-import { type AssembledModel, BlockDiceCounts, modelFromBlocks } from "./shard_voxels.ts";
+import { encodeBlock, modelFromBlocks } from "./shard_voxels.ts";
+import { addBlock, type BlockResult, emptyAssembly, writeBlockResult } from "./block_result.ts";
+import { blockEntryDir, blockNetworks, blockStudyKey, loadBlock } from "./block_cache.ts";
 import {
   encodingSubjects,
   modelEncoding,
   noiseCeilingSummary,
   type VoxelAnalyzer,
 } from "./voxel_analysis.ts";
-import { encodeVoxels, type ModelVoxelResult } from "./voxel_encoding.ts";
+import type { ModelVoxelResult } from "./voxel_encoding.ts";
 
 /** Where a blocked run reads its blocks: a {@linkcode VoxelSpill}, or any store of subjects' series. */
 export interface VoxelBlockSource {
@@ -142,50 +144,12 @@ export async function studyVoxelBlocks(
   });
 }
 
-/** A model's maps over all voxels, filled block by block. */
-function emptyAssembly(S: number, K: number, V: number): AssembledModel {
-  return {
-    maps: Array.from({ length: S }, () => ({
-      r: new Float32Array(V),
-      r2: new Float32Array(V),
-      alpha: new Float64Array(V),
-      p: new Float64Array(V),
-      weights: new Float32Array(K * V),
-      z: new Float32Array(K * V),
-    })),
-    group: { t: new Float32Array(K * V), p: new Float64Array(K * V), meanR: new Float32Array(V) },
-    pR: new Float64Array(V),
-    nulls: [],
-  };
-}
-
-/** Copy a block's maps (over voxels `[v0, v0 + w)`) into the whole ones. */
-function addBlock(
-  into: AssembledModel,
-  v0: number,
-  encoded: Awaited<ReturnType<typeof encodeVoxels>>,
-  counts: BlockDiceCounts[],
-): void {
-  const V = into.pR.length, w = encoded.group.meanR.length, K = encoded.group.t.rows;
-  // Rows of a (K × w) block map into the (K × V) one.
-  const rows = (to: Float32Array | Float64Array, from: Float32Array | Float64Array) => {
-    for (let k = 0; k < K; k++) to.set(from.subarray(k * w, (k + 1) * w), k * V + v0);
-  };
-  encoded.subjects.forEach((s, i) => {
-    const m = into.maps[i];
-    m.r.set(s.r, v0);
-    m.r2.set(s.r2, v0);
-    m.alpha.set(s.alpha, v0);
-    m.p.set(s.p, v0);
-    rows(m.weights, s.weights.data);
-    rows(m.z, s.z.data);
-  });
-  const g = encoded.group;
-  rows(into.group.t, g.t.data);
-  rows(into.group.p, g.p);
-  into.group.meanR.set(g.meanR, v0);
-  into.pR.set(g.pR, v0);
-  into.nulls.push(counts.map((c) => ({ sizes: c.sizes, inter: c.inter })));
+/** Options of {@linkcode blockedAnalyzer}. */
+export interface BlockedAnalyzerOptions {
+  /** Voxels per block (the last holds the rest). */
+  blockVoxels: number;
+  /** Told why a cached block is not used, before it is recomputed. Default: `console.warn`. */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -196,61 +160,100 @@ function addBlock(
  * ceiling, and encodes it with each model's whole null; then puts the
  * models' results together as the merge of a sharded run does.
  *
+ * With `cacheDir` among the voxel stage's options, each (block × model)
+ * result is kept as a cache entry (`block_cache.ts`) and reused: an
+ * interrupted run resumes from the blocks it finished, a warm rerun reads
+ * every block back. The noise ceiling is recomputed from the block (read
+ * anyway for the key; it costs little beside the encoding).
+ *
  * @param source the subjects' series, by blocks
- * @param options `blockVoxels`: voxels per block (the last holds the rest)
+ * @param options `blockVoxels`: voxels per block; `warn`: where a damaged entry is reported
  * @returns an analyzer whose results equal `analyzeVoxels`' within float rounding
+ *
+ * @example
+ * ```ts ignore
+ * import { analyzeVoxels, blockedAnalyzer } from "@brainorg/core";
+ * const analyzer = blockedAnalyzer(spill, { blockVoxels: 50_000 });
+ * await analyzeVoxels(backend, subjects, models, templates, { tr: 2, cacheDir, analyzer });
+ * ```
  */
 export function blockedAnalyzer(
   source: VoxelBlockSource,
-  options: { blockVoxels: number },
+  options: BlockedAnalyzerOptions,
 ): VoxelAnalyzer {
-  const B = options.blockVoxels;
+  const B = options.blockVoxels, warn = options.warn ?? console.warn;
   if (!(Number.isInteger(B) && B >= 1)) {
     throw new RangeError(`blockVoxels must be a positive integer: current value ${B}`);
   }
   return async (backend, subjects, models, templateSets, opts) => {
     const V = source.voxels, S = subjects.length, P = opts.permutations ?? 100;
     const threshold = studentTQuantileUpper(opts.voxelP ?? 0.01, S - 1);
-    const blocks = Math.ceil(V / B);
+    const blocks = Math.ceil(V / B), cacheDir = opts.cacheDir;
     opts.log?.(`voxels: ${blocks} blocks of ≤ ${B} of ${V} voxels, read from disk one at a time`);
     // Regressors and each subject's nuisance design do not depend on the voxels: made once.
     const designs = encodingSubjects(subjects, opts);
-    const inputs = [];
-    for (const model of models) inputs.push(await modelEncoding(backend, model, opts, designs));
+    // Made when first needed: a warm rerun encodes nothing.
+    const inputs: ReturnType<typeof modelEncoding>[] = [];
+    const inputOf = (m: number) => (inputs[m] ??= modelEncoding(backend, models[m], opts, designs));
     const sets = templateSets.map((t) => networkSets(t.networks, t.kind));
+    const study = cacheDir ? blockStudyKey(subjects, V, opts) : "";
     const assembled = models.map((m) => emptyAssembly(S, m.atoms.cols, V));
     const isc = new Float32Array(V), ceiling = new Float32Array(V);
     for (let b = 0; b < blocks; b++) {
       const started = performance.now();
       const v0 = b * B, v1 = Math.min(V, v0 + B);
+      const where = `voxels ${v0}–${v1} (block ${b + 1} of ${blocks})`;
       const data: Matrix[] = [];
       for (let i = 0; i < S; i++) data.push(await source.readBlock(i, v0, v1));
       const nc = await noiseCeiling(backend, subjects.map((s, i) => ({ id: s.id, data: data[i] })));
       isc.set(nc.isc, v0);
       ceiling.set(nc.ceiling, v0);
+      const members = blockNetworks(sets, v0, v1);
+      let cached = 0;
       for (const [m, model] of models.entries()) {
         const K = model.atoms.cols;
-        const counts = sets.map((n) =>
-          new BlockDiceCounts(n.map((x) => x.member.subarray(v0, v1)), threshold, K, P)
-        );
-        const encoded = await encodeVoxels(
-          backend,
-          inputs[m].x,
-          designs.map((d, i) => ({ ...d, data: data[i] })),
-          {
-            ...inputs[m].encoding,
-            onProgress: (label, done, total) =>
-              opts.onProgress?.(`${model.name} ${label}`, done, total),
-          },
-          counts.map((c) => c.observe),
-        );
-        addBlock(assembled[m], v0, encoded, counts);
+        const dir = cacheDir
+          ? blockEntryDir(cacheDir, { study, v0, v1, data, networks: members }, model)
+          : "";
+        const shape = { subjects: S, atoms: K, voxels: v1 - v0, permutations: P };
+        const found = dir
+          ? await loadBlock(dir, { ...shape, networks: members.map((n) => n.length) }, warn)
+          : { result: null, replace: false };
+        let block: BlockResult;
+        if (found.result) {
+          block = found.result;
+          cached++;
+        } else {
+          block = await encodeBlock(
+            backend,
+            { ...(await inputOf(m)), subjects: designs.map((d, i) => ({ ...d, data: data[i] })) },
+            {
+              networks: members,
+              threshold,
+              model: model.name,
+              ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+            },
+          );
+          if (dir) {
+            await writeBlockResult(dir, block, {
+              model: model.name,
+              voxels: [v0, v1],
+              of: V,
+              subjects: subjects.map((s) => s.id),
+              atoms: K,
+              permutations: P,
+              templates: templateSets.map((t) => t.name),
+            }, { replace: found.replace });
+          }
+        }
+        addBlock(assembled[m], v0, block);
       }
-      opts.log?.(
-        `voxels ${v0}–${v1} (block ${b + 1} of ${blocks}) done in ${
-          ((performance.now() - started) / 1000).toFixed(1)
-        } s`,
-      );
+      if (cached === models.length) opts.log?.(`${where}: read from the cache`);
+      else {
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const some = cached ? ` (${cached} of ${models.length} models read from the cache)` : "";
+        opts.log?.(`${where} done in ${seconds} s${some}`);
+      }
     }
     const whole = { isc, ceiling, subjects: S };
     const medians = noiseCeilingSummary(whole);
