@@ -30,6 +30,7 @@ export type { FoldErrors, FoldProducts } from "./ridge_folds.ts";
 export * from "./banded_ridge.ts";
 export * from "./ridge_fixed.ts";
 export {
+  GEMM_MIN_REGRESSORS,
   refitBatchSize,
   type RefitDesigns,
   type RefitResult,

@@ -14,7 +14,9 @@
  * would not. Each design's small algebra (training eigenbasis, held-out
  * Gram, 1/(s² + α) per α of the grid) is float64 on the host, once per
  * design. What is left is per target and O(K²): `wasm/ridge_null.c`, four
- * targets to a SIMD vector, reading nothing from memory but P.
+ * targets to a SIMD vector, reading nothing from memory but P; or, with
+ * `perTarget: "gemm"`, BLAS products per run of targets sharing an α
+ * (`ridge_null_gemm.ts`).
  *
  * @module
  */
@@ -24,6 +26,7 @@ import { centeredDesign } from "./cross_validation.ts";
 import type { Matrix, MatrixView } from "./matrix.ts";
 import { designOn } from "./ridge_design.ts";
 import { refitRecordSize, type RefitShare, refitShareWasm } from "./ridge_null_wasm.ts";
+import { foldSolvers, refitShareGemm } from "./ridge_null_gemm.ts";
 import { cores, WorkerPool } from "./_worker_pool.ts";
 
 /** Options of {@linkcode RidgeRefits}. */
@@ -42,7 +45,24 @@ export interface RidgeRefitOptions {
    * number of cores.
    */
   threads?: number;
+  /**
+   * Where the O(K²) work per target runs: `"wasm"`, WebAssembly SIMD on the
+   * worker threads (`wasm/ridge_null.c`); `"gemm"`, the backend's matrix
+   * products, one per design, fold and run of targets sharing an α
+   * (`ridge_null_gemm.ts`, in this thread: its O(K) loops do not spread
+   * over threads); `"auto"`, `"gemm"` where it was measured faster (a CPU
+   * backend with OpenBLAS, one thread, K ≥ {@linkcode GEMM_MIN_REGRESSORS}),
+   * else `"wasm"`. Default: `"auto"`.
+   */
+  perTarget?: "wasm" | "gemm" | "auto";
 }
+
+/**
+ * The fewest regressors for which `perTarget: "auto"` takes the BLAS path
+ * (with one thread: with more, the SIMD kernel on every core is faster):
+ * below it the products are too small for BLAS to beat the SIMD kernel.
+ */
+export const GEMM_MIN_REGRESSORS = 32;
 
 /** A batch of designs, prepared by {@linkcode RidgeRefits.designs}. */
 export interface RefitDesigns {
@@ -122,6 +142,9 @@ export class RidgeRefits {
   readonly #weightAlphas: Float64Array;
   readonly #intercept: boolean;
   readonly #pool: WorkerPool;
+  readonly #gemm: boolean;
+  /** Per batch of designs, its `[M_f(α); C_f M_f(α)]` for the BLAS path. */
+  readonly #solvers = new WeakMap<RefitDesigns, Promise<Float32Array>>();
   #queue: Promise<unknown> = Promise.resolve();
   /**
    * Buffers that go round between calls and workers, by length: fresh
@@ -177,6 +200,24 @@ export class RidgeRefits {
         (typeof backendThreads === "number" ? backendThreads : cores()),
     );
     this.#pool = new WorkerPool(Math.max(1, threads));
+    const perTarget = options.perTarget ?? "auto";
+    if (!["wasm", "gemm", "auto"].includes(perTarget)) {
+      throw new RangeError(
+        `RidgeRefits: perTarget must be "wasm", "gemm" or "auto": got ${JSON.stringify(perTarget)}`,
+      );
+    }
+    // MLAS runs products of these shapes (2K × K × ≤ 512) at a tenth of
+    // OpenBLAS's rate; with more than one thread the SIMD kernel's workers
+    // outrun the BLAS path, whose per-target loops run in this thread
+    // (measured: bench/null_paths.ts).
+    const openBlas = backend.info.name === "cpu" && backend.info.details.products === "openblas";
+    this.#gemm = perTarget === "gemm" ||
+      (perTarget === "auto" && openBlas && this.#pool.size === 1 && K >= GEMM_MIN_REGRESSORS);
+  }
+
+  /** Where the per-target work runs: `"gemm"` or `"wasm"` (`perTarget` resolved). */
+  get perTarget(): "gemm" | "wasm" {
+    return this.#gemm ? "gemm" : "wasm";
   }
 
   /** Stop the worker threads now (they also stop after a second without work). */
@@ -337,7 +378,7 @@ export class RidgeRefits {
     const staged = this.#queue.then(() => this.#products(designs, subject, v0, vb));
     this.#queue = staged.catch(() => {});
     return staged.then((work) =>
-      this.#finish(work, B, v0, vb, out).catch((err) => {
+      this.#finish(work, designs, v0, vb, out).catch((err) => {
         // The shares went to workers that never started: redo this call in this thread.
         if (this.#pool.broken && work.shares.length > 1) {
           return this.refit(designs, subject, v0, vb, out);
@@ -345,6 +386,20 @@ export class RidgeRefits {
         throw err;
       })
     );
+  }
+
+  #solversOf(designs: RefitDesigns): Promise<Float32Array> {
+    let s = this.#solvers.get(designs);
+    if (!s) {
+      s = foldSolvers(this.#backend, designs.records, {
+        K: this.#K,
+        F: this.#folds.length,
+        B: designs.count,
+        nA: this.#alphas.length,
+      });
+      this.#solvers.set(designs, s);
+    }
+    return s;
   }
 
   #take(length: number): Float32Array {
@@ -398,7 +453,8 @@ export class RidgeRefits {
     const foldSS = gathered(subject.foldSS, F, new Float32Array(F * vp));
     const alphaIndex = gathered(subject.alphaIndex, 1, new Int32Array(vp));
     const weightIndex = gathered(subject.weightIndex, 1, new Int32Array(vp));
-    const count = this.#pool.broken ? 1 : Math.min(this.#pool.size, B);
+    // The BLAS path runs in this thread (the library has threads of its own).
+    const count = this.#pool.broken || this.#gemm ? 1 : Math.min(this.#pool.size, B);
     const shares: RefitShare[] = [];
     for (let h = 0; h < count; h++) {
       const b0 = Math.round((h * B) / count), b1 = Math.round(((h + 1) * B) / count);
@@ -434,14 +490,15 @@ export class RidgeRefits {
   /** Run the shares (on the workers where there are several) and put the targets back in order. */
   async #finish(
     work: { shares: RefitShare[]; order: Int32Array },
-    B: number,
+    designs: RefitDesigns,
     v0: number,
     vb: number,
     out?: RefitResult,
   ): Promise<RefitResult> {
-    const K = this.#K, { order } = work;
+    const K = this.#K, B = designs.count, { order } = work;
     let shares = work.shares;
-    if (shares.length === 1) refitShareWasm(shares[0]);
+    if (this.#gemm) await refitShareGemm(this.#backend, shares[0], await this.#solversOf(designs));
+    else if (shares.length === 1) refitShareWasm(shares[0]);
     else {
       shares = await Promise.all(
         shares.map((share, h) =>
