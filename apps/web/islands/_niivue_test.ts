@@ -41,6 +41,26 @@ print(json.dumps(float(np.percentile(a,99.5,method='lower'))))`,
   },
 });
 
+Deno.test("viewer: the robust peak by selection is the sorted magnitudes' element", () => {
+  // Sizes, ties, runs (sorted, reversed, constant) where a selection's pivots go wrong.
+  let s = 99;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const cases = [
+    Float32Array.from({ length: 1 }, () => 3),
+    Float32Array.from({ length: 2 }, (_, i) => 2 - i),
+    Float32Array.from({ length: 1000 }, (_, i) => i),
+    Float32Array.from({ length: 1000 }, (_, i) => -i),
+    Float32Array.from({ length: 999 }, () => 7),
+    Float32Array.from({ length: 20_000 }, () => Math.round(rand() * 10) - 5),
+    Float32Array.from({ length: 50_001 }, () => (rand() - 0.5) * 100),
+  ];
+  for (const raw of cases) {
+    const mags = Float32Array.from(raw, Math.abs).filter((a) => a > 0).sort();
+    const want = mags.length ? mags[Math.floor((mags.length - 1) * 0.995)] : 1;
+    assert.equal(robustPeak(image(raw, {})), want, `n = ${raw.length}`);
+  }
+});
+
 Deno.test("viewer: an empty map's peak is 1; scaling is applied", () => {
   assert.equal(robustPeak(image(new Float32Array(10), {})), 1);
   // Stored 0…199, scaled 2v + 1 → 1…399; the 199th of 200 sorted magnitudes (index 198).

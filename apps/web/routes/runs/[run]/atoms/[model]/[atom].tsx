@@ -143,7 +143,7 @@ export async function load(ctx: RouteContext) {
     atlasNames: atlas?.ok ? await networkNames(run, VIEWER_ATLAS, problems) : {},
     start: ctx.url.searchParams.get("viewer") === "interact"
       ? "interact" as const
-      : "idle" as const,
+      : "shown" as const,
     problems,
   };
 }
@@ -268,7 +268,7 @@ export default function AtomView(props: PageProps<LoadedData<typeof load>>) {
             ...(atlasUrl ? { atlas: atlasUrl, atlasNames: d.atlasNames } : {}),
             threshold,
             title: `Group t map of atom ${d.atom} (outlines: ${VIEWER_ATLAS})`,
-            // Shown at once; NiiVue starts when the page is idle (`?viewer=interact`: on first use).
+            // Shown at once; NiiVue starts when it is on screen (`?viewer=interact`: on first use).
             preview: {
               url: runHref(d.run.id, "atoms", d.model, d.atom) + "/preview.png",
               ...previewSize(d.map!.ok ? d.map!.shape : [91, 109, 91]),
