@@ -21,6 +21,7 @@
 export * from "./errors.ts";
 export * from "./atomic_write.ts";
 export * from "./cache_entry.ts";
+export * from "./raw_arrays.ts";
 export {
   type Held,
   makeTempDir,

@@ -20,9 +20,12 @@ import {
   BRAINORG_VERSION,
   type CacheEntryManifest,
   checkCacheEntry,
+  type RawArray,
+  type RawKind,
   readCacheEntryFile,
+  readRawArray,
   writeCacheEntry,
-  writeFileAtomic,
+  writeRawArray,
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
@@ -65,17 +68,6 @@ export function atomsKey(
   ]);
 }
 
-type Arrays = Record<string, Float32Array | Float64Array | Uint32Array | Int32Array>;
-
-const EXT = (a: Arrays[string]) =>
-  a instanceof Float64Array
-    ? "f64"
-    : a instanceof Float32Array
-    ? "f32"
-    : a instanceof Int32Array
-    ? "i32"
-    : "u32";
-
 /**
  * Store learned atoms as the cache entry `dir` (a whole entry already in
  * place is kept).
@@ -88,19 +80,18 @@ export async function saveLearnedAtoms(
   options: { replace?: boolean } = {},
 ): Promise<void> {
   const { atoms: a, stability: s } = learned;
-  const arrays: Arrays = { atoms: a.atoms.data, codes: a.codes.data, kept: a.kept };
+  const arrays: Record<string, RawArray> = {
+    atoms: a.atoms.data,
+    codes: a.codes.data,
+    kept: a.kept,
+  };
   s?.fits.forEach((f, i) => {
     arrays[`fit${i}_r`] = f.r;
     if (f.matched) arrays[`fit${i}_matched`] = f.matched;
     if (f.dictionary) arrays[`fit${i}_dictionary`] = f.dictionary.data;
   });
   await writeCacheEntry(dir, async (tmp) => {
-    for (const [name, x] of Object.entries(arrays)) {
-      await writeFileAtomic(
-        join(tmp, `${name}.${EXT(x)}`),
-        new Uint8Array(x.buffer, x.byteOffset, x.byteLength),
-      );
-    }
+    for (const [name, x] of Object.entries(arrays)) await writeRawArray(tmp, name, x);
     await writeTextFileAtomic(
       join(tmp, "meta.json"),
       resultJson({
@@ -168,27 +159,18 @@ const isCount = (n: unknown): n is number => typeof n === "number" && Number.isI
 
 /** Learned atoms from an entry's files. @throws {Error} saying what is wrong */
 async function readLearned(dir: string, manifest: CacheEntryManifest): Promise<LearnedAtoms> {
-  const bytesOf = (name: string) => readCacheEntryFile(dir, manifest, name);
-  const meta = parseResultJson(new TextDecoder().decode(await bytesOf("meta.json")));
+  const text = new TextDecoder().decode(await readCacheEntryFile(dir, manifest, "meta.json"));
+  const meta = parseResultJson(text);
   if (!isObject(meta) || meta.schema !== SCHEMA) throw new Error(`meta.json is not ${SCHEMA}`);
   const { T, K, N } = meta;
   if (!isCount(T) || !isCount(K) || !isCount(N)) throw new Error("meta.json: T, K, N not counts");
-  // Each array's element count is checked, so a meta.json at odds with its files is refused.
-  const read = async <A extends Arrays[string]>(
-    name: string,
-    make: (b: ArrayBuffer) => A,
-    length: number,
-  ): Promise<A> => {
-    const b = await bytesOf(`${name}.${EXT(make(new ArrayBuffer(0)))}`);
-    const a = make(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-    if (a.length !== length) throw new Error(`${name}: ${a.length} values, not ${length}`);
-    return a;
-  };
-  const f32 = (b: ArrayBuffer) => new Float32Array(b);
+  // Each array's length is checked, so a meta.json at odds with its files is refused.
+  const read = <R extends RawKind>(name: string, kind: R, length: number) =>
+    readRawArray(dir, manifest, name, kind, length);
   const matrix = async (name: string, rows: number, cols: number): Promise<Matrix> => ({
     rows,
     cols,
-    data: await read(name, f32, rows * cols),
+    data: await read(name, "f32", rows * cols),
   });
   const numbers = (v: unknown): v is number[] =>
     Array.isArray(v) && v.every((x) => typeof x === "number");
@@ -201,7 +183,7 @@ async function readLearned(dir: string, manifest: CacheEntryManifest): Promise<L
   const atoms: ModelAtoms = {
     atoms: await matrix("atoms", T, K),
     codes: await matrix("codes", K, N),
-    kept: await read("kept", (b) => new Uint32Array(b), N),
+    kept: await read("kept", "u32", N),
     layerSizes: meta.layerSizes,
     alpha: meta.alpha,
     density: meta.density,
@@ -222,9 +204,9 @@ async function readLearned(dir: string, manifest: CacheEntryManifest): Promise<L
       kind: f.kind,
       seed: Number(f.seed),
       volumes: [f.volumes[0], f.volumes[1]],
-      r: await read(`fit${i}_r`, (b) => new Float64Array(b), K),
+      r: await read(`fit${i}_r`, "f64", K),
     };
-    if (f.matched) fit.matched = await read(`fit${i}_matched`, (b) => new Int32Array(b), K);
+    if (f.matched) fit.matched = await read(`fit${i}_matched`, "i32", K);
     if (Array.isArray(f.dictionary)) {
       const [rows, cols] = f.dictionary;
       if (!isCount(rows) || !isCount(cols)) throw new Error(`fit ${i}: dictionary shape`);

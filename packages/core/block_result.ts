@@ -18,8 +18,9 @@ import { join } from "node:path";
 import {
   checkCacheEntry,
   readCacheEntryFile,
+  readRawArray,
   writeCacheEntry,
-  writeFileAtomic,
+  writeRawArray,
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { GroupMaps, SubjectMaps } from "./voxel_encoding.ts";
@@ -205,11 +206,7 @@ export async function writeBlockResult(
   const arrays = arraysOf(result);
   return await writeCacheEntry(folder, async (tmp) => {
     for (const [i, f] of layout(shapeOf(result)).entries()) {
-      const a = arrays[i];
-      await writeFileAtomic(
-        join(tmp, `${f.name}.${f.kind}`),
-        new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
-      );
+      await writeRawArray(tmp, f.name, arrays[i]);
     }
     await writeTextFileAtomic(
       join(tmp, BLOCK_META),
@@ -254,19 +251,7 @@ export async function readBlockResult(
     }
     const arrays: Typed[] = [];
     for (const f of layout(shape)) {
-      const file = `${f.name}.${f.kind}`, b = await read(file);
-      const size = f.kind === "f64" ? 8 : 4;
-      if (b.byteLength !== size * f.length) {
-        throw new Error(`${file} has ${b.byteLength} bytes, not ${size * f.length}`);
-      }
-      const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-      arrays.push(
-        f.kind === "f32"
-          ? new Float32Array(copy)
-          : f.kind === "f64"
-          ? new Float64Array(copy)
-          : new Uint32Array(copy),
-      );
+      arrays.push(await readRawArray(folder, entry.manifest, f.name, f.kind, f.length));
     }
     let next = 0;
     const take = <A extends Typed>() => arrays[next++] as A;

@@ -13,8 +13,9 @@ import { join } from "node:path";
 import {
   checkCacheEntry,
   readCacheEntryFile,
+  readRawArray,
   writeCacheEntry,
-  writeFileAtomic,
+  writeRawArray,
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { VoxelVarianceMaps } from "./variance_partition_types.ts";
@@ -25,13 +26,7 @@ const MAPS = ["r2Joint", "uniqueAtoms", "uniqueLowLevel", "shared"] as const;
 /** Store a model's maps as the cache entry `dir` (an entry already whole is kept). */
 export async function saveVarianceMaps(dir: string, maps: VoxelVarianceMaps): Promise<void> {
   await writeCacheEntry(dir, async (tmp) => {
-    for (const name of MAPS) {
-      const a = maps[name];
-      await writeFileAtomic(
-        join(tmp, `${name}.f32`),
-        new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
-      );
-    }
+    for (const name of MAPS) await writeRawArray(tmp, name, maps[name]);
     await writeTextFileAtomic(
       join(tmp, "maps.json"),
       JSON.stringify({
@@ -73,13 +68,7 @@ export async function loadVarianceMaps(
     );
     if (meta.schema !== SCHEMA) return fail(`schema ${meta.schema}, not ${SCHEMA}`);
     if (meta.voxels !== voxels) return fail(`${meta.voxels} voxels, not ${voxels}`);
-    const read = async (name: string) => {
-      const bytes = await readCacheEntryFile(dir, entry.manifest, `${name}.f32`);
-      if (bytes.byteLength !== voxels * 4) throw new Error(`${name}.f32 is not ${voxels} floats`);
-      return new Float32Array(
-        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-      );
-    };
+    const read = (name: string) => readRawArray(dir, entry.manifest, name, "f32", voxels);
     return {
       model: meta.model,
       lowLevel: meta.lowLevel,

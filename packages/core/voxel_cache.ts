@@ -15,8 +15,9 @@ import {
   type CacheEntryManifest,
   checkCacheEntry,
   readCacheEntryFile,
+  readRawArray,
   writeCacheEntry,
-  writeFileAtomic,
+  writeRawArray,
   writeTextFileAtomic,
 } from "@brainorg/common";
 import type { Matrix } from "@brainorg/kernels";
@@ -99,13 +100,7 @@ function arraysOf(r: ModelVoxelResult): Arrays {
 export async function saveVoxelResult(dir: string, r: ModelVoxelResult): Promise<void> {
   await writeCacheEntry(dir, async (tmp) => {
     const arrays = arraysOf(r);
-    for (const [name, a] of Object.entries(arrays)) {
-      const ext = a instanceof Float64Array ? "f64" : "f32";
-      await writeFileAtomic(
-        join(tmp, `${name}.${ext}`),
-        new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
-      );
-    }
+    for (const [name, a] of Object.entries(arrays)) await writeRawArray(tmp, name, a);
     await writeTextFileAtomic(
       join(tmp, "result.json"),
       resultJson({
@@ -204,16 +199,8 @@ async function readResult(
     )
   ) return fail("templates are not a list of {name, matches, metrics}");
   const K = group.K, V = group.V;
-  const f32 = async (name: string, n: number) => {
-    const b = await readCacheEntryFile(dir, manifest, `${name}.f32`);
-    if (b.byteLength !== 4 * n) fail(`${name}.f32 has ${b.byteLength} bytes, not ${4 * n}`);
-    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + 4 * n));
-  };
-  const f64 = async (name: string, n: number) => {
-    const b = await readCacheEntryFile(dir, manifest, `${name}.f64`);
-    if (b.byteLength !== 8 * n) fail(`${name}.f64 has ${b.byteLength} bytes, not ${8 * n}`);
-    return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 8 * n));
-  };
+  const f32 = (name: string, n: number) => readRawArray(dir, manifest, name, "f32", n);
+  const f64 = (name: string, n: number) => readRawArray(dir, manifest, name, "f64", n);
   const mat = (data: Float32Array): Matrix => ({ rows: K, cols: V, data });
   const subjects = [];
   for (const [i, s] of (list as { id: string }[]).entries()) {
