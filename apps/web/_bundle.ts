@@ -1,6 +1,6 @@
 /**
- * The one esbuild call behind the web app's browser bundles (the islands',
- * NiiVue's): a minified ES module built in memory.
+ * The esbuild call behind the islands' browser bundle: a minified ES module
+ * built in memory (NiiVue's module comes from `niivueScript` in `@brainorg/core`).
  *
  * @module
  */

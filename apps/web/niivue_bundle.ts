@@ -4,17 +4,15 @@
  * large (2.3 MB minified), so islands that draw a brain load it
  * with a dynamic `import(NIIVUE_URL)` and pages without a brain view never
  * download it. The module re-exports all of `@niivue/niivue` (`Niivue`,
- * `SLICE_TYPE`, `NVImage`, `NVMesh`, …), with `_niivue_patches.ts` applied
- * (shader programs compiled on first use, the 3-D render's gradient made
- * when a render is drawn: a faster start where WebGL runs on the CPU).
+ * `SLICE_TYPE`, `NVImage`, `NVMesh`, …), patched and built by the same
+ * `niivueScript` as the report's inlined copy (`@brainorg/core`), and read
+ * from the brainorg cache after the first build.
  *
  * @module
  */
 
-import { readFile } from "node:fs/promises";
-import type { Plugin } from "esbuild";
-import { bundleBrowserModule } from "./_bundle.ts";
-import { patchNiivue } from "./_niivue_patches.ts";
+import { niivueScript } from "@brainorg/core";
+import { cacheDirFor } from "@brainorg/datasets";
 import { NIIVUE_URL } from "./urls.ts";
 
 export { NIIVUE_URL };
@@ -24,7 +22,8 @@ let built: Promise<string> | null = null;
 
 /**
  * NiiVue bundled as a minified browser ES module (`export * from "@niivue/niivue"`).
- * Built on the first call (esbuild, a second or two) and kept in memory.
+ * Read from the brainorg cache, or built (esbuild, a second or two) on the
+ * first call, and kept in memory.
  *
  * @returns the module's JavaScript source
  *
@@ -52,28 +51,9 @@ export function niivueBuildSettled(): Promise<void> {
   return built ? built.then(() => {}, () => {}) : Promise.resolve();
 }
 
-/** NiiVue's module as it is loaded into the bundle: with `_niivue_patches.ts` applied. */
-const patches: Plugin = {
-  name: "niivue-patches",
-  setup(build) {
-    build.onLoad(
-      { filter: /[\\/]@niivue[\\/]niivue[\\/]build[\\/]niivue[\\/]index\.js$/ },
-      async (args) => {
-        const { source, missed } = patchNiivue(await readFile(args.path, "utf8"));
-        // The viewer works unpatched, only slower to start: said, not fatal.
-        if (missed.length) console.warn(`NiiVue served unpatched: ${missed.join("; ")} not found`);
-        return { contents: source, loader: "js" };
-      },
-    );
-  },
-};
-
-function bundle(): Promise<string> {
-  // NiiVue's optional decoders are loaded by URL at run time, never bundled.
-  return bundleBrowserModule(
-    { contents: `export * from "@niivue/niivue";`, resolveDir: Deno.cwd(), loader: "js" },
-    { target: "es2022", plugins: [patches] },
-  );
+async function bundle(): Promise<string> {
+  // The cache the reference data use ($BRAINORG_CACHE or the user's cache folder).
+  return (await niivueScript({ format: "esm", cacheDir: cacheDirFor() })).js;
 }
 
 /** Per bundle text (one, in practice): its entity tag and its gzip, made once. */

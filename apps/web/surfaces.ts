@@ -17,7 +17,7 @@
  */
 
 import { InputError } from "@brainorg/common";
-import { resolveDataFile } from "@brainorg/datasets";
+import { type Hemisphere, meshPath, resolveDataFile } from "@brainorg/datasets";
 import {
   borderVertices,
   decodeMz3,
@@ -33,21 +33,6 @@ import { VIEWER_ATLAS } from "./run_data.ts";
 import { resolveRunFile, type Run } from "./runs.ts";
 import { runHref } from "./urls.ts";
 import { cachedVolume } from "./volumes.ts";
-
-/** The two hemispheres, as the meshes' file names spell them. */
-export const HEMISPHERES = ["lh", "rh"] as const;
-/** A hemisphere: `"lh"` (left) or `"rh"` (right). */
-export type Hemisphere = typeof HEMISPHERES[number];
-
-/**
- * The registry path of a hemisphere's mesh (40,962 vertices, MNI mm).
- *
- * @param hemi `"lh"` or `"rh"`
- * @returns e.g. `"meshes/BrainMesh_ICBM152.lh.mz3"`
- */
-export function meshPath(hemi: Hemisphere): string {
-  return `meshes/BrainMesh_ICBM152.${hemi}.mz3`;
-}
 
 /** A hemisphere's mesh: the verified file and its decoded vertices and faces. */
 export interface SurfaceMesh {

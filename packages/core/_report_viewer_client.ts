@@ -7,15 +7,29 @@
  * gunzip by the browser's DecompressionStream → int8 codes × scale on the
  * mask's voxels), builds NIfTI images in memory and draws them with the
  * inlined NiiVue: nothing is fetched, so the page works from `file://`.
+ * With the payload's meshes (`report_surfaces.ts`) it also draws the atom's
+ * map on the cortex, four views, sampled at the vertices by the very
+ * function the dashboard's server uses (`sampleGrid`, passed in as source).
  *
  * @module
  */
 
+import type { sampleGrid } from "@brainorg/neuro";
+import type { decodeHemisphere } from "./report_surfaces.ts";
+
+/** Functions the page gets as source text next to this one (they too are self-contained). */
+export interface ReportViewerHelpers {
+  sampleGrid: typeof sampleGrid;
+  decodeHemisphere: typeof decodeHemisphere;
+}
+
 /**
  * Start the viewer in the element `#brainorg-viewer`, with the payload of
  * `#brainorg-maps` and NiiVue at `globalThis.niivue`.
+ *
+ * @param helpers the sampling and mesh decoding functions
  */
-export function reportViewerClient(): void {
+export function reportViewerClient(helpers: ReportViewerHelpers): void {
   // deno-lint-ignore no-explicit-any
   type Any = any;
   const root = document.getElementById("brainorg-viewer")!;
@@ -100,6 +114,7 @@ export function reportViewerClient(): void {
     peak = mags[Math.floor((V - 1) * 0.995)] || 1;
     slider.max = String(Math.max(1, Math.ceil(peak * 10) / 10));
     overlay.img.set(values.map((v) => (Number.isFinite(v) ? v : 0)));
+    if (surfaceViews.length) sampleSurfaces();
     applyThreshold();
   };
   const applyThreshold = () => {
@@ -110,6 +125,138 @@ export function reportViewerClient(): void {
     overlay.cal_minNeg = -t;
     overlay.cal_maxNeg = -top;
     nv.updateGLVolume();
+    for (const v of surfaceViews) {
+      const layer = v.nv.meshes[0].layers[0];
+      [layer.cal_min, layer.cal_max, layer.cal_minNeg, layer.cal_maxNeg] = [t, top, -t, -top];
+      v.nv.meshes[0].updateMesh(v.nv.gl);
+      v.nv.updateGLVolume();
+    }
+  };
+
+  // The cortex: each hemisphere's mesh decoded once, the atom's map sampled at its vertices.
+  const S = P.surfaces, surfaceBox = $<HTMLDivElement>("surfaces");
+  const hemis: Record<
+    string,
+    { vertices: Float32Array; faces: Uint32Array; border?: Float32Array }
+  > = {};
+  const surfaceViews: { hemi: string; nv: Any }[] = [];
+  let analysed = new Uint8Array(0);
+  /** An uncompressed MZ3 (NiiVue's mesh format): faces and vertices, or one scalar per vertex. */
+  const mz3 = (
+    n: number,
+    m?: { vertices: Float32Array; faces: Uint32Array },
+    scalars?: Float32Array,
+  ) => {
+    const nf = m ? m.faces.length / 3 : 0;
+    const buf = new ArrayBuffer(16 + (m ? 12 * nf + 12 * n : 0) + (scalars ? 4 * n : 0));
+    const v = new DataView(buf);
+    v.setUint16(0, 23117, true);
+    v.setUint16(2, m ? 3 : 8, true);
+    v.setUint32(4, nf, true);
+    v.setUint32(8, n, true);
+    if (m) {
+      new Uint32Array(buf, 16, 3 * nf).set(m.faces);
+      new Float32Array(buf, 16 + 12 * nf, 3 * n).set(m.vertices);
+    } else new Float32Array(buf, 16, n).set(scalars!);
+    return buf;
+  };
+  const sampleSurfaces = () => {
+    const onVertices: Record<string, Float32Array> = {};
+    for (const h of Object.keys(hemis)) {
+      onVertices[h] = helpers.sampleGrid(
+        values,
+        P.shape,
+        P.affine,
+        S.inverse,
+        hemis[h].vertices,
+        true,
+        analysed,
+        S.fallbackRadius,
+      ).map((x) => (Number.isFinite(x) ? x : 0));
+    }
+    for (const v of surfaceViews) v.nv.meshes[0].layers[0].values = onVertices[v.hemi];
+  };
+  const startSurfaces = async () => {
+    for (const h of S.hemispheres) {
+      const m = helpers.decodeHemisphere(
+        await unpack(h.vertices),
+        await unpack(h.faces),
+        h.nVertices,
+        h.nFaces,
+        h.origin,
+        S.step,
+      );
+      let border: Float32Array | undefined;
+      if (h.border) {
+        const bits = await unpack(h.border);
+        border = Float32Array.from(
+          { length: h.nVertices },
+          (_, i) => (bits[i >> 3] >> (i & 7)) & 1,
+        );
+      }
+      hemis[h.name] = { ...m, border };
+    }
+    // NiiVue's azimuth: 90 looks from the subject's left, 270 from the right.
+    const azimuth: Record<string, number> = {
+      "lh-lateral": 90,
+      "rh-lateral": 270,
+      "lh-medial": 270,
+      "rh-medial": 90,
+    };
+    for (const key of Object.keys(azimuth)) {
+      const hemi = key.slice(0, 2), m = hemis[hemi];
+      if (!m) continue;
+      const view = new NV.Niivue({
+        backColor: [1, 1, 1, 1],
+        show3Dcrosshair: false,
+        isColorbar: false,
+        isOrientCube: false,
+        logLevel: "error",
+      });
+      await view.attachToCanvas($<HTMLCanvasElement>(`surface-${key}`));
+      view.setSliceType(view.sliceTypeRender);
+      const n = m.vertices.length / 3;
+      const mesh = await NV.NVMesh.loadFromUrl({
+        url: `${hemi}.mz3`,
+        name: `${hemi}.mz3`,
+        buffer: mz3(n, m),
+        gl: view.gl,
+        rgba255: [205, 205, 205, 255],
+      });
+      const layer = (
+        name: string,
+        data: Float32Array,
+        cmap: string,
+        neg: boolean,
+        lo: number,
+        hi: number,
+      ) =>
+        NV.NVMeshLoaders.readLayer(
+          name,
+          mz3(n, undefined, data),
+          mesh,
+          1,
+          cmap,
+          cmap === "warm" ? "winter" : cmap,
+          neg,
+          lo,
+          hi,
+        );
+      mesh.layers.push(await layer(`${hemi}.values.mz3`, new Float32Array(n), "warm", true, 1, 2));
+      // Border vertices are 1, the rest 0 (transparent below cal_min): near-black lines.
+      if (m.border) {
+        mesh.layers.push(await layer(`${hemi}.borders.mz3`, m.border, "gray", false, 0.5, 12));
+      }
+      mesh.updateMesh(view.gl);
+      view.addMesh(mesh);
+      view.setRenderAzimuthElevation(azimuth[key], 0);
+      // A hemisphere seen side-on is half as wide as the whole brain NiiVue frames.
+      view.setScale(1.3);
+      surfaceViews.push({ hemi, nv: view });
+    }
+    sampleSurfaces();
+    applyThreshold();
+    surfaceBox.dataset.ready = "1";
   };
   const fillAtoms = () => {
     const m = P.models[Number(modelSel.value)];
@@ -199,5 +346,25 @@ export function reportViewerClient(): void {
     };
     canvas.onpointerleave = () => (cursorInfo.textContent = "—");
     root.dataset.ready = "1";
+    if (!S || !surfaceBox) return;
+    analysed = new Uint8Array(N);
+    for (const i of idx) analysed[i] = 1;
+    // Four more WebGL views cost seconds where WebGL runs on the CPU: paid once scrolled to.
+    const go = () =>
+      startSurfaces().catch((e) => {
+        // The slices above keep working: only the cortex is reported missing.
+        surfaceBox.dataset.ready = "error";
+        errorBox.hidden = false;
+        errorBox.textContent = `The cortical surfaces could not be drawn: ${
+          (e as Error)?.message ?? e
+        }`;
+      });
+    if (typeof IntersectionObserver === "undefined") return void go();
+    const seen = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      seen.disconnect();
+      go();
+    }, { rootMargin: "200px" });
+    seen.observe(surfaceBox);
   })().catch(fail);
 }

@@ -62,7 +62,8 @@ export * from "./results_writer.ts";
 export * from "./report.ts";
 export * from "./report_maps.ts";
 export * from "./report_maps_read.ts";
-export * from "./report_niivue.ts";
+export * from "./report_surfaces.ts";
+export * from "./niivue_script.ts";
 export * from "./report_viewer.ts";
 export * from "./csv.ts";
 

@@ -1,7 +1,8 @@
 /**
  * The report's maps read back from a results folder: each model's group t
  * maps (`voxels/<model>/group_t.nii.gz`), the anatomy and the first label
- * template as the voxel stage wrote them, packed by {@linkcode packReportMaps}.
+ * template as the voxel stage wrote them, packed by {@linkcode packReportMaps},
+ * and the cortical meshes the page draws them on (`report_surfaces.ts`).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { InputError } from "@brainorg/common";
 import { type NiftiImage, readNifti } from "@brainorg/neuro";
 import { networkDisplayName } from "./network_names.ts";
 import { type ModelMaps, packReportMaps, type ReportMapsPayload } from "./report_maps.ts";
+import { readReportSurfaces } from "./report_surfaces.ts";
 import { RESULT_FILES, type ResultsSummary, templateFiles, voxelFiles } from "./results.ts";
 
 /** Whether a file exists (a missing optional image is no error). */
@@ -111,15 +113,20 @@ export async function readReportMaps(
     : undefined;
   const set = voxel.models[0].templates[0]?.name;
   const tf = set ? templateFiles(set) : null;
-  let atlas;
+  let atlas, atlasImg: NiftiImage | undefined;
   if (tf && await exists(join(dir, tf.labels)) && await exists(join(dir, tf.names.path))) {
     const raw = await readNames(join(dir, tf.names.path));
     const names = Object.fromEntries(
       Object.entries(raw).map(([k, v]) => [k, networkDisplayName(set!, v)]),
     );
-    atlas = { name: set!, names, labels: (await read(tf.labels)).data };
+    atlasImg = await read(tf.labels);
+    atlas = { name: set!, names, labels: atlasImg.data };
   }
-  return packReportMaps({
+  const surfaces = await readReportSurfaces(
+    grid,
+    atlasImg ? { name: set!, img: atlasImg } : undefined,
+  );
+  const payload = packReportMaps({
     shape: [nx, ny, nz],
     affine: affine16(grid),
     inside,
@@ -129,4 +136,7 @@ export async function readReportMaps(
     threshold: voxel.threshold,
     models,
   });
+  return "surfaces" in surfaces
+    ? { ...payload, surfaces: surfaces.surfaces }
+    : { ...payload, surfacesUnavailable: surfaces.unavailable };
 }

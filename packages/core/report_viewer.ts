@@ -2,18 +2,23 @@
  * The self-contained report: `renderReport`'s page with an interactive
  * "Brain maps" section added — every atom's group map of every model
  * (masked, int8-quantized, gzipped, base64; see `report_maps.ts`), the
- * anatomy and the network outlines, drawn by NiiVue inlined as a script —
+ * anatomy and the network outlines, drawn by NiiVue inlined as a script,
+ * and the same maps on the left and right cortex (the meshes packed by
+ * `report_surfaces.ts`, the maps sampled at their vertices in the page) —
  * so that `report.html` alone, opened from `file://` without a network,
- * shows the maps. The demo's report is about 3.6 MB, NiiVue 2.3 MB of it.
+ * shows the maps. The demo's report is about 4.0 MB: NiiVue 2.3 MB, the
+ * meshes 0.62 MB.
  *
  * @module
  */
 
 import { join } from "node:path";
+import { sampleGrid } from "@brainorg/neuro";
 import { reportViewerClient } from "./_report_viewer_client.ts";
 import { readReportMaps } from "./report_maps_read.ts";
 import type { ReportMapsPayload } from "./report_maps.ts";
-import { niivueScript } from "./report_niivue.ts";
+import { niivueScript } from "./niivue_script.ts";
+import { decodeHemisphere } from "./report_surfaces.ts";
 import { RESULT_FILES, type ResultsSummary } from "./results.ts";
 
 /** Marks around the section, so that writing the report again replaces it. */
@@ -29,6 +34,43 @@ function esc(v: unknown): string {
 /** Text safe inside `<script>`: no `</script`, no `<!--` (which changes how HTML ends a script). */
 function scriptSafe(js: string): string {
   return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
+}
+
+/** The four surface views: each hemisphere from the side and from the midline. */
+export const SURFACE_VIEWS = [
+  { hemi: "lh", side: "lateral" },
+  { hemi: "rh", side: "lateral" },
+  { hemi: "lh", side: "medial" },
+  { hemi: "rh", side: "medial" },
+] as const;
+
+/** The cortex part of the section: four canvases the page draws into, or why there are none. */
+function surfacesBlock(p: ReportMapsPayload): string {
+  const s = p.surfaces;
+  if (!s) {
+    return `<p data-testid="surfaces-unavailable">No cortical surfaces in this report: ${
+      esc(p.surfacesUnavailable ?? "no meshes")
+    }.</p>`;
+  }
+  const views = SURFACE_VIEWS.map((v) =>
+    `<figure style="margin:0"><div style="position:relative;width:100%;height:240px;background:#fff">` +
+    `<canvas data-testid="surface-${v.hemi}-${v.side}" style="width:100%;height:100%;display:block"></canvas>` +
+    `</div><figcaption class="muted">${
+      v.hemi === "lh" ? "left" : "right"
+    } hemisphere, ${v.side}</figcaption></figure>`
+  ).join("\n");
+  return `<h3 id="brain-surfaces">On the cortex</h3>
+<p class="muted">The same map on the ICBM152 pial surfaces (${
+    esc(s.meshes.join(", "))
+  }): sampled at each vertex, trilinear over the analysed voxels (a vertex with none of its 8 voxels
+analysed takes the closest one within ${
+    s.fallbackRadius.toFixed(1)
+  } mm), with the colours and threshold
+above${s.borders ? `; dark lines: borders between the ${esc(s.borders)} networks` : ""}. Drawn once
+scrolled into view.</p>
+<div data-testid="surfaces" data-ready="0" style="display:grid;grid-template-columns:1fr 1fr;gap:4px">
+${views}
+</div>`;
 }
 
 /** What the viewer section shows: the maps and NiiVue, or why it cannot. */
@@ -68,12 +110,15 @@ the crosshair.</p>
 <p class="muted">crosshair: <span data-testid="crosshair-info">loading…</span></p>
 <p class="muted">under the pointer: <span data-testid="cursor-info">—</span></p>
 <p class="error" data-testid="viewer-error" hidden></p>
+${surfacesBlock(p)}
 </div>
 <script type="application/json" id="brainorg-maps">${
     JSON.stringify(p).replace(/</g, "\\u003c")
   }</script>
 <script>${scriptSafe(content.niivue)}</script>
-<script>(${scriptSafe(reportViewerClient.toString())})();</script>
+<script>(${scriptSafe(reportViewerClient.toString())})({ sampleGrid: ${
+    scriptSafe(sampleGrid.toString())
+  }, decodeHemisphere: ${scriptSafe(decodeHemisphere.toString())} });</script>
 ${END}`;
 }
 
@@ -141,7 +186,7 @@ export async function embedReportViewer(
   if (!payload) return withReportViewer(html, { unavailable: "the run has no voxel level" });
   let niivue: string;
   try {
-    niivue = (await niivueScript({ cacheDir: options.cacheDir })).js;
+    niivue = (await niivueScript({ cacheDir: options.cacheDir, warn: options.warn })).js;
   } catch (err) {
     const why = `NiiVue could not be bundled (${(err as Error).message.split("\n")[0]})`;
     options.warn?.(why);

@@ -13,7 +13,7 @@ import {
   unpackMaskBits,
 } from "./report_maps.ts";
 import { readReportMaps } from "./report_maps_read.ts";
-import { niivueScript } from "./report_niivue.ts";
+import { niivueScript } from "./niivue_script.ts";
 import { embedReportViewer, withReportViewer } from "./report_viewer.ts";
 
 Deno.test("quantizeInt8: within half a step of every finite value, signs kept, NaN marked", () => {
@@ -143,6 +143,12 @@ Deno.test({
       // The fixture's brain: the ellipsoid where mean r is drawn (non-zero almost surely).
       assert.ok(payload.voxels > 1000 && payload.voxels < 20 * 24 * 20, String(payload.voxels));
       assert.equal(payload.atlas?.names["1"], "</script><b>x");
+      // The cortex: both meshes with the label volume's borders, or a reason there are none.
+      if (payload.surfaces) {
+        assert.deepEqual(payload.surfaces.hemispheres.map((h) => h.name), ["lh", "rh"]);
+        assert.ok(payload.surfaces.hemispheres.every((h) => h.nVertices === 40962 && h.border));
+        assert.equal(payload.surfaces.borders, "Yeo-7");
+      } else assert.match(payload.surfacesUnavailable ?? "", /mesh/);
 
       const first = await niivueScript({ cacheDir });
       assert.equal(first.cached, false);

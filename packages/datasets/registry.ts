@@ -160,3 +160,26 @@ export function registryEntry(name: string): RegistryEntry {
       " (`deno task data list` prints them all)",
   );
 }
+
+/** The two cortical hemispheres, as the registered meshes' file names spell them. */
+export const HEMISPHERES = ["lh", "rh"] as const;
+/** A hemisphere: `"lh"` (left) or `"rh"` (right). */
+export type Hemisphere = typeof HEMISPHERES[number];
+
+/**
+ * The registry path of a hemisphere's ICBM152 pial mesh (MZ3, 40,962
+ * vertices, MNI mm): what the dashboard's and the report's surface views draw.
+ *
+ * @param hemi `"lh"` or `"rh"`
+ * @returns e.g. `"meshes/BrainMesh_ICBM152.lh.mz3"`
+ *
+ * @example
+ * ```ts
+ * import { meshPath, resolveDataFile } from "@brainorg/datasets";
+ * const lh = await resolveDataFile(meshPath("lh")); // verified against its SHA-256
+ * console.log(lh.path);
+ * ```
+ */
+export function meshPath(hemi: Hemisphere): string {
+  return `meshes/BrainMesh_ICBM152.${hemi}.mz3`;
+}

@@ -36,10 +36,6 @@ export interface SurfaceSampleOptions {
   name?: string;
 }
 
-function usable(data: Float32Array, mask: ArrayLike<number> | undefined, i: number): boolean {
-  return Number.isFinite(data[i]) && (mask === undefined || mask[i] !== 0);
-}
-
 /**
  * Sample an image at points given in world coordinates (mm), e.g. a
  * cortical mesh's vertices in MNI mm.
@@ -105,19 +101,78 @@ export function sampleAtVertices(
     });
   }
   const data = img.data.subarray(volume * nVox, (volume + 1) * nVox);
-  const M = invertAffine(img.affine), n = points.length / 3;
-  const out = new Float32Array(n);
+  return sampleGrid(
+    data,
+    [nx, ny, nz],
+    img.affine,
+    invertAffine(img.affine),
+    points,
+    interpolation === "linear",
+    mask ?? null,
+    fallbackRadius,
+  );
+}
+
+/**
+ * The sampling of {@linkcode sampleAtVertices} on a bare grid, without its
+ * checks. It refers to nothing outside its own body, so that a page can
+ * run it from its source text: the self-contained report samples its maps
+ * on the cortex with this very function (`sampleGrid.toString()`).
+ *
+ * @param data Float32Array, length nx·ny·nz, NIfTI (x-fastest) order
+ * @param shape `[nx, ny, nz]`
+ * @param affine voxel → mm, row-major 4×4 (16 numbers)
+ * @param inverse mm → voxel, row-major 4×4: the inverse of `affine`
+ * @param points shape (nPoints, 3), row-major, world mm
+ * @param linear true: trilinear over the usable voxels; false: the nearest voxel
+ * @param mask length nx·ny·nz, non-zero where a voxel may be used; null: every voxel
+ * @param fallbackRadius mm within which a point without a value takes the closest usable voxel; 0: none
+ * @returns Float32Array, length nPoints, NaN where there is no value
+ */
+export function sampleGrid(
+  data: Float32Array,
+  shape: ArrayLike<number>,
+  affine: ArrayLike<number>,
+  inverse: ArrayLike<number>,
+  points: ArrayLike<number>,
+  linear: boolean,
+  mask: ArrayLike<number> | null,
+  fallbackRadius: number,
+): Float32Array {
+  const nx = shape[0], ny = shape[1], nz = shape[2], A = affine, M = inverse;
+  const usable = (o: number) => Number.isFinite(data[o]) && (mask === null || mask[o] !== 0);
+  /** The closest usable voxel centre to voxel position (x, y, z) within r mm, or NaN. */
+  const closest = (x: number, y: number, z: number, r: number) => {
+    // Half-widths of the search box in voxels: r over each axis's voxel size.
+    const h = [0, 1, 2].map((c) => r / Math.hypot(A[c], A[4 + c], A[8 + c]));
+    const lo = (c: number, hc: number) => Math.max(0, Math.ceil(c - hc));
+    const hi = (c: number, hc: number, n: number) => Math.min(n - 1, Math.floor(c + hc));
+    let best = r * r + 1e-9, v = NaN;
+    for (let k = lo(z, h[2]); k <= hi(z, h[2], nz); k++) {
+      for (let j = lo(y, h[1]); j <= hi(y, h[1], ny); j++) {
+        for (let i = lo(x, h[0]); i <= hi(x, h[0], nx); i++) {
+          const di = i - x, dj = j - y, dk = k - z;
+          const d = (A[0] * di + A[1] * dj + A[2] * dk) ** 2 +
+            (A[4] * di + A[5] * dj + A[6] * dk) ** 2 + (A[8] * di + A[9] * dj + A[10] * dk) ** 2;
+          const o = i + nx * (j + ny * k);
+          if (d < best && usable(o)) (best = d), (v = data[o]);
+        }
+      }
+    }
+    return v;
+  };
+  const n = Math.floor(points.length / 3), out = new Float32Array(n);
   for (let p = 0; p < n; p++) {
     const X = points[3 * p], Y = points[3 * p + 1], Z = points[3 * p + 2];
     const x = M[0] * X + M[1] * Y + M[2] * Z + M[3];
     const y = M[4] * X + M[5] * Y + M[6] * Z + M[7];
     const z = M[8] * X + M[9] * Y + M[10] * Z + M[11];
     let v = NaN;
-    if (interpolation === "nearest") {
+    if (!linear) {
       const i = Math.round(x), j = Math.round(y), k = Math.round(z);
       if (i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz) {
         const o = i + nx * (j + ny * k);
-        if (usable(data, mask, o)) v = data[o];
+        if (usable(o)) v = data[o];
       }
     } else {
       const i0 = Math.floor(x), j0 = Math.floor(y), k0 = Math.floor(z);
@@ -127,51 +182,17 @@ export function sampleAtVertices(
         const i = i0 + (c & 1), j = j0 + ((c >> 1) & 1), k = k0 + (c >> 2);
         if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) continue;
         const o = i + nx * (j + ny * k);
-        if (!usable(data, mask, o)) continue;
+        if (!usable(o)) continue;
         const w = (c & 1 ? fx : 1 - fx) * ((c >> 1) & 1 ? fy : 1 - fy) * (c >> 2 ? fz : 1 - fz);
         sum += w * data[o];
         weight += w;
       }
       if (weight > 1e-12) v = sum / weight;
     }
-    if (Number.isNaN(v) && fallbackRadius > 0) {
-      v = closestUsable(data, mask, [nx, ny, nz], img.affine, [x, y, z], fallbackRadius);
-    }
+    if (Number.isNaN(v) && fallbackRadius > 0) v = closest(x, y, z, fallbackRadius);
     out[p] = v;
   }
   return out;
-}
-
-/**
- * The value of the usable voxel centre closest to voxel position (x, y, z)
- * within `r` mm (distance through the affine's linear part `A`), or NaN.
- */
-function closestUsable(
-  data: Float32Array,
-  mask: ArrayLike<number> | undefined,
-  [nx, ny, nz]: number[],
-  A: Float64Array,
-  [x, y, z]: [number, number, number],
-  r: number,
-): number {
-  // Half-widths of the search box in voxels: r over each axis's voxel size.
-  const size = (c: number) => Math.hypot(A[c], A[4 + c], A[8 + c]);
-  const [hx, hy, hz] = [0, 1, 2].map((c) => r / size(c));
-  const lo = (c: number, h: number) => Math.max(0, Math.ceil(c - h));
-  const hi = (c: number, h: number, n: number) => Math.min(n - 1, Math.floor(c + h));
-  let best = r * r + 1e-9, v = NaN;
-  for (let k = lo(z, hz); k <= hi(z, hz, nz); k++) {
-    for (let j = lo(y, hy); j <= hi(y, hy, ny); j++) {
-      for (let i = lo(x, hx); i <= hi(x, hx, nx); i++) {
-        const di = i - x, dj = j - y, dk = k - z;
-        const d = (A[0] * di + A[1] * dj + A[2] * dk) ** 2 +
-          (A[4] * di + A[5] * dj + A[6] * dk) ** 2 + (A[8] * di + A[9] * dj + A[10] * dk) ** 2;
-        const o = i + nx * (j + ny * k);
-        if (d < best && usable(data, mask, o)) (best = d), (v = data[o]);
-      }
-    }
-  }
-  return v;
 }
 
 /** Options of {@linkcode labelsAtVertices}. */

@@ -4,7 +4,10 @@
  * and fails the test; NiiVue (inlined) draws the anatomy and the map; the
  * picture changes with the atom, the threshold and the model; the
  * crosshair and the pointer give the MNI coordinate, the map's value and
- * the network's name; no console errors. Screenshot: test/artifacts/report-file.png.
+ * the network's name; the four cortical surface views (meshes packed in the
+ * page, the map sampled at their vertices) draw the map and follow the atom,
+ * the threshold and the model; no console errors. Screenshots:
+ * test/artifacts/report-file.png, report-file-surfaces.png.
  */
 
 import assert from "node:assert/strict";
@@ -15,12 +18,29 @@ import { YEO7_NAMES } from "@brainorg/core/results";
 import { renderReport } from "../../packages/core/report.ts";
 import { embedReportViewer } from "../../packages/core/report_viewer.ts";
 import { writeResultsFolder } from "../web/fixture.ts";
-import { haveChromium, launchChromium, pixelsChanged, volumePixels } from "./chromium.ts";
+import {
+  haveChromium,
+  launchChromium,
+  pixelsChanged,
+  surfacePixels,
+  volumePixels,
+} from "./chromium.ts";
 
 const canvasPixels = (page: Page) =>
   volumePixels(page, '#brainorg-viewer canvas[data-testid="niivue"]');
 const changed = (page: Page, before: number) =>
   pixelsChanged(page, () => canvasPixels(page), before);
+
+const SURFACE_VIEWS = ["lh-lateral", "rh-lateral", "lh-medial", "rh-medial"];
+/** All four surface views' pixels, and one hash over them. */
+const surfacesPixels = async (page: Page) => {
+  const views = [];
+  for (const v of SURFACE_VIEWS) {
+    views.push(await surfacePixels(page, `canvas[data-testid="surface-${v}"]`));
+  }
+  const coloured = views.reduce((n, v) => n + v.coloured, 0);
+  return { views, coloured, hash: views.reduce((h, v) => (h * 31 + v.hash) % 1000000007, 0) };
+};
 
 const ARTIFACTS = join(import.meta.dirname!, "..", "artifacts");
 
@@ -130,6 +150,48 @@ Deno.test({
       await page.locator('[data-testid="model"]').selectOption("1");
       const other = await changed(page, atom1.hash);
       assert.notEqual(other.hash, atom1.hash, "the other model's map looks the same");
+
+      // The cortex (drawn once near the screen): the map on it follows atom, threshold and model.
+      const surfaces = page.locator('[data-testid="surfaces"]');
+      await page.locator('[data-testid="model"]').selectOption("0");
+      await page.locator('[data-testid="atom"]').selectOption("0");
+      await surfaces.scrollIntoViewIfNeeded();
+      await page.waitForFunction(
+        () =>
+          (document.querySelector('[data-testid="surfaces"]') as HTMLElement).dataset.ready !==
+            "0",
+        undefined,
+        { timeout: 120_000 },
+      );
+      assert.equal(await surfaces.getAttribute("data-ready"), "1", await viewer.innerText());
+      await page.waitForTimeout(500);
+      const s0 = await surfacesPixels(page);
+      for (const [i, v] of s0.views.entries()) {
+        assert.ok(v.drawn > 0.15 * v.total, `${SURFACE_VIEWS[i]} blank: ${JSON.stringify(v)}`);
+        // The network borders are drawn as dark lines.
+        assert.ok(v.dark > 0.002 * v.total, `${SURFACE_VIEWS[i]} no borders: ${JSON.stringify(v)}`);
+      }
+      assert.ok(
+        s0.coloured > 0.002 * s0.views[0].total * 4,
+        `no map on the cortex: ${s0.coloured}`,
+      );
+      await surfaces.screenshot({ path: join(ARTIFACTS, "report-file-surfaces.png") });
+      const s1 = await (async () => {
+        await page.locator('[data-testid="atom"]').selectOption("1");
+        return await pixelsChanged(page, () => surfacesPixels(page), s0.hash);
+      })();
+      assert.notEqual(s1.hash, s0.hash, "atom 1 looks like atom 0 on the cortex");
+      await slider.fill(await slider.getAttribute("max") ?? "10");
+      const sHigh = await pixelsChanged(page, () => surfacesPixels(page), s1.hash);
+      assert.ok(
+        sHigh.coloured < s1.coloured,
+        `threshold up on the cortex: ${sHigh.coloured} ≥ ${s1.coloured}`,
+      );
+      await slider.fill(String(summary.voxel.threshold));
+      const sBack = await pixelsChanged(page, () => surfacesPixels(page), sHigh.hash);
+      await page.locator('[data-testid="model"]').selectOption("1");
+      const sOther = await pixelsChanged(page, () => surfacesPixels(page), sBack.hash);
+      assert.notEqual(sOther.hash, sBack.hash, "the other model looks the same on the cortex");
       await page.screenshot({ path: join(ARTIFACTS, "report-file-page.png"), fullPage: true });
 
       assert.deepEqual(refused, [], "the report fetched something");

@@ -1,5 +1,6 @@
 import type { RouteContext } from "../../router.ts";
-import { type Hemisphere, HEMISPHERES, surfaceMesh } from "../../surfaces.ts";
+import { type Hemisphere, HEMISPHERES } from "@brainorg/datasets";
+import { surfaceMesh } from "../../surfaces.ts";
 
 /**
  * A hemisphere's cortical mesh, `/surfaces/lh.mz3` or `/surfaces/rh.mz3`:

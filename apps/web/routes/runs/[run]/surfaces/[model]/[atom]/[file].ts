@@ -1,7 +1,8 @@
 import { ChecksumError, DataNotFoundError, InputError } from "@brainorg/common";
 import { encodeMz3 } from "@brainorg/neuro";
 import type { RouteContext } from "../../../../../../router.ts";
-import { type Hemisphere, surfaceNetworks, surfaceValues } from "../../../../../../surfaces.ts";
+import type { Hemisphere } from "@brainorg/datasets";
+import { surfaceNetworks, surfaceValues } from "../../../../../../surfaces.ts";
 import { textResponse } from "../../../../../../render.ts";
 
 const NAME = /^(lh|rh)\.(values\.mz3|borders\.mz3|json)$/;

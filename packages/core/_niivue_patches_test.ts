@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { NIIVUE_PATCHES, patchNiivue } from "./_niivue_patches.ts";
-import { buildNiivueBundle } from "./niivue_bundle.ts";
+import { niivueScript } from "./niivue_script.ts";
 
 const NIIVUE = join(Deno.cwd(), "node_modules/@niivue/niivue/build/niivue/index.js");
 const installed = await readFile(NIIVUE, "utf8").catch(() => null);
@@ -107,13 +107,21 @@ Deno.test("niivue patches: a program compiles on first use and gets the uniforms
 });
 
 Deno.test({
-  name: "niivue patches: the bundle served at /assets/niivue.js is the patched module",
+  name: "niivue patches: the dashboard's module and the report's script are both patched",
   ignore: installed === null,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const js = await buildNiivueBundle();
-    // Property names survive minification: the lazy shader's and the deferred gradient's.
-    for (const name of ["compile$", "pending$", "gradientHdr$"]) assert.ok(js.includes(name), name);
+    const warnings: string[] = [];
+    for (const format of ["esm", "iife"] as const) {
+      const { js } = await niivueScript({ format, warn: (m) => warnings.push(m) });
+      // Property names survive minification: the lazy shader's and the deferred gradient's.
+      for (const name of ["compile$", "pending$", "gradientHdr$"]) {
+        assert.ok(js.includes(name), `${format}: ${name}`);
+      }
+      if (format === "iife") assert.match(js, /^var niivue=/);
+      else assert.match(js, /export\{/);
+    }
+    assert.deepEqual(warnings, []);
   },
 });

@@ -1,6 +1,7 @@
 /**
- * Source patches applied to NiiVue's module when the dashboard bundles it
- * (`niivue_bundle.ts`), so that its start costs less main-thread time where
+ * Source patches applied to NiiVue's module whenever brainorg bundles it
+ * (`niivue_script.ts`: the dashboard's module and the report's inlined script),
+ * so that its start costs less main-thread time where
  * WebGL runs on the CPU (SwiftShader: a shader program compiles in 5–60 ms,
  * NiiVue 0.69's `init()` compiles 48 of them, about 0.6 s, and recomputes
  * the 3-D render's gradient texture on every volume refresh, about 0.3 s):
