@@ -447,7 +447,7 @@ export async function runAnalysis(
       ...(voxel ? { maps: voxel.write } : {}),
       // The maps, NiiVue and a viewer inlined in report.html, read back from the maps just written.
       finishReport: (dir, html) =>
-        embedReportViewer(dir, html, { cacheDir: cacheDirFor(data), summary, warn: log }),
+        embedReportViewer(dir, html, { cacheDir: cacheDirFor(data), data, summary, warn: log }),
     });
     log(`results: ${options.outDir}`);
     return summary;

@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import { InputError } from "@brainorg/common";
+import type { ResolveOptions } from "@brainorg/datasets";
 import { type NiftiImage, readNifti } from "@brainorg/neuro";
 import { networkDisplayName } from "./network_names.ts";
 import { type ModelMaps, packReportMaps, type ReportMapsPayload } from "./report_maps.ts";
@@ -47,6 +48,7 @@ function affine16(img: NiftiImage): number[] {
  *
  * @param dir the results folder (its `summary.json` already given as `summary`)
  * @param summary the folder's summary (models, threshold, links)
+ * @param data where the cortical meshes are looked for (data folder, cache, offline); default: the environment's
  * @returns the payload, or null when the folder has no voxel level
  * @throws {InputError} naming the file when a map is unreadable or off the anatomy's grid
  *
@@ -61,6 +63,7 @@ function affine16(img: NiftiImage): number[] {
 export async function readReportMaps(
   dir: string,
   summary: ResultsSummary,
+  data: ResolveOptions = {},
 ): Promise<ReportMapsPayload | null> {
   const voxel = summary.voxel;
   if (!voxel || !voxel.models.length) return null;
@@ -125,6 +128,7 @@ export async function readReportMaps(
   const surfaces = await readReportSurfaces(
     grid,
     atlasImg ? { name: set!, img: atlasImg } : undefined,
+    data,
   );
   const payload = packReportMaps({
     shape: [nx, ny, nz],

@@ -21,7 +21,7 @@
  */
 
 import { InputError } from "@brainorg/common";
-import { HEMISPHERES, meshPath, resolveDataFile } from "@brainorg/datasets";
+import { HEMISPHERES, meshPath, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import {
   borderVertices,
   decodeMz3,
@@ -210,18 +210,20 @@ export type ReportSurfacesResult = { surfaces: ReportSurfacesPayload } | { unava
  *
  * @param grid the maps' grid (its affine: voxel → MNI mm)
  * @param labels a label volume on that grid (networks) and its name; absent: no borders
+ * @param data where the meshes are looked for (the run's data folder, cache, offline); default: the environment's
  * @returns the payload, or the reason the meshes could not be had (not found, damaged)
  */
 export async function readReportSurfaces(
   grid: NiftiImage,
   labels?: { name: string; img: NiftiImage },
+  data: ResolveOptions = {},
 ): Promise<ReportSurfacesResult> {
   const A = grid.affine;
   const hemispheres: ReportHemisphere[] = [];
   for (const hemi of HEMISPHERES) {
     let mesh: Mz3Mesh;
     try {
-      const file = await resolveDataFile(meshPath(hemi));
+      const file = await resolveDataFile(meshPath(hemi), data);
       mesh = decodeMz3(await Deno.readFile(file.path), meshPath(hemi));
     } catch (err) {
       return { unavailable: `the ${hemi} mesh: ${(err as Error).message.split("\n")[0]}` };

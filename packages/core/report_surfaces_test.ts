@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { rng } from "@brainorg/kernels";
 import { invertAffine, readMz3, sampleAtVertices, sampleGrid } from "@brainorg/neuro";
 import { unpackBytes, unpackMaskBits } from "./report_maps.ts";
-import { decodeHemisphere, packHemisphere, SURFACE_STEP_MM } from "./report_surfaces.ts";
+import {
+  decodeHemisphere,
+  packHemisphere,
+  readReportSurfaces,
+  SURFACE_STEP_MM,
+} from "./report_surfaces.ts";
 
 const MESH = join(
   import.meta.dirname!,
@@ -127,4 +132,31 @@ Deno.test({
     assert.ok(maxDiff(back.vertices, mesh.vertices) <= SURFACE_STEP_MM / 2 + 1e-5);
     assert.deepEqual(back.faces, mesh.faces);
   },
+});
+
+Deno.test("readReportSurfaces: meshes found nowhere give the reason, naming the mesh, not an error", async () => {
+  const empty = await Deno.makeTempDir({ prefix: "brainorg-no-meshes-" });
+  try {
+    const grid = {
+      shape: [4, 4, 4],
+      affine: Float64Array.of(4, 0, 0, -8, 0, 4, 0, -8, 0, 0, 4, -8, 0, 0, 0, 1),
+      data: new Float32Array(64),
+      description: "",
+      affineSource: "sform" as const,
+      version: 1 as const,
+      datatype: "float32" as const,
+    };
+    // Every location empty or unset, and no download: as a machine offline without the data.
+    const result = await readReportSurfaces(grid, undefined, {
+      dataDir: empty,
+      cacheDir: empty,
+      projectRoot: empty,
+      env: () => undefined,
+      download: false,
+    });
+    assert.ok("unavailable" in result);
+    assert.match(result.unavailable, /^the lh mesh: .*BrainMesh_ICBM152\.lh\.mz3/);
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+  }
 });

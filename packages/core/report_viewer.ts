@@ -13,6 +13,7 @@
  */
 
 import { join } from "node:path";
+import type { ResolveOptions } from "@brainorg/datasets";
 import { sampleGrid } from "@brainorg/neuro";
 import { reportViewerClient } from "./_report_viewer_client.ts";
 import { readReportMaps } from "./report_maps_read.ts";
@@ -155,6 +156,8 @@ export interface EmbedReportViewerOptions {
   summary?: ResultsSummary;
   /** Told when the section could not be built (the report is written without maps). Default: none. */
   warn?: (message: string) => void;
+  /** Where the cortical meshes are looked for (the run's data folder, offline). Default: the environment's. */
+  data?: ResolveOptions;
 }
 
 /**
@@ -182,8 +185,14 @@ export async function embedReportViewer(
 ): Promise<string> {
   const summary = options.summary ??
     JSON.parse(await Deno.readTextFile(join(dir, RESULT_FILES.summary))) as ResultsSummary;
-  const payload = await readReportMaps(dir, summary);
+  const payload = await readReportMaps(dir, summary, {
+    ...options.data,
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
   if (!payload) return withReportViewer(html, { unavailable: "the run has no voxel level" });
+  if (payload.surfacesUnavailable) {
+    options.warn?.(`report.html without cortical surfaces: ${payload.surfacesUnavailable}`);
+  }
   let niivue: string;
   try {
     niivue = (await niivueScript({ cacheDir: options.cacheDir, warn: options.warn })).js;
