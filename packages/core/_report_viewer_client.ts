@@ -196,15 +196,9 @@ export function reportViewerClient(helpers: ReportViewerHelpers): void {
       }
       hemis[h.name] = { ...m, border };
     }
-    // NiiVue's azimuth: 90 looks from the subject's left, 270 from the right.
-    const azimuth: Record<string, number> = {
-      "lh-lateral": 90,
-      "rh-lateral": 270,
-      "lh-medial": 270,
-      "rh-medial": 90,
-    };
-    for (const key of Object.keys(azimuth)) {
-      const hemi = key.slice(0, 2), m = hemis[hemi];
+    // The views the page lays out (`SURFACE_VIEWS`): hemisphere and azimuth on each canvas.
+    for (const canvas of surfaceBox.querySelectorAll<HTMLCanvasElement>("canvas[data-azimuth]")) {
+      const hemi = canvas.dataset.hemi!, m = hemis[hemi];
       if (!m) continue;
       const view = new NV.Niivue({
         backColor: [1, 1, 1, 1],
@@ -213,7 +207,7 @@ export function reportViewerClient(helpers: ReportViewerHelpers): void {
         isOrientCube: false,
         logLevel: "error",
       });
-      await view.attachToCanvas($<HTMLCanvasElement>(`surface-${key}`));
+      await view.attachToCanvas(canvas);
       view.setSliceType(view.sliceTypeRender);
       const n = m.vertices.length / 3;
       const mesh = await NV.NVMesh.loadFromUrl({
@@ -249,7 +243,7 @@ export function reportViewerClient(helpers: ReportViewerHelpers): void {
       }
       mesh.updateMesh(view.gl);
       view.addMesh(mesh);
-      view.setRenderAzimuthElevation(azimuth[key], 0);
+      view.setRenderAzimuthElevation(Number(canvas.dataset.azimuth), 0);
       // A hemisphere seen side-on is half as wide as the whole brain NiiVue frames.
       view.setScale(1.3);
       surfaceViews.push({ hemi, nv: view });

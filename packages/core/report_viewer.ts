@@ -37,12 +37,15 @@ function scriptSafe(js: string): string {
   return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 }
 
-/** The four surface views: each hemisphere from the side and from the midline. */
+/**
+ * The four surface views: each hemisphere from the side and from the midline
+ * (NiiVue's azimuth: 90 looks from the subject's left, 270 from the right).
+ */
 export const SURFACE_VIEWS = [
-  { hemi: "lh", side: "lateral" },
-  { hemi: "rh", side: "lateral" },
-  { hemi: "lh", side: "medial" },
-  { hemi: "rh", side: "medial" },
+  { hemi: "lh", side: "lateral", azimuth: 90 },
+  { hemi: "rh", side: "lateral", azimuth: 270 },
+  { hemi: "lh", side: "medial", azimuth: 270 },
+  { hemi: "rh", side: "medial", azimuth: 90 },
 ] as const;
 
 /** The cortex part of the section: four canvases the page draws into, or why there are none. */
@@ -55,7 +58,8 @@ function surfacesBlock(p: ReportMapsPayload): string {
   }
   const views = SURFACE_VIEWS.map((v) =>
     `<figure style="margin:0"><div style="position:relative;width:100%;height:240px;background:#fff">` +
-    `<canvas data-testid="surface-${v.hemi}-${v.side}" style="width:100%;height:100%;display:block"></canvas>` +
+    `<canvas data-testid="surface-${v.hemi}-${v.side}" data-hemi="${v.hemi}" data-azimuth="${v.azimuth}" ` +
+    `style="width:100%;height:100%;display:block"></canvas>` +
     `</div><figcaption class="muted">${
       v.hemi === "lh" ? "left" : "right"
     } hemisphere, ${v.side}</figcaption></figure>`
