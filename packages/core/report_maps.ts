@@ -15,7 +15,6 @@
 
 import { gunzipSync, gzipSync } from "fflate";
 import { InputError } from "@brainorg/common";
-import type { ReportSurfacesPayload } from "./report_surfaces.ts";
 
 /** The int8 code of a value that was not finite (NaN, ±Inf). */
 export const NOT_FINITE_CODE: number = -128;
@@ -132,10 +131,6 @@ export interface ReportMapsPayload {
   atlas?: { name: string; names: Record<string, string>; labels: string };
   /** Per model: its atoms and their int8 codes, atom-major (K × V), packed. */
   models: { name: string; atoms: ReportAtom[]; codes: string }[];
-  /** The cortical meshes the maps are also drawn on; absent: see `surfacesUnavailable`. */
-  surfaces?: ReportSurfacesPayload;
-  /** Why there are no surfaces (e.g. the meshes were found nowhere). */
-  surfacesUnavailable?: string;
 }
 
 /** The maps of one model on the grid, before packing. */

@@ -12,8 +12,8 @@ import { InputError } from "@brainorg/common";
 import type { ResolveOptions } from "@brainorg/datasets";
 import { type NiftiImage, readNifti } from "@brainorg/neuro";
 import { networkDisplayName } from "./network_names.ts";
-import { type ModelMaps, packReportMaps, type ReportMapsPayload } from "./report_maps.ts";
-import { readReportSurfaces } from "./report_surfaces.ts";
+import { type ModelMaps, packReportMaps } from "./report_maps.ts";
+import { readReportSurfaces, type ReportPayload } from "./report_surfaces.ts";
 import { RESULT_FILES, type ResultsSummary, templateFiles, voxelFiles } from "./results.ts";
 
 /** Whether a file exists (a missing optional image is no error). */
@@ -64,7 +64,7 @@ export async function readReportMaps(
   dir: string,
   summary: ResultsSummary,
   data: ResolveOptions = {},
-): Promise<ReportMapsPayload | null> {
+): Promise<ReportPayload | null> {
   const voxel = summary.voxel;
   if (!voxel || !voxel.models.length) return null;
   const grids: { file: string; img: NiftiImage }[] = [];

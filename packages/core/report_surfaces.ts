@@ -30,7 +30,7 @@ import {
   type Mz3Mesh,
   type NiftiImage,
 } from "@brainorg/neuro";
-import { packBytes, packMaskBits } from "./report_maps.ts";
+import { packBytes, packMaskBits, type ReportMapsPayload } from "./report_maps.ts";
 
 /** The grid step vertices are rounded to, in mm. */
 export const SURFACE_STEP_MM = 0.01;
@@ -200,6 +200,14 @@ export function decodeHemisphere(
   }
   return { vertices, faces };
 }
+
+/** The report's whole payload: the maps (`report_maps.ts`) and the meshes they are drawn on. */
+export type ReportPayload = ReportMapsPayload & {
+  /** The cortical meshes the maps are also drawn on; absent: see `surfacesUnavailable`. */
+  surfaces?: ReportSurfacesPayload;
+  /** Why there are no surfaces (e.g. the meshes were found nowhere). */
+  surfacesUnavailable?: string;
+};
 
 /** What {@linkcode readReportSurfaces} gives: the payload, or why there is none. */
 export type ReportSurfacesResult = { surfaces: ReportSurfacesPayload } | { unavailable: string };

@@ -17,9 +17,8 @@ import type { ResolveOptions } from "@brainorg/datasets";
 import { sampleGrid } from "@brainorg/neuro";
 import { reportViewerClient } from "./_report_viewer_client.ts";
 import { readReportMaps } from "./report_maps_read.ts";
-import type { ReportMapsPayload } from "./report_maps.ts";
 import { niivueScript } from "./niivue_script.ts";
-import { decodeHemisphere } from "./report_surfaces.ts";
+import { decodeHemisphere, type ReportPayload } from "./report_surfaces.ts";
 import { RESULT_FILES, type ResultsSummary } from "./results.ts";
 
 /** Marks around the section, so that writing the report again replaces it. */
@@ -49,7 +48,7 @@ export const SURFACE_VIEWS = [
 ] as const;
 
 /** The cortex part of the section: four canvases the page draws into, or why there are none. */
-function surfacesBlock(p: ReportMapsPayload): string {
+function surfacesBlock(p: ReportPayload): string {
   const s = p.surfaces;
   if (!s) {
     return `<p data-testid="surfaces-unavailable">No cortical surfaces in this report: ${
@@ -80,7 +79,7 @@ ${views}
 
 /** What the viewer section shows: the maps and NiiVue, or why it cannot. */
 export type ReportViewerContent =
-  | { payload: ReportMapsPayload; niivue: string }
+  | { payload: ReportPayload; niivue: string }
   | { unavailable: string };
 
 /**
