@@ -24,11 +24,11 @@ import { InputError } from "@brainorg/common";
 import { HEMISPHERES, meshPath, resolveDataFile, type ResolveOptions } from "@brainorg/datasets";
 import {
   borderVertices,
-  decodeMz3,
   invertAffine,
   labelsAtVertices,
   type Mz3Mesh,
   type NiftiImage,
+  readMz3,
 } from "@brainorg/neuro";
 import { packBytes, packMaskBits, type ReportMapsPayload } from "./report_maps.ts";
 
@@ -231,8 +231,7 @@ export async function readReportSurfaces(
   for (const hemi of HEMISPHERES) {
     let mesh: Mz3Mesh;
     try {
-      const file = await resolveDataFile(meshPath(hemi), data);
-      mesh = decodeMz3(await Deno.readFile(file.path), meshPath(hemi));
+      mesh = await readMz3((await resolveDataFile(meshPath(hemi), data)).path);
     } catch (err) {
       return { unavailable: `the ${hemi} mesh: ${(err as Error).message.split("\n")[0]}` };
     }
