@@ -242,3 +242,90 @@ __attribute__((export_name("ridge_null"))) void ridge_null(
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// The BLAS path's streaming passes (packages/kernels/ridge_null_gemm.ts).
+// There the host's BLAS forms the products in the training eigenbasis, and
+// these do the O(K) work per target between them, four targets to a vector:
+// in typed-array loops it took most of that path's time. Matrices are K × n,
+// row-major, n a multiple of 4; per-target vectors are n long.
+
+#define LOAD(p) wasm_v128_load(p)
+#define STORE(p, v) wasm_v128_store(p, v)
+
+// out = Σ_f x_f over F slabs of m floats each (m a multiple of 4).
+__attribute__((export_name("null_sum"))) void null_sum(int F, int m, const float *x, float *out) {
+  for (long i = 0; i < m; i += 4) {
+    v128_t acc = LOAD(x + i);
+    for (int f = 1; f < F; f++) acc = wasm_f32x4_add(acc, LOAD(x + (long)f * m + i));
+    STORE(out + i, acc);
+  }
+}
+
+// One fold, with A = Eᵀ Σ_g P_g and H = Eᵀ P_f from the BLAS:
+//   u   = (A − H − em·(ytot − sf)) ∘ d[α]     the fold's weights in the eigenbasis
+//   cov = Σ_k u ∘ (H − ex·sf)                   wᵀ g, g the held-out XᵀY centered
+// with em = Eᵀμ_f, ex = Eᵀx̄_f (K) and d (nA × K) = 1/(s² + α) per α.
+__attribute__((export_name("null_fold"))) void null_fold(int K, int n, const float *A,
+                                                           const float *H, const float *em,
+                                                           const float *ex, const float *ytot,
+                                                           const float *sf, const int *aIdx,
+                                                           const float *d, float *u, float *cov) {
+  for (int i = 0; i < n; i += 4) {
+    const v128_t s = LOAD(sf + i), strain = wasm_f32x4_sub(LOAD(ytot + i), s);
+    const float *d0 = d + aIdx[i] * K, *d1 = d + aIdx[i + 1] * K, *d2 = d + aIdx[i + 2] * K,
+                *d3 = d + aIdx[i + 3] * K;
+    v128_t c = wasm_f32x4_splat(0);
+    for (int k = 0; k < K; k++) {
+      const long at = (long)k * n + i;
+      const v128_t h = LOAD(H + at);
+      const v128_t x = wasm_f32x4_sub(wasm_f32x4_sub(LOAD(A + at), h),
+                                      wasm_f32x4_mul(wasm_f32x4_splat(em[k]), strain));
+      const v128_t v = wasm_f32x4_mul(x, wasm_f32x4_make(d0[k], d1[k], d2[k], d3[k]));
+      STORE(u + at, v);
+      FMA(c, v, wasm_f32x4_sub(h, wasm_f32x4_mul(wasm_f32x4_splat(ex[k]), s)));
+    }
+    STORE(cov + i, c);
+  }
+}
+
+// The fold's held-out r from cov and var = Σ_k u ∘ (Q u), added to z as
+// Fisher's z (0 where either variance is 0, as ridge_null).
+__attribute__((export_name("null_score"))) void null_score(int K, int n, const float *u,
+                                                             const float *qu, const float *cov,
+                                                             const float *yss, double *z) {
+  for (int i = 0; i < n; i += 4) {
+    v128_t vp = wasm_f32x4_splat(0);
+    for (int k = 0; k < K; k++) {
+      const long at = (long)k * n + i;
+      FMA(vp, LOAD(u + at), LOAD(qu + at));
+    }
+    for (int l = 0; l < 4; l++) {
+      double v = lane(vp, l), y = yss[i + l];
+      z[i + l] += fisher_z(v > 0 && y > 0 ? cov[i + l] / __builtin_sqrt(v * y) : 0);
+    }
+  }
+}
+
+// r = tanh(mean of the folds' z).
+__attribute__((export_name("null_r"))) void null_r(int F, int n, const double *z, float *r) {
+  for (int i = 0; i < n; i++) r[i] = (float)tanh_of(z[i] / F);
+}
+
+// The all-sample weights in the eigenbasis: u = (A − em·ytot) ∘ d[α_w].
+__attribute__((export_name("null_weights"))) void null_weights(int K, int n, const float *A,
+                                                                 const float *em,
+                                                                 const float *ytot,
+                                                                 const int *wIdx,
+                                                                 const float *d, float *u) {
+  for (int i = 0; i < n; i += 4) {
+    const v128_t yt = LOAD(ytot + i);
+    const float *d0 = d + wIdx[i] * K, *d1 = d + wIdx[i + 1] * K, *d2 = d + wIdx[i + 2] * K,
+                *d3 = d + wIdx[i + 3] * K;
+    for (int k = 0; k < K; k++) {
+      const long at = (long)k * n + i;
+      const v128_t x = wasm_f32x4_sub(LOAD(A + at), wasm_f32x4_mul(wasm_f32x4_splat(em[k]), yt));
+      STORE(u + at, wasm_f32x4_mul(x, wasm_f32x4_make(d0[k], d1[k], d2[k], d3[k])));
+    }
+  }
+}

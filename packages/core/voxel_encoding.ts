@@ -135,7 +135,10 @@ export interface ModelVoxelResult {
   seedSpread?: SeedSpread;
 }
 
-/** Receives each surrogate's group t map (K × V), e.g. network matching's null. */
+/**
+ * Receives each surrogate's group t map (K × V), e.g. network matching's
+ * null. The map's buffer is reused once the observer returns.
+ */
 export type GroupNullObserver = (t: Matrix) => void;
 
 /** One subject's real fit, and what its null refits need. */
@@ -360,6 +363,16 @@ async function voxelNull(
     seed: options.seed ?? 0,
     ...(options.runs ? { runs: options.runs } : {}),
   });
+  // Every batch's buffers, allocated once: fresh ones of hundreds of
+  // megabytes per batch cost more in page faults than the sums they hold.
+  const block = nullBlock(B, K, F, V);
+  const tMaps = Array.from({ length: Math.min(B, P) }, () => new Float32Array(K * V));
+  const group = moments(B * K * block), rSum = new Float64Array(B * block);
+  const mean = new Float32Array(block);
+  const outputs = [0, 1].map(() => ({
+    r: new Float32Array(B * block),
+    weights: new Float32Array(B * K * block),
+  }));
   let done = 0;
   while (done < P) {
     const batch: Matrix[] = [];
@@ -384,14 +397,7 @@ async function voxelNull(
         ),
       )
       : undefined;
-    // Per surrogate of the batch: its group t map, filled block by block.
-    const tMaps = Array.from({ length: nb }, () => new Float32Array(K * V));
-    const block = nullBlock(nb, K, F, V);
-    const group = moments(nb * K * block), rSum = new Float64Array(nb * block);
-    const outputs = [0, 1].map(() => ({
-      r: new Float32Array(nb * block),
-      weights: new Float32Array(nb * K * block),
-    }));
+    // Per surrogate of the batch, its group t map is filled block by block (tMaps).
     for (let v0 = 0; v0 < V; v0 += block) {
       const vb = Math.min(block, V - v0);
       group.sum.fill(0);
@@ -423,9 +429,8 @@ async function voxelNull(
         if (s + 2 < S) calls[s % 2] = call(s + 2);
       }
       for (let b = 0; b < nb; b++) {
-        const mean = new Float32Array(vb);
         for (let c = 0; c < vb; c++) mean[c] = rSum[b * vb + c] / S;
-        exceed[S].add(mean, v0);
+        exceed[S].add(mean.subarray(0, vb), v0);
         // The group t map of this surrogate, as the real one's but from running sums.
         const t = tMaps[b];
         for (let k = 0; k < K; k++) {
@@ -436,7 +441,7 @@ async function voxelNull(
         }
       }
     }
-    for (const t of tMaps) {
+    for (const t of tMaps.slice(0, nb)) {
       for (const observe of observers) observe({ rows: K, cols: V, data: t });
       progress("null", ++done, P);
     }

@@ -26,7 +26,13 @@ import { centeredDesign } from "./cross_validation.ts";
 import type { Matrix, MatrixView } from "./matrix.ts";
 import { designOn } from "./ridge_design.ts";
 import { refitRecordSize, type RefitShare, refitShareWasm } from "./ridge_null_wasm.ts";
-import { foldSolvers, refitShareGemm } from "./ridge_null_gemm.ts";
+import {
+  type EigenDesign,
+  eigenDesigns,
+  type NullPasses,
+  refitShareGemm,
+} from "./ridge_null_gemm.ts";
+import { newWasmInstance } from "./_wasm.ts";
 import { cores, WorkerPool } from "./_worker_pool.ts";
 
 /** Options of {@linkcode RidgeRefits}. */
@@ -48,21 +54,22 @@ export interface RidgeRefitOptions {
   /**
    * Where the O(K²) work per target runs: `"wasm"`, WebAssembly SIMD on the
    * worker threads (`wasm/ridge_null.c`); `"gemm"`, the backend's matrix
-   * products, one per design, fold and run of targets sharing an α
-   * (`ridge_null_gemm.ts`, in this thread: its O(K) loops do not spread
-   * over threads); `"auto"`, `"gemm"` where it was measured faster (a CPU
-   * backend with OpenBLAS, one thread, K ≥ {@linkcode GEMM_MIN_REGRESSORS}),
-   * else `"wasm"`. Default: `"auto"`.
+   * products in the training eigenbasis, a few per design, fold and block
+   * of targets, with the O(K) passes between them in WebAssembly SIMD in
+   * this thread (`ridge_null_gemm.ts`); `"auto"`, `"gemm"` where it was
+   * measured faster (a CPU backend with OpenBLAS and K ≥
+   * {@linkcode GEMM_MIN_REGRESSORS}), else `"wasm"`. Default: `"auto"`.
    */
   perTarget?: "wasm" | "gemm" | "auto";
 }
 
 /**
- * The fewest regressors for which `perTarget: "auto"` takes the BLAS path
- * (with one thread: with more, the SIMD kernel on every core is faster):
- * below it the products are too small for BLAS to beat the SIMD kernel.
+ * The fewest regressors for which `perTarget: "auto"` takes the BLAS path:
+ * it does twice the kernel's multiply-adds per target (3 K² per fold
+ * against 1.5 K²), which OpenBLAS's wider vectors repay at K = 64 but not
+ * at K = 32 (bench/null_paths.ts).
  */
-export const GEMM_MIN_REGRESSORS = 32;
+export const GEMM_MIN_REGRESSORS = 48;
 
 /** A batch of designs, prepared by {@linkcode RidgeRefits.designs}. */
 export interface RefitDesigns {
@@ -74,6 +81,11 @@ export interface RefitDesigns {
    * this shape several times faster).
    */
   foldBlocks: Float32Array[];
+  /**
+   * The designs' rows side by side and transposed, all of them (B·K × n),
+   * for the BLAS path, which takes Σ_f P_f as one more product; else empty.
+   */
+  allRows: Float32Array;
   /** Per design, the record `wasm/ridge_null.c` reads: (B × record size). */
   records: Float32Array;
 }
@@ -143,8 +155,11 @@ export class RidgeRefits {
   readonly #intercept: boolean;
   readonly #pool: WorkerPool;
   readonly #gemm: boolean;
-  /** Per batch of designs, its `[M_f(α); C_f M_f(α)]` for the BLAS path. */
-  readonly #solvers = new WeakMap<RefitDesigns, Promise<Float32Array>>();
+  /** Per batch of designs, its eigenbasis rotations for the BLAS path. */
+  readonly #eigen = new WeakMap<RefitDesigns, EigenDesign[]>();
+  /** The BLAS path's module instance, and its calls one after another (they share its memory). */
+  #passes?: NullPasses;
+  #passesQueue: Promise<unknown> = Promise.resolve();
   #queue: Promise<unknown> = Promise.resolve();
   /**
    * Buffers that go round between calls and workers, by length: fresh
@@ -206,13 +221,12 @@ export class RidgeRefits {
         `RidgeRefits: perTarget must be "wasm", "gemm" or "auto": got ${JSON.stringify(perTarget)}`,
       );
     }
-    // MLAS runs products of these shapes (2K × K × ≤ 512) at a tenth of
-    // OpenBLAS's rate; with more than one thread the SIMD kernel's workers
-    // outrun the BLAS path, whose per-target loops run in this thread
+    // MLAS's calls (through onnxruntime) cost too much for the BLAS path's
+    // many mid-sized products: the SIMD kernel is faster there
     // (measured: bench/null_paths.ts).
     const openBlas = backend.info.name === "cpu" && backend.info.details.products === "openblas";
     this.#gemm = perTarget === "gemm" ||
-      (perTarget === "auto" && openBlas && this.#pool.size === 1 && K >= GEMM_MIN_REGRESSORS);
+      (perTarget === "auto" && openBlas && K >= GEMM_MIN_REGRESSORS);
   }
 
   /** Where the per-target work runs: `"gemm"` or `"wasm"` (`perTarget` resolved). */
@@ -289,7 +303,15 @@ export class RidgeRefits {
       put(d);
       put(m);
     });
-    return { count: B, foldBlocks, records };
+    const allRows = new Float32Array(this.#gemm ? BK * n : 0);
+    if (this.#gemm) {
+      xs.forEach((x, b) => {
+        for (let t = 0; t < n; t++) {
+          for (let j = 0; j < K; j++) allRows[(b * K + j) * n + t] = x.data[t * K + j];
+        }
+      });
+    }
+    return { count: B, foldBlocks, records, allRows };
   }
 
   /**
@@ -388,18 +410,19 @@ export class RidgeRefits {
     );
   }
 
-  #solversOf(designs: RefitDesigns): Promise<Float32Array> {
-    let s = this.#solvers.get(designs);
-    if (!s) {
-      s = foldSolvers(this.#backend, designs.records, {
+  #eigenOf(designs: RefitDesigns): EigenDesign[] {
+    let e = this.#eigen.get(designs);
+    if (!e) {
+      e = eigenDesigns(designs.records, {
         K: this.#K,
         F: this.#folds.length,
         B: designs.count,
         nA: this.#alphas.length,
+        nW: this.#weightAlphas.length,
       });
-      this.#solvers.set(designs, s);
+      this.#eigen.set(designs, e);
     }
-    return s;
+    return e;
   }
 
   #take(length: number): Float32Array {
@@ -423,7 +446,7 @@ export class RidgeRefits {
     subject: RefitSubject,
     v0: number,
     vb: number,
-  ): Promise<{ shares: RefitShare[]; order: Int32Array }> {
+  ): Promise<{ shares: RefitShare[]; order?: Int32Array }> {
     const V = subject.y.cols;
     if (!(v0 >= 0 && vb >= 1 && v0 + vb <= V)) {
       throw new RangeError(`RidgeRefits: targets ${v0} … ${v0 + vb - 1} outside 0 … ${V - 1}`);
@@ -431,40 +454,54 @@ export class RidgeRefits {
     const n = this.#n, K = this.#K, F = this.#folds.length, B = designs.count;
     const nA = this.#alphas.length, nW = this.#weightAlphas.length;
     const vp = Math.ceil(vb / 4) * 4, rec = designs.records.length / B;
-    const order = sortedByAlpha(subject, v0, vb, nW);
+    // The kernel wants neighbours sharing their α; the BLAS path takes the targets as they are.
+    const order = this.#gemm ? undefined : sortedByAlpha(subject, v0, vb, nW);
     // The targets in that order, dense and padded to whole SIMD vectors:
     // each fold's rows are then one contiguous block for every backend. The
     // padding is zeroed: a stale α index would read outside the records.
     const y = subject.y, stride = y.rowStride ?? V, off = y.offset ?? 0, yd = y.data;
     if (this.#yBlock.length < n * vp) this.#yBlock = new Float32Array(n * vp);
     const yb = this.#yBlock.subarray(0, n * vp);
-    for (let t = 0; t < n; t++) {
-      const row = off + t * stride, dst = t * vp;
-      for (let c = 0; c < vb; c++) yb[dst + c] = yd[row + order[c]];
-      yb.fill(0, dst + vb, dst + vp);
-    }
-    const gathered = <A extends Float32Array | Int32Array>(src: A, rows: number, dst: A) => {
+    const gathered = <A extends Float32Array | Int32Array>(
+      src: A,
+      rows: number,
+      dst: A,
+      at = 0,
+      srcStride = V,
+    ) => {
       for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < vb; c++) dst[r * vp + c] = src[r * V + order[c]];
+        const from = at + r * srcStride, to = r * vp;
+        if (order) { for (let c = 0; c < vb; c++) dst[to + c] = src[from - v0 + order[c]]; }
+        else dst.set(src.subarray(from, from + vb), to);
+        dst.fill(0, to + vb, to + vp);
       }
       return dst;
     };
-    const foldSum = gathered(subject.foldSum, F, new Float32Array(F * vp));
-    const foldSS = gathered(subject.foldSS, F, new Float32Array(F * vp));
-    const alphaIndex = gathered(subject.alphaIndex, 1, new Int32Array(vp));
-    const weightIndex = gathered(subject.weightIndex, 1, new Int32Array(vp));
+    gathered(yd, n, yb, off + v0, stride);
+    const foldSum = gathered(subject.foldSum, F, new Float32Array(F * vp), v0);
+    const foldSS = gathered(subject.foldSS, F, new Float32Array(F * vp), v0);
+    const alphaIndex = gathered(subject.alphaIndex, 1, new Int32Array(vp), v0);
+    const weightIndex = gathered(subject.weightIndex, 1, new Int32Array(vp), v0);
     // The BLAS path runs in this thread (the library has threads of its own).
     const count = this.#pool.broken || this.#gemm ? 1 : Math.min(this.#pool.size, B);
     const shares: RefitShare[] = [];
     for (let h = 0; h < count; h++) {
       const b0 = Math.round((h * B) / count), b1 = Math.round(((h + 1) * B) / count);
-      const nb = b1 - b0, rows = nb * K, P = this.#take(F * rows * vp);
+      const slabs = this.#gemm ? F + 1 : F;
+      const nb = b1 - b0, rows = nb * K, P = this.#take(slabs * rows * vp);
       for (const [f, [s, e]] of this.#folds.entries()) {
         const nf = e - s;
         await this.#backend.gemm(
           { rows, cols: nf, data: designs.foldBlocks[f].subarray(b0 * K * nf, b1 * K * nf) },
           { rows: nf, cols: vp, data: yb.subarray(s * vp, e * vp) },
           { out: P.subarray(f * rows * vp, (f + 1) * rows * vp) },
+        );
+      }
+      if (this.#gemm) {
+        await this.#backend.gemm(
+          { rows, cols: n, data: designs.allRows.subarray(b0 * K * n, b1 * K * n) },
+          { rows: n, cols: vp, data: yb },
+          { out: P.subarray(F * rows * vp) },
         );
       }
       shares.push({
@@ -489,7 +526,7 @@ export class RidgeRefits {
 
   /** Run the shares (on the workers where there are several) and put the targets back in order. */
   async #finish(
-    work: { shares: RefitShare[]; order: Int32Array },
+    work: { shares: RefitShare[]; order?: Int32Array },
     designs: RefitDesigns,
     v0: number,
     vb: number,
@@ -497,8 +534,14 @@ export class RidgeRefits {
   ): Promise<RefitResult> {
     const K = this.#K, B = designs.count, { order } = work;
     let shares = work.shares;
-    if (this.#gemm) await refitShareGemm(this.#backend, shares[0], await this.#solversOf(designs));
-    else if (shares.length === 1) refitShareWasm(shares[0]);
+    if (this.#gemm) {
+      const passes = this.#passes ??= newWasmInstance<NullPasses>("ridge_null");
+      const run = this.#passesQueue.then(() =>
+        refitShareGemm(this.#backend, shares[0], this.#eigenOf(designs), passes)
+      );
+      this.#passesQueue = run.catch(() => {});
+      await run;
+    } else if (shares.length === 1) refitShareWasm(shares[0]);
     else {
       shares = await Promise.all(
         shares.map((share, h) =>
@@ -512,17 +555,20 @@ export class RidgeRefits {
     }
     const r = out?.r ?? new Float32Array(B * vb);
     const weights = out?.weights ?? new Float32Array(B * K * vb);
-    const at = Int32Array.from(order, (v) => v - v0);
+    const at = order && Int32Array.from(order, (v) => v - v0);
+    // Each row of a share's (rows × vp) back to (rows × vb), in the targets' order.
+    const vp = shares[0].vp;
+    const put = (src: Float32Array, rows: number, dst: Float32Array, row0: number) => {
+      for (let i = 0; i < rows; i++) {
+        const from = i * vp, to = (row0 + i) * vb;
+        if (at) { for (let c = 0; c < vb; c++) dst[to + at[c]] = src[from + c]; }
+        else dst.set(src.subarray(from, from + vb), to);
+      }
+    };
     let b = 0;
-    for (const { nb, vp, rOut, weightsOut, P } of shares) {
-      for (let i = 0; i < nb; i++) {
-        const src = i * vp, dst = (b + i) * vb;
-        for (let c = 0; c < vb; c++) r[dst + at[c]] = rOut[src + c];
-      }
-      for (let i = 0; i < nb * K; i++) {
-        const src = i * vp, dst = (b * K + i) * vb;
-        for (let c = 0; c < vb; c++) weights[dst + at[c]] = weightsOut[src + c];
-      }
+    for (const { nb, rOut, weightsOut, P } of shares) {
+      put(rOut, nb, r, b);
+      put(weightsOut, nb * K, weights, b * K);
       b += nb;
       this.#give(P, rOut, weightsOut);
     }

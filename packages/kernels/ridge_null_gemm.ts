@@ -1,23 +1,27 @@
 /**
- * The per-target half of {@linkcode RidgeRefits} as BLAS products: the
- * same arithmetic as `wasm/ridge_null.c` (see its header), with the O(K²)
- * part per target done by the backend's GEMM instead of 128-bit WebAssembly
- * SIMD. The host sorts each block's targets by (α, weight α), so targets
- * sharing an α are a contiguous range of columns; for each design, fold and
- * such range one product gives the fold's weights and what the held-out
- * variance needs:
+ * The per-target half of {@linkcode RidgeRefits} as large BLAS products:
+ * the arithmetic of `wasm/ridge_null.c` (see its header) in the training
+ * eigenbasis, so that every target of a block shares one product per
+ * design and fold whatever its α. With G_f = E diag(s²) Eᵀ the training
+ * Gram matrix of fold f, C_f the held-out one and d_α = 1/(s² + α):
  *
- *   [W; C_f W] = [M_f(α); C_f M_f(α)] · XTY_f[:, range]   (2K × K)·(K × n)
+ *   A   = Eᵀ Σ_g P_g,  B = Eᵀ P_f                    two products (K × K)·(K × n)
+ *   û   = (A − B − (Eᵀμ_f)·(Σ y − Σ_f y)) ∘ d_α      the fold's weights, w = E û
+ *   cov = Σ_k û ∘ (B − (Eᵀx̄_f)·Σ_f y)                = wᵀ g (held-out XᵀY, centered)
+ *   var = Σ_k û ∘ (Q_f û),  Q_f = Eᵀ C_f E           = wᵀ C_f w, a third product
  *
- * with M_f(α) = (G_f + αI)⁻¹ and C_f = R_fᵀR_f the held-out Gram matrix.
- * The O(K) rest per target (training XᵀY from the fold sums, cov = Σ W∘g,
- * var = Σ W∘(C_f W), Fisher z, tanh) are typed-array loops in this thread.
+ * and r_f = cov / √(var · yss_f), r = tanh(mean_f atanh r_f); the weights on
+ * all samples are E_w ((E_wᵀ Σ_g P_g − (E_wᵀμ)·Σ y) ∘ d_α,w), two more.
+ * That is 3 K² per target and fold where the kernel's sorted-α form needs
+ * 1.5 K², but in products of n = {@linkcode COLUMNS} targets at once, which
+ * a BLAS with 256- or 512-bit vectors runs many times faster than 128-bit
+ * WebAssembly; the targets need no sorting by α. What is left per target is
+ * O(K) and streams: two passes per fold over (K × n) in this thread.
  *
  * @module
  */
 
 import type { Backend } from "./backend.ts";
-import { fisherZ } from "./_fisher.ts";
 import type { RefitShare } from "./ridge_null_wasm.ts";
 
 /** Floats of one fold's part of a design record (`fold_size` in `wasm/ridge_null.c`). */
@@ -26,163 +30,230 @@ function foldSize(K: number, nA: number): number {
 }
 
 /**
- * Per design and fold, `[M_f(α); C_f M_f(α)]` for every α of the grid:
- * (F × nA × 2K × K), float32, row-major per α. Computed once per batch of
- * designs (kept with its records) and reused for every subject and block.
- *
- * @param backend computes C_f · M_f(α)
- * @param records the batch's design records (B × record size)
- * @param dims regressors K, folds F, designs B, penalties nA of the records
- * @returns (B × F × nA × 2K × K)
+ * Targets per product: wide enough for the BLAS to run near its peak, and
+ * narrow enough that a column block's (K × n) intermediates stay in cache
+ * between the products and the passes that read them. Not a power of two:
+ * the passes read K rows at once, and rows 8 KiB apart would all fall in
+ * the same sets of the L1 cache.
  */
-export async function foldSolvers(
-  backend: Backend,
-  records: Float32Array,
-  dims: { K: number; F: number; B: number; nA: number },
-): Promise<Float32Array> {
-  const { K, F, B, nA } = dims, KK = K * K, fsz = foldSize(K, nA);
-  const rec = records.length / B, out = new Float32Array(B * F * nA * 2 * KK);
-  const c = new Float32Array(KK);
-  for (let b = 0; b < B; b++) {
-    for (let f = 0; f < F; f++) {
-      const base = b * rec + f * fsz, mAt = base + 2 * K + KK + nA * K, rAt = mAt + nA * KK;
-      const R = records.subarray(rAt, rAt + KK);
-      // C = RᵀR in float64: R is upper triangular, so k ≤ min(i, j).
-      for (let i = 0; i < K; i++) {
-        for (let j = i; j < K; j++) {
-          let acc = 0;
-          for (let k = 0; k <= i; k++) acc += R[k * K + i] * R[k * K + j];
-          c[i * K + j] = c[j * K + i] = acc;
-        }
-      }
-      for (let a = 0; a < nA; a++) {
-        const dst = ((b * F + f) * nA + a) * 2 * KK,
-          M = records.subarray(mAt + a * KK, mAt + (a + 1) * KK);
-        out.set(M, dst);
-        await backend.gemm(
-          { rows: K, cols: K, data: c },
-          { rows: K, cols: K, data: M },
-          { out: out.subarray(dst + KK, dst + 2 * KK) },
-        );
-      }
-    }
-  }
-  return out;
+const COLUMNS = 2036;
+
+/** Per design, what {@linkcode refitShareGemm} multiplies by, from its record (float32). */
+export interface EigenDesign {
+  /** [E_1ᵀ; …; E_Fᵀ; E_wᵀ]: (F·K + K × K). */
+  rotations: Float32Array;
+  /** Q_f = E_fᵀ C_f E_f per fold: (F × K × K). */
+  heldGram: Float32Array;
+  /** E_w, the all-sample eigenvectors: (K × K). */
+  weightBasis: Float32Array;
+  /** E_fᵀ μ_f and E_fᵀ x̄_f per fold, then E_wᵀ μ: ((2F + 1) × K). */
+  means: Float32Array;
+  /** 1/(s² + α) per fold and α of the grid: (F × nA × K); then per weight α: (nW × K). */
+  scales: Float32Array;
 }
 
 /**
- * Columns per product: a run of targets sharing an α is cut into pieces of
- * at most this many, so that a piece's XᵀY, its products and its running
- * sums stay in the core's cache between the fold loop's passes.
+ * Each design's rotations and held-out Gram matrices in its training
+ * eigenbasis, from the records `RidgeRefits.designs` wrote (float64
+ * arithmetic, float32 results). Computed once per batch of designs and
+ * reused for every subject and block.
+ *
+ * @param records the batch's design records (B × record size)
+ * @param dims regressors K, folds F, designs B, penalties nA and weight penalties nW
+ * @returns one {@linkcode EigenDesign} per design
  */
-const PIECE = 512;
-
-/** Runs of equal values in idx[0 … n − 1], cut at `most` long: [start, end, value] triples. */
-function runs(idx: Int32Array, n: number, most: number): number[] {
-  const out: number[] = [];
-  let s = 0;
-  for (let c = 1; c <= n; c++) {
-    if (c === n || idx[c] !== idx[s] || c - s === most) {
-      out.push(s, c, idx[s]);
-      s = c;
+export function eigenDesigns(
+  records: Float32Array,
+  dims: { K: number; F: number; B: number; nA: number; nW: number },
+): EigenDesign[] {
+  const { K, F, B, nA, nW } = dims, KK = K * K, fsz = foldSize(K, nA);
+  const rec = records.length / B;
+  // Eᵀv for E stored with E[j·K + i] = component j of eigenvector i.
+  const rotate = (E: Float32Array, v: Float32Array, out: Float32Array, at: number) => {
+    for (let i = 0; i < K; i++) {
+      let acc = 0;
+      for (let j = 0; j < K; j++) acc += E[j * K + i] * v[j];
+      out[at + i] = acc;
     }
-  }
-  return out;
+  };
+  const transposed = (E: Float32Array, out: Float32Array, at: number) => {
+    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) out[at + i * K + j] = E[j * K + i];
+  };
+  return Array.from({ length: B }, (_, b) => {
+    const base = b * rec;
+    const rotations = new Float32Array((F + 1) * KK), heldGram = new Float32Array(F * KK);
+    const means = new Float32Array((2 * F + 1) * K), scales = new Float32Array((F * nA + nW) * K);
+    const re = new Float64Array(KK);
+    for (let f = 0; f < F; f++) {
+      const at = base + f * fsz, mu = records.subarray(at, at + K);
+      const xbar = records.subarray(at + K, at + 2 * K);
+      const E = records.subarray(at + 2 * K, at + 2 * K + KK);
+      const d = records.subarray(at + 2 * K + KK, at + 2 * K + KK + nA * K);
+      const rAt = at + 2 * K + KK + nA * K + nA * KK, R = records.subarray(rAt, rAt + KK);
+      transposed(E, rotations, f * KK);
+      rotate(E, mu, means, f * K);
+      rotate(E, xbar, means, (F + f) * K);
+      scales.set(d, f * nA * K);
+      // Q = (R E)ᵀ (R E), with R upper triangular: Rᵀ R = C_f.
+      for (let i = 0; i < K; i++) {
+        for (let j = 0; j < K; j++) {
+          let acc = 0;
+          for (let k = i; k < K; k++) acc += R[i * K + k] * E[k * K + j];
+          re[i * K + j] = acc;
+        }
+      }
+      for (let i = 0; i < K; i++) {
+        for (let j = i; j < K; j++) {
+          let acc = 0;
+          for (let k = 0; k < K; k++) acc += re[k * K + i] * re[k * K + j];
+          heldGram[f * KK + i * K + j] = heldGram[f * KK + j * K + i] = acc;
+        }
+      }
+    }
+    const full = base + F * fsz, Ew = records.subarray(full + K, full + K + KK);
+    transposed(Ew, rotations, F * KK);
+    rotate(Ew, records.subarray(full, full + K), means, 2 * F * K);
+    scales.set(records.subarray(full + K + KK, full + K + KK + nW * K), F * nA * K);
+    return { rotations, heldGram, weightBasis: Float32Array.from(Ew), means, scales };
+  });
+}
+
+/** The exports of `wasm/ridge_null.c` this path uses: its streaming passes. */
+export interface NullPasses {
+  memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  reset(): void;
+  null_sum(F: number, m: number, x: number, out: number): void;
+  null_fold(...args: number[]): void;
+  null_score(...args: number[]): void;
+  null_r(F: number, n: number, z: number, r: number): void;
+  null_weights(...args: number[]): void;
 }
 
 /**
  * Held-out r (nb × vp) and weights (nb × K × vp) of a share's designs, as
- * `refitShareWasm` computes them, written into the share's
- * `rOut` and `weightsOut`.
+ * `refitShareWasm` computes them, written into the share's `rOut` and
+ * `weightsOut`. The share's targets may be in any order.
  *
  * @param backend runs the products
  * @param share the designs, fold products and targets (see {@linkcode RefitShare})
- * @param solvers the share's `[M_f(α); C_f M_f(α)]` from {@linkcode foldSolvers}: (nb × F × nA × 2K × K)
+ * @param designs the share's designs from {@linkcode eigenDesigns} (nb)
+ * @param wasm an instance of `wasm/ridge_null.c` that nothing else uses until
+ *   this resolves (its memory holds the buffers across the products' awaits)
+ * @throws {RangeError} when the module's memory cannot hold a column block
  */
 export async function refitShareGemm(
   backend: Backend,
   share: RefitShare,
-  solvers: Float32Array,
+  designs: EigenDesign[],
+  wasm: NullPasses,
 ): Promise<void> {
-  const { K, F, nb, vp, nA, nW, P, foldSum, foldSS, records, rOut, weightsOut } = share;
-  const KK = K * K, fsz = foldSize(K, nA), rec = records.length / nb, slab = nb * K * vp;
-  const pieces = runs(share.alphaIndex, vp, PIECE), wIdx = share.weightIndex;
-  const tot = new Float32Array(K * PIECE), xty = new Float32Array(K * PIECE);
-  const wc = new Float32Array(2 * K * PIECE), ytot = new Float32Array(vp);
-  const z = new Float64Array(PIECE), cov = new Float64Array(PIECE), vr = new Float64Array(PIECE);
-  const strain = new Float32Array(PIECE), sf = new Float32Array(PIECE);
-  for (let f = 0; f < F; f++) {
-    for (let c = 0; c < vp; c++) ytot[c] += foldSum[f * vp + c];
+  const { K, F, nb, vp, nA, nW, P, foldSum, foldSS, alphaIndex, weightIndex, rOut, weightsOut } =
+    share;
+  const KK = K * K, slab = nb * K * vp, W = Math.min(COLUMNS, vp), KW = K * W;
+  wasm.reset();
+  const sizes = {
+    rotated: (F + 1) * KW,
+    held: KW,
+    u: KW,
+    qu: KW,
+    ysum: F * W,
+    ytot: W,
+    yss: F * W,
+    aIdx: W,
+    wIdx: W,
+    cov: W,
+    z: 2 * W,
+    r: W,
+    means: (2 * F + 1) * K,
+    scales: (F * nA + nW) * K,
+  };
+  const at = {} as Record<keyof typeof sizes, number>;
+  for (const [name, count] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+    at[name] = wasm.alloc(count * 4);
+    if (at[name] === 0) {
+      throw new RangeError(
+        `ridge refits: WebAssembly memory exhausted for a block of ${W} targets × ${K} regressors`,
+      );
+    }
   }
+  // Views only after every allocation: growing memory detaches older ones.
+  const buf = wasm.memory.buffer;
+  const view = (name: keyof typeof sizes, count = sizes[name], from = 0) =>
+    new Float32Array(buf, at[name] + 4 * from, count);
+  const ysum = view("ysum"), yss = view("yss"), r = view("r");
+  const aIdx = new Int32Array(buf, at.aIdx, W), wIdx = new Int32Array(buf, at.wIdx, W);
+  const z = new Float64Array(buf, at.z, W), means = view("means"), scales = view("scales");
+  const byte = (name: keyof typeof sizes, floats = 0) => at[name] + 4 * floats;
   for (let b = 0; b < nb; b++) {
-    const des = b * rec, full = des + F * fsz, muAll = records.subarray(full, full + K);
-    const mwAt = full + K + KK + nW * K;
-    for (let g = 0; g < pieces.length; g += 3) {
-      const c0 = pieces[g], n = pieces[g + 1] - c0, a = pieces[g + 2];
-      // Σ_f P_f over the piece's columns: (K × n).
-      for (let j = 0; j < K; j++) {
-        const row = j * n, src = b * K * vp + j * vp + c0;
-        for (let i = 0; i < n; i++) tot[row + i] = P[src + i];
-        for (let f = 1; f < F; f++) {
-          const at = f * slab + src;
-          for (let i = 0; i < n; i++) tot[row + i] += P[at + i];
-        }
+    const d = designs[b];
+    means.set(d.means);
+    scales.set(d.scales);
+    for (let c0 = 0; c0 < vp; c0 += W) {
+      const n = Math.min(W, vp - c0), Kn = K * n;
+      for (let f = 0; f < F; f++) {
+        ysum.set(foldSum.subarray(f * vp + c0, f * vp + c0 + n), f * n);
+        yss.set(foldSS.subarray(f * vp + c0, f * vp + c0 + n), f * n);
       }
+      aIdx.set(alphaIndex.subarray(c0, c0 + n));
+      wIdx.set(weightIndex.subarray(c0, c0 + n));
+      wasm.null_sum(F, n, at.ysum, at.ytot);
+      // Every fold's Eᵀ Σ P, and the all-sample E_wᵀ Σ P, in one product.
+      const pAt = (f: number) => f * slab + b * K * vp + c0;
+      await backend.gemm(
+        { rows: (F + 1) * K, cols: K, data: d.rotations },
+        { rows: K, cols: n, data: P, rowStride: vp, offset: pAt(F) },
+        { out: view("rotated", (F + 1) * Kn) },
+      );
       z.fill(0, 0, n);
       for (let f = 0; f < F; f++) {
-        const pAt = f * slab + b * K * vp + c0, sAt = f * vp + c0, fAt = des + f * fsz;
-        for (let i = 0; i < n; i++) {
-          sf[i] = foldSum[sAt + i];
-          strain[i] = ytot[c0 + i] - sf[i];
-        }
-        // Training XᵀY, centered: Σ_{g≠f} P_g − μ_f·(Σ y − Σ_f y).
-        for (let j = 0; j < K; j++) {
-          const row = j * n, src = pAt + j * vp, m = records[fAt + j];
-          for (let i = 0; i < n; i++) {
-            xty[row + i] = tot[row + i] - P[src + i] - m * strain[i];
-          }
-        }
-        const aAt = ((b * F + f) * nA + a) * 2 * KK;
         await backend.gemm(
-          { rows: 2 * K, cols: K, data: solvers.subarray(aAt, aAt + 2 * KK) },
-          { rows: K, cols: n, data: xty },
-          { out: wc },
+          { rows: K, cols: K, data: d.rotations.subarray(f * KK, (f + 1) * KK) },
+          { rows: K, cols: n, data: P, rowStride: vp, offset: pAt(f) },
+          { out: view("held", Kn) },
         );
-        cov.fill(0, 0, n);
-        vr.fill(0, 0, n);
-        for (let j = 0; j < K; j++) {
-          const wRow = j * n, cwRow = (K + j) * n, src = pAt + j * vp, xb = records[fAt + K + j];
-          for (let i = 0; i < n; i++) {
-            const w = wc[wRow + i];
-            // Held-out XᵀY, centered: P_f − x̄_f·Σ_f y.
-            cov[i] += w * (P[src + i] - xb * sf[i]);
-            vr[i] += w * wc[cwRow + i];
-          }
-        }
-        for (let i = 0; i < n; i++) {
-          const v = vr[i], y = foldSS[sAt + i];
-          z[i] += fisherZ(v > 0 && y > 0 ? cov[i] / Math.sqrt(v * y) : 0);
-        }
-      }
-      for (let i = 0; i < n; i++) rOut[b * vp + c0 + i] = Math.tanh(z[i] / F);
-      // Weights on all samples: M(α_w) (Σ_f P_f − μ·Σ y), per run of one weight α.
-      for (let j = 0; j < K; j++) {
-        const row = j * n, m = muAll[j];
-        for (let i = 0; i < n; i++) xty[row + i] = tot[row + i] - m * ytot[c0 + i];
-      }
-      for (let s = 0; s < n;) {
-        let e = s + 1;
-        while (e < n && wIdx[c0 + e] === wIdx[c0 + s]) e++;
-        const w = wIdx[c0 + s], m = e - s;
+        wasm.null_fold(
+          K,
+          n,
+          byte("rotated", f * Kn),
+          at.held,
+          byte("means", f * K),
+          byte("means", (F + f) * K),
+          at.ytot,
+          byte("ysum", f * n),
+          at.aIdx,
+          byte("scales", f * nA * K),
+          at.u,
+          at.cov,
+        );
         await backend.gemm(
-          { rows: K, cols: K, data: records.subarray(mwAt + w * KK, mwAt + (w + 1) * KK) },
-          { rows: K, cols: m, data: xty, rowStride: n, offset: s },
-          { out: wc },
+          { rows: K, cols: K, data: d.heldGram.subarray(f * KK, (f + 1) * KK) },
+          { rows: K, cols: n, data: view("u", Kn) },
+          { out: view("qu", Kn) },
         );
-        for (let j = 0; j < K; j++) {
-          weightsOut.set(wc.subarray(j * m, (j + 1) * m), (b * K + j) * vp + c0 + s);
-        }
-        s = e;
+        wasm.null_score(K, n, at.u, at.qu, at.cov, byte("yss", f * n), at.z);
+      }
+      wasm.null_r(F, n, at.z, at.r);
+      rOut.set(r.subarray(0, n), b * vp + c0);
+      // Weights on all samples: E_w ((E_wᵀ Σ P − E_wᵀμ · Σ y) ∘ d_w).
+      wasm.null_weights(
+        K,
+        n,
+        byte("rotated", F * Kn),
+        byte("means", 2 * F * K),
+        at.ytot,
+        at.wIdx,
+        byte("scales", F * nA * K),
+        at.u,
+      );
+      const w = view("qu", Kn);
+      await backend.gemm(
+        { rows: K, cols: K, data: d.weightBasis },
+        { rows: K, cols: n, data: view("u", Kn) },
+        { out: w },
+      );
+      for (let k = 0; k < K; k++) {
+        weightsOut.set(w.subarray(k * n, (k + 1) * n), (b * K + k) * vp + c0);
       }
     }
   }

@@ -82,6 +82,8 @@ const CASES = [
   { K: 64, n: 200, folds: 5, V: 90, B: 3 },
   { K: 5, n: 60, folds: 4, V: 150, B: 1 },
   { K: 5, n: 60, folds: 3, V: 150, B: 3 },
+  // Wider than one column block of the BLAS path (2,036 targets): three blocks, the last short.
+  { K: 5, n: 60, folds: 4, V: 4_100, B: 2 },
 ];
 
 for (const kind of ["typescript", "cpu"] as const) {
@@ -180,7 +182,7 @@ for (const kind of ["typescript", "cpu"] as const) {
   }
 }
 
-Deno.test("RidgeRefits perTarget: auto picks gemm only with OpenBLAS, one thread and K ≥ 32", async () => {
+Deno.test("RidgeRefits perTarget: auto picks gemm only with OpenBLAS and K ≥ 48", async () => {
   const folds = contiguousFolds(40, 2);
   await withBackend("typescript", (backend) => {
     const make = (K: number, perTarget?: "auto" | "gemm" | "wasm") =>
@@ -198,7 +200,8 @@ Deno.test("RidgeRefits perTarget: auto picks gemm only with OpenBLAS, one thread
     for (
       const [K, threads, want] of [
         [16, 1, "wasm"],
-        [64, 2, "wasm"],
+        [32, 2, "wasm"],
+        [64, 2, openBlas ? "gemm" : "wasm"],
         [64, 1, openBlas ? "gemm" : "wasm"],
       ] as const
     ) {

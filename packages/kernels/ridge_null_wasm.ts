@@ -32,7 +32,7 @@ export interface RefitShare {
   vp: number;
   nA: number;
   nW: number;
-  /** Fold products: (F × nb·K × vp). */
+  /** Fold products: (F × nb·K × vp); on the BLAS path one more slab, Σ_f P_f (all rows). */
   P: Float32Array;
   /** Σ y per fold: (F × vp). */
   foldSum: Float32Array;
