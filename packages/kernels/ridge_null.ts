@@ -15,7 +15,8 @@
  * Gram, 1/(s² + α) per α of the grid) is float64 on the host, once per
  * design. What is left is per target and O(K²): `wasm/ridge_null.c`, four
  * targets to a SIMD vector, reading nothing from memory but P; or, with
- * `perTarget: "gemm"`, BLAS products per run of targets sharing an α
+ * `perTarget: "gemm"`, BLAS products in each fold's training eigenbasis
+ * over blocks of targets, with Σ_f P_f as one more stacked product
  * (`ridge_null_gemm.ts`).
  *
  * @module

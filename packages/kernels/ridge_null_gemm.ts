@@ -16,7 +16,9 @@
  * 1.5 K², but in products of n = {@linkcode COLUMNS} targets at once, which
  * a BLAS with 256- or 512-bit vectors runs many times faster than 128-bit
  * WebAssembly; the targets need no sorting by α. What is left per target is
- * O(K) and streams: two passes per fold over (K × n) in this thread.
+ * O(K) and streams: two passes per fold over (K × n), in WebAssembly SIMD
+ * (`null_fold`, `null_score`) in this thread, on buffers in the module's
+ * memory that the products write and read directly.
  *
  * @module
  */
@@ -40,7 +42,7 @@ const COLUMNS = 2036;
 
 /** Per design, what {@linkcode refitShareGemm} multiplies by, from its record (float32). */
 export interface EigenDesign {
-  /** [E_1ᵀ; …; E_Fᵀ; E_wᵀ]: (F·K + K × K). */
+  /** [E_1ᵀ; …; E_Fᵀ; E_wᵀ]: ((F + 1)·K × K). */
   rotations: Float32Array;
   /** Q_f = E_fᵀ C_f E_f per fold: (F × K × K). */
   heldGram: Float32Array;
