@@ -279,9 +279,13 @@ export async function encodeVoxels(
 /** Bytes the null's per-batch buffers may take: fold products and the batch's group maps. */
 const NULL_BATCH_BYTES = 256 * 2 ** 20;
 
-/** Voxels per refit call for a batch of B designs: its fold products within half the budget. */
+/**
+ * Voxels per refit call for a batch of B designs: its fold products within
+ * half the budget (one slab per fold, and one more for the BLAS path's Σ_f).
+ */
 function nullBlock(B: number, K: number, folds: number, V: number): number {
-  return Math.min(V, Math.max(4, Math.floor(NULL_BATCH_BYTES / 2 / (4 * folds * B * K) / 4) * 4));
+  const slabs = folds + 1;
+  return Math.min(V, Math.max(4, Math.floor(NULL_BATCH_BYTES / 2 / (4 * slabs * B * K) / 4) * 4));
 }
 
 /** Running sums of a map over surrogates or subjects, in float64. */
@@ -330,10 +334,12 @@ function accumulate(
  * The null of {@linkcode encodeVoxels}: surrogates in batches of about
  * 512 / K, each batch refit for every subject block by block of voxels
  * ({@linkcode RidgeRefits}: one stacked product per fold, the rest per voxel
- * in WebAssembly on every core). Nothing of size surrogates × voxels is
- * kept: p-values come from exceedance counts, coefficient z from running
- * sums, and each surrogate's group t map is handed to the observers and
- * dropped, so memory does not grow with the number of surrogates.
+ * in WebAssembly on every core, or, with OpenBLAS and many atoms, as BLAS
+ * products in each fold's eigenbasis). Nothing of size surrogates × voxels
+ * is kept: p-values come from exceedance counts, coefficient z from running
+ * sums, and each surrogate's group t map is handed to the observers in a
+ * buffer the next batch reuses, so memory does not grow with the number of
+ * surrogates.
  *
  * @returns per subject and for the mean r (S + 1) the p-values of r, and
  *   per subject the sums of its null weights (K × V)

@@ -47,9 +47,10 @@ export interface RidgeRefitOptions {
   /** Fit an intercept. Default: true. */
   intercept?: boolean;
   /**
-   * Threads for the per-target work (worker threads, each on a share of the
-   * designs; 1: this thread). Default: the CPU backend's threads, else the
-   * number of cores.
+   * Threads for the WebAssembly kernel's per-target work (worker threads,
+   * each on a share of the designs; 1: this thread; the BLAS path runs in
+   * this thread with the library's own threads). Default: the CPU backend's
+   * threads, else the number of cores.
    */
   threads?: number;
   /**
@@ -439,8 +440,10 @@ export class RidgeRefits {
   }
 
   /**
-   * The fold products of each share of the designs, and the share's inputs,
-   * with the block's targets sorted by their α (see `wasm/ridge_null.c`).
+   * The fold products of each share of the designs, and the share's inputs:
+   * for the kernel with the block's targets sorted by their α (see
+   * `wasm/ridge_null.c`), for the BLAS path as they are, with Σ_f P_f as
+   * one more slab.
    */
   async #products(
     designs: RefitDesigns,
