@@ -252,18 +252,25 @@ export class RidgeRefits {
     const rec = refitRecordSize(K, F, nA, nW);
     const BK = B * K, records = new Float32Array(B * rec);
     const foldBlocks = this.#folds.map(([s, e]) => new Float32Array(BK * (e - s)));
+    const allRows = new Float32Array(this.#gemm ? BK * n : 0);
     xs.forEach((x, b) => {
       if (x.rows !== n || x.cols !== K) {
         throw new RangeError(
           `RidgeRefits: design ${b} is ${x.rows} × ${x.cols}; expected ${n} × ${K}`,
         );
       }
-      this.#folds.forEach(([s, e], f) => {
-        const block = foldBlocks[f], nf = e - s;
+      const blocks: [Float32Array, number, number][] = this.#folds.map(([s, e], f) => [
+        foldBlocks[f],
+        s,
+        e,
+      ]);
+      if (this.#gemm) blocks.push([allRows, 0, n]);
+      for (const [block, s, e] of blocks) {
+        const nf = e - s;
         for (let t = s; t < e; t++) {
           for (let j = 0; j < K; j++) block[(b * K + j) * nf + t - s] = x.data[t * K + j];
         }
-      });
+      }
       let o = b * rec;
       const put = (v: ArrayLike<number>) => {
         records.set(v, o);
@@ -305,14 +312,6 @@ export class RidgeRefits {
       put(d);
       put(m);
     });
-    const allRows = new Float32Array(this.#gemm ? BK * n : 0);
-    if (this.#gemm) {
-      xs.forEach((x, b) => {
-        for (let t = 0; t < n; t++) {
-          for (let j = 0; j < K; j++) allRows[(b * K + j) * n + t] = x.data[t * K + j];
-        }
-      });
-    }
     return { count: B, foldBlocks, records, allRows };
   }
 
